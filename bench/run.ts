@@ -1,0 +1,41 @@
+/**
+ * `npm run bench`: every benchmark script, one after the other, each in its own
+ * Node process (so one's heap and JIT state cannot colour the next). Each
+ * script's report is also saved to .bench-out/<script>.txt.
+ *
+ *   npm run bench                 # all
+ *   npm run bench -- clients      # only the scripts named
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync } from 'node:fs';
+
+const SCRIPTS = ['clients', 'redis-memory'] as const;
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(SCRIPTS as readonly string[]).includes(name));
+if (unknown.length > 0)
+  throw new Error(`unknown benchmark ${unknown.join(', ')}; known: ${SCRIPTS.join(', ')}`);
+
+const outDirectory = new URL('../.bench-out/', import.meta.url);
+mkdirSync(outDirectory, { recursive: true });
+let failed = 0;
+for (const name of SCRIPTS.filter((script) => wanted.length === 0 || wanted.includes(script))) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL(`${name}.ts`, import.meta.url).pathname],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const report = createWriteStream(new URL(`${name}.txt`, outDirectory));
+  child.stdout.pipe(process.stdout, { end: false });
+  child.stdout.pipe(report);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) {
+    failed++;
+    console.error(`bench/${name}.ts exited with ${code}`);
+  }
+  console.log();
+}
+process.exitCode = failed === 0 ? 0 : 1;

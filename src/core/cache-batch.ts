@@ -1,0 +1,135 @@
+/**
+ * getMany / setMany / deleteMany: one store round trip where the store has batch
+ * operations, a parallel fallback over the single-key ones where it does not.
+ */
+import type { LarderCache } from './cache.js';
+import { encodeEntry } from './envelope.js';
+import type { ResolvedEntry } from './options.js';
+import type { StoreEntry } from './store.js';
+
+type Entries =
+  | ReadonlyMap<string, unknown>
+  | Readonly<Record<string, unknown>>
+  | Iterable<readonly [string, unknown]>;
+
+async function storedKeys(
+  cache: LarderCache,
+  keys: Iterable<string>,
+  version: number,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const key of keys) if (!out.has(key)) out.set(key, await cache.storedKey(key, version));
+  return out;
+}
+
+/** The present keys only (stored nulls included), keyed by the user's keys. */
+export async function getMany<T>(
+  cache: LarderCache,
+  keys: Iterable<string>,
+  version: number,
+): Promise<Map<string, T>> {
+  const { store, guard, counters } = cache.shared;
+  const byUserKey = await storedKeys(cache, keys, version);
+  const found = new Map<string, T>();
+  if (byUserKey.size === 0) return found;
+  const stored = [...byUserKey.values()];
+  let values: Array<Uint8Array | undefined>;
+  try {
+    values = await guard.run('getMany', () =>
+      store.getMany === undefined ? Promise.all(stored.map((key) => store.get(key))) : store.getMany(stored),
+    );
+  } catch (error) {
+    cache.failed('getMany', error);
+    counters.misses += stored.length;
+    return found;
+  }
+  let index = 0;
+  for (const userKey of byUserKey.keys()) {
+    const bytes = values[index++];
+    const entry = bytes === undefined ? undefined : cache.decode(bytes, 'getMany');
+    if (entry === undefined) {
+      counters.misses++;
+    } else {
+      counters.hits++;
+      found.set(userKey, entry.value as T);
+    }
+  }
+  return found;
+}
+
+function toPairs(entries: Entries): Iterable<readonly [string, unknown]> {
+  if (entries instanceof Map) return entries;
+  if (Symbol.iterator in entries) return entries as Iterable<readonly [string, unknown]>;
+  return Object.entries(entries);
+}
+
+/**
+ * Store many values; resolves the user keys that were not stored. Every value is
+ * serialized before anything is written, so one unserializable value throws and
+ * stores nothing.
+ */
+export async function setMany(cache: LarderCache, entries: Entries, entry: ResolvedEntry): Promise<string[]> {
+  const { store, guard, counters, options } = cache.shared;
+  const userKeys: string[] = [];
+  const batch: StoreEntry[] = [];
+  for (const [key, value] of toPairs(entries)) {
+    userKeys.push(key);
+    batch.push({
+      key: await cache.storedKey(key, entry.version),
+      value: encodeEntry(value, options.codec),
+      ttlMs: entry.ttlMs,
+    });
+  }
+  if (batch.length === 0) return [];
+  if (entry.ttlMs === 0) {
+    await deleteStored(
+      cache,
+      batch.map((e) => e.key),
+    );
+    return [];
+  }
+  try {
+    const results = await guard.run('setMany', () =>
+      store.setMany === undefined
+        ? Promise.all(
+            batch.map(async (e) => {
+              await store.set(e.key, e.value, e.ttlMs);
+              return true;
+            }),
+          )
+        : store.setMany(batch),
+    );
+    const failed = userKeys.filter((_, i) => results[i] !== true);
+    counters.sets += userKeys.length - failed.length;
+    return failed;
+  } catch (error) {
+    cache.failed('setMany', error);
+    return userKeys;
+  }
+}
+
+/** Remove many keys; resolves how many existed. */
+export async function deleteMany(
+  cache: LarderCache,
+  keys: Iterable<string>,
+  version: number,
+): Promise<number> {
+  const stored = [...(await storedKeys(cache, keys, version)).values()];
+  return stored.length === 0 ? 0 : deleteStored(cache, stored);
+}
+
+async function deleteStored(cache: LarderCache, stored: string[]): Promise<number> {
+  const { store, guard, counters } = cache.shared;
+  try {
+    const count = await guard.run('deleteMany', async () => {
+      if (store.deleteMany !== undefined) return store.deleteMany(stored);
+      const existed = await Promise.all(stored.map((key) => store.delete(key)));
+      return existed.filter(Boolean).length;
+    });
+    counters.deletes += count;
+    return count;
+  } catch (error) {
+    cache.failed('deleteMany', error);
+    return 0;
+  }
+}

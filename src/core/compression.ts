@@ -1,0 +1,95 @@
+/**
+ * Compression of serialized values, from `node:zlib`. The algorithm is recorded
+ * in each entry's envelope by id, so reading never guesses and a cache can change
+ * algorithm without misreading older entries.
+ */
+import zlib from 'node:zlib';
+import { LarderError } from './errors.js';
+import type { CompressionAlgorithm, CompressionOptions } from './types.js';
+
+/** Envelope ids of the compression algorithms (4 bits; 0 = not compressed). */
+export const CompressionIds = { none: 0, gzip: 1, deflate: 2, brotli: 3, deflateDictionary: 4 } as const;
+
+/** One of the compression ids. */
+export type CompressionId = (typeof CompressionIds)[keyof typeof CompressionIds];
+
+// A corrupt or hostile entry must not inflate without bound.
+const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
+
+/** A resolved compression setting: compresses, and knows how to undo any id. */
+export interface Compressor {
+  /** Id written into the envelope for values this compressor compresses. */
+  readonly id: CompressionId;
+  readonly thresholdBytes: number;
+  /** CRC-32 of the preset dictionary, 0 without one. */
+  readonly dictionaryId: number;
+  compress(bytes: Uint8Array): Uint8Array;
+}
+
+/** Build the compressor for a cache's `compression` option; `undefined` when off. */
+export function createCompressor(options: CompressionOptions | false): Compressor | undefined {
+  if (options === false) return undefined;
+  const thresholdBytes = options.thresholdBytes ?? 1024;
+  const level = options.level;
+  const dictionary = options.dictionary;
+  if (dictionary !== undefined && options.algorithm !== 'deflate') {
+    throw new LarderError('E_INVALID_OPTION', 'compression.dictionary works only with algorithm "deflate"');
+  }
+  if (dictionary !== undefined) {
+    return {
+      id: CompressionIds.deflateDictionary,
+      thresholdBytes,
+      dictionaryId: zlib.crc32(dictionary),
+      compress: (bytes) =>
+        zlib.deflateRawSync(bytes, { dictionary, ...(level === undefined ? {} : { level }) }),
+    };
+  }
+  return {
+    id: CompressionIds[options.algorithm],
+    thresholdBytes,
+    dictionaryId: 0,
+    compress: compressFn(options.algorithm, level),
+  };
+}
+
+function compressFn(
+  algorithm: CompressionAlgorithm,
+  level: number | undefined,
+): (bytes: Uint8Array) => Uint8Array {
+  switch (algorithm) {
+    case 'gzip':
+      return (bytes) => zlib.gzipSync(bytes, level === undefined ? {} : { level });
+    case 'deflate':
+      return (bytes) => zlib.deflateRawSync(bytes, level === undefined ? {} : { level });
+    case 'brotli':
+      return (bytes) =>
+        zlib.brotliCompressSync(bytes, {
+          params: {
+            [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength,
+            ...(level === undefined ? {} : { [zlib.constants.BROTLI_PARAM_QUALITY]: level }),
+          },
+        });
+  }
+}
+
+/**
+ * Undo compression `id`. `dictionary` is the reader's own preset dictionary; the
+ * envelope's dictionary id has already been checked against it.
+ */
+export function decompress(id: number, bytes: Uint8Array, dictionary: Uint8Array | undefined): Uint8Array {
+  const limit = { maxOutputLength: MAX_OUTPUT_BYTES };
+  switch (id) {
+    case CompressionIds.gzip:
+      return zlib.gunzipSync(bytes, limit);
+    case CompressionIds.deflate:
+      return zlib.inflateRawSync(bytes, limit);
+    case CompressionIds.brotli:
+      return zlib.brotliDecompressSync(bytes, limit);
+    case CompressionIds.deflateDictionary:
+      if (dictionary === undefined)
+        throw new Error('entry was compressed with a dictionary this cache does not have');
+      return zlib.inflateRawSync(bytes, { ...limit, dictionary });
+    default:
+      throw new Error(`unknown compression id ${id}`);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Per-operation timeouts with one timer for all operations. Every operation of a
+ * cache has the same timeout, so deadlines arrive in the order operations start:
+ * a FIFO queue and one timer armed for its head replace a timer per call (a timer
+ * per call, as node-redis's own AbortSignal timeout does, costs about 3x in
+ * throughput).
+ */
+import { LarderError } from './errors.js';
+
+interface Pending {
+  /** On the monotonic clock (`performance.now()`), immune to wall-clock jumps. */
+  readonly deadlineAt: number;
+  readonly operation: string;
+  readonly reject: (error: LarderError) => void;
+  settled: boolean;
+}
+
+/** Races promises against a shared, monotonic deadline. */
+export class DeadlineQueue {
+  readonly #timeoutMs: number;
+  #queue: Pending[] = [];
+  #head = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  readonly #now: () => number;
+
+  /** `now` is a monotonic clock in ms, injectable for tests. */
+  constructor(timeoutMs: number, now: () => number = () => performance.now()) {
+    this.#timeoutMs = timeoutMs;
+    this.#now = now;
+  }
+
+  /**
+   * `promise`, or a rejection with `E_TIMEOUT` once the timeout has passed.
+   * `settled` hears the outcome first (the error, or `undefined` on success) and
+   * returns the error to reject with, so a caller can count and classify it
+   * without chaining another promise.
+   */
+  race<T>(
+    promise: Promise<T>,
+    operation: string,
+    settled: (error: unknown, operation: string) => unknown,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = {
+        deadlineAt: this.#now() + this.#timeoutMs,
+        operation,
+        reject: (error) => reject(settled(error, operation)),
+        settled: false,
+      };
+      this.#queue.push(pending);
+      if (this.#timer === undefined) this.#arm(this.#timeoutMs);
+      promise.then(
+        (value) => {
+          if (pending.settled) return;
+          pending.settled = true;
+          settled(undefined, operation);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (pending.settled) return;
+          pending.settled = true;
+          reject(settled(error, operation));
+        },
+      );
+    });
+  }
+
+  /** Stop the timer; pending operations then settle on their own. */
+  close(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(delayMs: number): void {
+    this.#timer = setTimeout(() => this.#sweep(), Math.max(1, delayMs));
+    this.#timer.unref();
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    const now = this.#now();
+    const queue = this.#queue;
+    let head = this.#head;
+    while (head < queue.length) {
+      const pending = queue[head] as Pending;
+      if (!pending.settled && pending.deadlineAt > now) break;
+      head++;
+      if (!pending.settled) {
+        pending.settled = true;
+        pending.reject(
+          new LarderError('E_TIMEOUT', `${pending.operation} took longer than ${this.#timeoutMs} ms`),
+        );
+      }
+    }
+    // Compact once the consumed part dominates, so the array does not grow forever.
+    if (head === queue.length) {
+      this.#queue = [];
+      head = 0;
+    } else if (head > 1024 && head * 2 > queue.length) {
+      this.#queue = queue.slice(head);
+      head = 0;
+    }
+    this.#head = head;
+    const next = this.#queue[head];
+    if (next !== undefined) this.#arm(next.deadlineAt - now);
+  }
+}

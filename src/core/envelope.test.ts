@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createCompressor } from './compression.js';
+import { type Codec, decodeEntry, encodeEntry } from './envelope.js';
+import { LarderError } from './errors.js';
+import { jsonSerializer } from './json-serializer.js';
+
+function codec(compression: Parameters<typeof createCompressor>[0] = false): Codec {
+  const serializer = jsonSerializer();
+  return {
+    serializer,
+    serializers: new Map([[serializer.id, serializer]]),
+    compressor: createCompressor(compression),
+    dictionary: compression === false ? undefined : compression.dictionary,
+  };
+}
+
+function decodeFails(bytes: Uint8Array, c = codec()): LarderError {
+  try {
+    decodeEntry(bytes, c);
+  } catch (error) {
+    assert.ok(error instanceof LarderError);
+    assert.equal(error.code, 'E_DECODE');
+    return error;
+  }
+  assert.fail('expected E_DECODE');
+}
+
+describe('envelope', () => {
+  it('stores safe integers as raw ASCII digits (so Redis INCRBY works)', () => {
+    assert.equal(Buffer.from(encodeEntry(42, codec())).toString(), '42');
+    assert.equal(Buffer.from(encodeEntry(-7, codec())).toString(), '-7');
+    assert.equal(decodeEntry(Buffer.from('-7'), codec()).value, -7);
+    // Not raw: floats, -0, unsafe integers and bigints keep their type through the serializer.
+    for (const value of [1.5, -0, 2 ** 60, 5n]) {
+      const bytes = encodeEntry(value, codec());
+      assert.equal(bytes[0], 0xc1);
+      assert.ok(Object.is(decodeEntry(bytes, codec()).value, value));
+    }
+  });
+
+  it('has a 3-byte header without meta', () => {
+    const bytes = encodeEntry('x', codec());
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xc1, 1, 2]);
+    assert.equal(bytes.byteLength, 3 + Buffer.byteLength('"x"'));
+  });
+
+  it('round-trips meta instants, and values stay readable', () => {
+    const meta = { createdAt: 1_700_000_000_123, staleAt: 1_700_000_060_123, computeMs: 17 };
+    const decoded = decodeEntry(encodeEntry({ a: 1 }, codec(), meta), codec());
+    assert.deepEqual(decoded.meta, meta);
+    assert.deepEqual(decoded.value, { a: 1 });
+    assert.deepEqual(decodeEntry(encodeEntry(3, codec(), { createdAt: 5 }), codec()).meta, {
+      createdAt: 5,
+      staleAt: undefined,
+      computeMs: undefined,
+    });
+  });
+
+  it('compresses above the threshold, flags the algorithm, and leaves small values alone', () => {
+    for (const algorithm of ['gzip', 'deflate', 'brotli'] as const) {
+      const c = codec({ algorithm, thresholdBytes: 100 });
+      const big = 'abc'.repeat(1000);
+      const bytes = encodeEntry(big, c);
+      assert.ok(bytes.byteLength < 200, `${algorithm} compressed`);
+      assert.notEqual((bytes[2] ?? 0) >> 4, 0);
+      assert.equal(decodeEntry(bytes, c).value, big);
+      // A reader configured without compression still reads it: the id is in the envelope.
+      assert.equal(decodeEntry(bytes, codec()).value, big);
+      assert.equal((encodeEntry('small', c)[2] ?? 0) >> 4, 0);
+    }
+  });
+
+  it('keeps the original when compression would not shrink it', () => {
+    const c = codec({ algorithm: 'gzip', thresholdBytes: 1 });
+    const random = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 7919) % 251)).toString('base64');
+    const bytes = encodeEntry(random, c);
+    assert.equal((bytes[2] ?? 0) >> 4, 0);
+  });
+
+  it('deflate with a dictionary records the dictionary checksum and refuses another dictionary', () => {
+    const dictionary = Buffer.from('{"username":"","email":"@example.com","isActive":true}');
+    const c = codec({ algorithm: 'deflate', thresholdBytes: 0, dictionary });
+    const value = { username: 'ann', email: 'ann@example.com', isActive: true };
+    const bytes = encodeEntry(value, c);
+    assert.deepEqual(decodeEntry(bytes, c).value, value);
+    const other = codec({
+      algorithm: 'deflate',
+      thresholdBytes: 0,
+      dictionary: Buffer.from('something else entirely'),
+    });
+    assert.match(decodeFails(bytes, other).message, /another compression dictionary/);
+  });
+
+  it('reads corrupt, truncated and foreign bytes as E_DECODE, never anything else', () => {
+    const good = encodeEntry({ hello: 'world' }, codec({ algorithm: 'gzip', thresholdBytes: 0 }));
+    decodeFails(new Uint8Array());
+    decodeFails(Buffer.from('{"json":"from another app"}'));
+    decodeFails(Buffer.from([0xc1]));
+    decodeFails(Buffer.from([0xc1, 9, 2, 0x22]), codec());
+    decodeFails(Buffer.from([0xc1, 1, 0x0f, 1]));
+    decodeFails(good.subarray(0, good.byteLength - 5));
+    decodeFails(Buffer.from('12abc'));
+    decodeFails(Buffer.from('99999999999999999999'));
+    const flipped = Buffer.from(good);
+    flipped[10] = (flipped[10] ?? 0) ^ 0xff;
+    decodeFails(flipped);
+  });
+
+  it('turns an unserializable value into E_SERIALIZE with the cause', () => {
+    try {
+      encodeEntry({ f: () => 1 }, codec());
+      assert.fail('expected E_SERIALIZE');
+    } catch (error) {
+      assert.ok(error instanceof LarderError);
+      assert.equal(error.code, 'E_SERIALIZE');
+      assert.ok(error.cause instanceof TypeError);
+    }
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * The bytes Larder stores for one entry.
+ *
+ * A safe integer is stored as its ASCII decimal digits, so Redis `INCRBY` works on
+ * it. Everything else is an envelope:
+ *
+ * ```
+ * byte 0   0xC1: magic (a byte MessagePack never uses and no text starts with)
+ * byte 1   format version (1)
+ * byte 2   bits 0-3 serializer id, bits 4-6 compression id, bit 7 "has meta"
+ * [4 bytes CRC-32 of the preset dictionary]  when compression id = deflate+dictionary
+ * [varint n, n bytes of meta]                when bit 7 is set
+ * payload  the serialized (possibly compressed) value
+ * ```
+ *
+ * Meta holds the instants that grace and early refresh need; it is length-prefixed
+ * so a later version can append fields that this one skips. Entries without grace
+ * carry no meta: three bytes of overhead.
+ */
+import { CompressionIds, type Compressor, decompress } from './compression.js';
+import { LarderError } from './errors.js';
+import type { Serializer } from './types.js';
+
+const MAGIC = 0xc1;
+const FORMAT_VERSION = 1;
+const HAS_META = 0x80;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/** Instants recorded with an entry (epoch ms). */
+export interface EntryMeta {
+  /** When the value was computed. */
+  readonly createdAt: number;
+  /** When it stops being fresh (grace begins); `undefined` when it has no grace. */
+  readonly staleAt?: number | undefined;
+  /** How long computing it took (for probabilistic early refresh). */
+  readonly computeMs?: number | undefined;
+}
+
+/** A decoded entry. */
+export interface DecodedEntry {
+  readonly value: unknown;
+  readonly meta: EntryMeta | undefined;
+}
+
+/** What the envelope needs to write and read values. */
+export interface Codec {
+  readonly serializer: Serializer;
+  /** Readers by serializer id, so entries written by another serializer still read. */
+  readonly serializers: ReadonlyMap<number, Serializer>;
+  readonly compressor: Compressor | undefined;
+  readonly dictionary: Uint8Array | undefined;
+}
+
+/** True for a number stored as raw decimal digits. */
+export function isRawInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0);
+}
+
+/** Encode a value (and optional meta) into the bytes to store. Throws `E_SERIALIZE`. */
+export function encodeEntry(value: unknown, codec: Codec, meta?: EntryMeta): Uint8Array {
+  if (meta === undefined && isRawInteger(value)) return Buffer.from(String(value), 'latin1');
+  let payload: Uint8Array;
+  try {
+    payload = codec.serializer.serialize(value);
+  } catch (cause) {
+    throw new LarderError(
+      'E_SERIALIZE',
+      `value cannot be serialized with ${codec.serializer.name}: ${String((cause as Error)?.message ?? cause)}`,
+      { cause },
+    );
+  }
+  let compressionId: number = CompressionIds.none;
+  const compressor = codec.compressor;
+  if (compressor !== undefined && payload.byteLength >= compressor.thresholdBytes) {
+    const compressed = compressor.compress(payload);
+    // Keep the original when compression does not pay (already-compressed data).
+    if (compressed.byteLength < payload.byteLength) {
+      payload = compressed;
+      compressionId = compressor.id;
+    }
+  }
+  const metaBytes = meta === undefined ? undefined : encodeMeta(meta);
+  const dictionaryBytes = compressionId === CompressionIds.deflateDictionary ? 4 : 0;
+  const metaLength = metaBytes === undefined ? 0 : varintLength(metaBytes.length) + metaBytes.length;
+  const out = Buffer.allocUnsafe(3 + dictionaryBytes + metaLength + payload.byteLength);
+  out[0] = MAGIC;
+  out[1] = FORMAT_VERSION;
+  out[2] = codec.serializer.id | (compressionId << 4) | (metaBytes === undefined ? 0 : HAS_META);
+  let offset = 3;
+  if (dictionaryBytes !== 0) offset = out.writeUInt32BE(compressor?.dictionaryId ?? 0, offset);
+  if (metaBytes !== undefined) {
+    offset = writeVarint(out, offset, metaBytes.length);
+    out.set(metaBytes, offset);
+    offset += metaBytes.length;
+  }
+  out.set(payload, offset);
+  return out;
+}
+
+/** Decode stored bytes. Throws `E_DECODE` for corrupt, truncated or foreign bytes. */
+export function decodeEntry(bytes: Uint8Array, codec: Codec): DecodedEntry {
+  const first = bytes[0];
+  if (first === MAGIC) return decodeEnvelope(bytes, codec);
+  if (first !== undefined && ((first >= ZERO && first <= NINE) || first === MINUS)) {
+    return { value: parseRawInteger(bytes), meta: undefined };
+  }
+  throw decodeError(
+    bytes.byteLength === 0 ? 'empty value' : `foreign value (first byte 0x${(first ?? 0).toString(16)})`,
+  );
+}
+
+/** The integer in raw decimal bytes; throws `E_DECODE` when they are not a safe integer. */
+export function parseRawInteger(bytes: Uint8Array): number {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const value = Number(text);
+  if (!/^-?\d{1,20}$/.test(text) || !Number.isSafeInteger(value))
+    throw decodeError(`not an integer or an envelope: "${text.slice(0, 40)}"`);
+  return value;
+}
+
+function decodeEnvelope(bytes: Uint8Array, codec: Codec): DecodedEntry {
+  if (bytes.byteLength < 3) throw decodeError('truncated envelope header');
+  if (bytes[1] !== FORMAT_VERSION) throw decodeError(`unknown envelope format version ${bytes[1]}`);
+  const flags = bytes[2] ?? 0;
+  const serializer = codec.serializers.get(flags & 0x0f);
+  if (serializer === undefined) throw decodeError(`unknown serializer id ${flags & 0x0f}`);
+  const compressionId = (flags >> 4) & 0x07;
+  let offset = 3;
+  if (compressionId === CompressionIds.deflateDictionary) {
+    if (bytes.byteLength < 7) throw decodeError('truncated dictionary id');
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const dictionaryId = view.readUInt32BE(3);
+    if (dictionaryId !== (codec.compressor?.dictionaryId ?? -1))
+      throw decodeError('entry was written with another compression dictionary');
+    offset = 7;
+  }
+  let meta: EntryMeta | undefined;
+  if ((flags & HAS_META) !== 0) {
+    const [length, next] = readVarint(bytes, offset);
+    if (next + length > bytes.byteLength) throw decodeError('truncated meta');
+    meta = decodeMeta(bytes.subarray(next, next + length));
+    offset = next + length;
+  }
+  try {
+    let payload = bytes.subarray(offset);
+    if (compressionId !== CompressionIds.none) payload = decompress(compressionId, payload, codec.dictionary);
+    return { value: serializer.deserialize(payload), meta };
+  } catch (cause) {
+    throw decodeError(`payload does not decode with ${serializer.name}`, cause);
+  }
+}
+
+function decodeError(reason: string, cause?: unknown): LarderError {
+  return new LarderError(
+    'E_DECODE',
+    `stored bytes cannot be decoded: ${reason}`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+// Meta: createdAt as varint, then staleAt - createdAt + 1 and computeMs + 1 (0 = absent).
+function encodeMeta(meta: EntryMeta): Uint8Array {
+  const fields = [
+    meta.createdAt,
+    meta.staleAt === undefined ? 0 : meta.staleAt - meta.createdAt + 1,
+    meta.computeMs === undefined ? 0 : meta.computeMs + 1,
+  ];
+  const out = Buffer.allocUnsafe(fields.reduce((n, f) => n + varintLength(f), 0));
+  let offset = 0;
+  for (const field of fields) offset = writeVarint(out, offset, field);
+  return out;
+}
+
+function decodeMeta(bytes: Uint8Array): EntryMeta {
+  const [createdAt, a] = readVarint(bytes, 0);
+  const [stale, b] = a < bytes.length ? readVarint(bytes, a) : [0, a];
+  const [compute] = b < bytes.length ? readVarint(bytes, b) : [0, b];
+  return {
+    createdAt,
+    staleAt: stale === 0 ? undefined : createdAt + stale - 1,
+    computeMs: compute === 0 ? undefined : compute - 1,
+  };
+}
+
+function varintLength(value: number): number {
+  let length = 1;
+  for (let v = Math.floor(value / 128); v > 0; v = Math.floor(v / 128)) length++;
+  return length;
+}
+
+// Unsigned LEB128 on doubles (values up to 2^53), so epoch milliseconds fit.
+function writeVarint(out: Uint8Array, offset: number, value: number): number {
+  let v = Math.max(0, Math.floor(value));
+  while (v >= 128) {
+    out[offset++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  out[offset++] = v;
+  return offset;
+}
+
+function readVarint(bytes: Uint8Array, start: number): [number, number] {
+  let value = 0;
+  let scale = 1;
+  for (let offset = start; offset < bytes.length && offset < start + 8; offset++) {
+    const byte = bytes[offset] ?? 0;
+    value += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) return [value, offset + 1];
+    scale *= 128;
+  }
+  throw decodeError('truncated varint');
+}

@@ -1,0 +1,88 @@
+/**
+ * Every error and warning Larder raises, with a stable code. Codes never change
+ * meaning; new ones are added at the end.
+ */
+
+/** The registry of error and warning codes and what each means. */
+export const ErrorCodes = {
+  /** An option has a value of the wrong type or range. */
+  E_INVALID_OPTION: 'An option has a value of the wrong type or range',
+  /** A key is longer than 250 code points or contains whitespace/control characters. */
+  E_INVALID_KEY: 'A cache key is invalid (too long, or contains whitespace or control characters)',
+  /** A namespace name is empty. */
+  E_INVALID_NAMESPACE: 'A namespace name is invalid',
+  /** A value could not be serialized (a function, a symbol, a cycle under JSON...). */
+  E_SERIALIZE: 'A value could not be serialized',
+  /** Stored bytes could not be decoded (corrupt, truncated, foreign, unknown format). */
+  E_DECODE: 'Stored bytes could not be decoded',
+  /** `incr`/`decr`/`incrVersion` on a key that does not exist. */
+  E_MISSING_KEY: 'The key does not exist',
+  /** `incr`/`decr` on a value that is not an integer. */
+  E_NOT_INTEGER: 'The stored value is not an integer',
+  /** The store did not answer within the operation timeout. */
+  E_TIMEOUT: 'The store did not answer within the operation timeout',
+  /** The circuit breaker is open: the store failed repeatedly and is not being called. */
+  E_CIRCUIT_OPEN: 'The circuit breaker is open; the store is not being called',
+  /** The store failed (connection lost, refused, protocol error). */
+  E_STORE: 'The store failed',
+  /** Redis is out of memory (`maxmemory` reached with the `noeviction` policy). */
+  E_STORE_OOM: 'The store is out of memory and refuses writes',
+  /** The key holds a value of another Redis type (WRONGTYPE). */
+  E_WRONG_TYPE: 'The key holds a value of another type',
+  /** A Lua script failed on the server. */
+  E_SCRIPT: 'A server-side script failed',
+  /** The cache was closed. */
+  E_CLOSED: 'The cache is closed',
+} as const;
+
+/** One of the stable error codes. */
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Warning codes, emitted with `process.emitWarning` once per code. */
+export const WarningCodes = {
+  /** A key would not be portable to memcached (too long, whitespace, control characters). */
+  W_KEY: 'LARDER_W_KEY',
+  /** The store failed and the cache degraded to a miss / no-op (logged once per burst). */
+  W_DEGRADED: 'LARDER_W_DEGRADED',
+} as const;
+
+/** The base class of every Larder error. `code` is stable; `cause` holds the original error. */
+export class LarderError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LarderError';
+    this.code = code;
+  }
+}
+
+/** True when `error` is a LarderError, optionally with the given code. */
+export function isLarderError(error: unknown, code?: ErrorCode): error is LarderError {
+  return error instanceof LarderError && (code === undefined || error.code === code);
+}
+
+/** Failures that come from the store (connection, timeout, breaker, server-side refusal). */
+const STORE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'E_TIMEOUT',
+  'E_CIRCUIT_OPEN',
+  'E_STORE',
+  'E_STORE_OOM',
+  'E_WRONG_TYPE',
+  'E_SCRIPT',
+]);
+
+/** True when the error is a store failure that the `degrade` policy turns into a miss or no-op. */
+export function isStoreFailure(error: unknown): boolean {
+  return !(error instanceof LarderError) || STORE_CODES.has(error.code);
+}
+
+const warned = new Set<string>();
+
+/** Emit a process warning once per code for the life of the process. */
+export function warnOnce(code: string, message: string): void {
+  if (warned.has(code)) return;
+  warned.add(code);
+  process.emitWarning(message, { type: 'LarderWarning', code });
+}

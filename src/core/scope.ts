@@ -1,0 +1,102 @@
+/**
+ * Key scopes: where a cache's keys live. The root scope is a fixed prefix; a
+ * namespace scope adds `/name#generation` and clears in O(1) by bumping the
+ * generation, which orphans every older key (they expire by TTL).
+ */
+import { encodeEntry, parseRawInteger } from './envelope.js';
+import { namespaceBase } from './keys.js';
+import type { ResolvedOptions } from './options.js';
+import type { StoreGuard } from './store-guard.js';
+
+/** Resolves the prefix a cache's keys are built with, and clears them. */
+export interface KeyScope {
+  /** The current prefix: a string for a fixed scope, a promise where a generation must be read. */
+  current(): string | Promise<string>;
+  /** Remove (or orphan) every key of the scope. */
+  clear(): Promise<void>;
+}
+
+/** The root scope: `prefix:…` and, below it, the namespaces `prefix/…`. */
+export function rootScope(options: ResolvedOptions, guard: StoreGuard): KeyScope {
+  const { prefix, store } = options;
+  return {
+    current: () => prefix,
+    async clear() {
+      // Two exact prefixes, never `prefix*`, which would also match `prefix2:…`.
+      await guard.run('clear', () => store.clear(`${prefix}:`));
+      await guard.run('clear', () => store.clear(`${prefix}/`));
+    },
+  };
+}
+
+/**
+ * A namespace. Its generation counter lives in the store (never expiring, as
+ * explicit metadata) so every process sees a clear at once. A missing counter is
+ * re-created from the clock, never from 0: a counter lost to eviction must not
+ * bring back keys of an earlier generation.
+ */
+export function namespaceScope(
+  parent: KeyScope,
+  name: string,
+  options: ResolvedOptions,
+  guard: StoreGuard,
+): KeyScope {
+  const { store, clock } = options;
+  namespaceBase('x', name); // validate the name now, not at first use
+  // Concurrent operations share one read of the generation.
+  let inflight: Promise<string> | undefined;
+
+  async function readGeneration(base: string): Promise<number> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const bytes = await guard.run('namespace', () => store.get(base));
+      if (bytes !== undefined) return parseRawInteger(bytes);
+      // Absent: create it; if another process won the race, read theirs.
+      await guard.run('namespace', () => store.add(base, encodeEntry(clock.now(), options.codec), null));
+    }
+    return parseRawInteger((await guard.run('namespace', () => store.get(base))) ?? new Uint8Array());
+  }
+
+  async function resolve(): Promise<string> {
+    const parentPrefix = await parent.current();
+    const base = namespaceBase(parentPrefix, name);
+    return `${base}${await readGeneration(base)}`;
+  }
+
+  return {
+    current() {
+      if (inflight === undefined) {
+        inflight = resolve();
+        const reset = () => {
+          inflight = undefined;
+        };
+        inflight.then(reset, reset);
+      }
+      return inflight;
+    },
+    async clear() {
+      const base = namespaceBase(await parent.current(), name);
+      if (store.incrBy !== undefined) {
+        try {
+          await guard.run('clear', () => store.incrBy?.(base, 1) ?? 0);
+          inflight = undefined;
+          return;
+        } catch (error) {
+          if (!(error instanceof Error && 'code' in error && error.code === 'E_MISSING_KEY')) throw error;
+        }
+      } else {
+        const bytes = await guard.run('clear', () => store.get(base));
+        if (bytes !== undefined) {
+          await guard.run('clear', () =>
+            store.set(base, encodeEntry(parseRawInteger(bytes) + 1, options.codec), null),
+          );
+          inflight = undefined;
+          return;
+        }
+      }
+      // No counter yet: any keys were written under a generation read from the
+      // clock earlier, so a fresh clock reading is past them.
+      await guard.run('clear', () => store.set(base, encodeEntry(clock.now() + 1, options.codec), null));
+      inflight = undefined;
+    },
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * The public types of the cache API: options set once (`CacheOptions`), options
+ * per call (`EntryOptions`), and the `Cache` interface itself.
+ */
+import type { ErrorCode, LarderError } from './errors.js';
+import type { Store } from './store.js';
+
+/**
+ * A length of time: a number of **milliseconds**, or a string with a unit
+ * (`'250ms'`, `'30s'`, `'5m'`, `'1h'`, `'1d'`).
+ */
+export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
+
+/**
+ * How long an entry lives. A duration; `null` or `'forever'` for an entry that
+ * never expires (always explicit); zero or negative means "do not store".
+ */
+export type Ttl = Duration | null | 'forever';
+
+/** A pair of functions that turn values into bytes and back. */
+export interface Serializer {
+  /** One-byte id written into the envelope; 1 and 2 are taken by msgpack and json. */
+  readonly id: number;
+  /** A short name for errors and docs. */
+  readonly name: string;
+  /** Encode a value; throw for values the format cannot hold. */
+  serialize(value: unknown): Uint8Array;
+  /** Decode bytes written by `serialize`. */
+  deserialize(bytes: Uint8Array): unknown;
+}
+
+/** Built-in compression algorithms (all from `node:zlib`). */
+export type CompressionAlgorithm = 'gzip' | 'deflate' | 'brotli';
+
+/** When and how values are compressed before they reach the store. */
+export interface CompressionOptions {
+  /** The algorithm; recorded in each entry's envelope, never guessed on read. */
+  readonly algorithm: CompressionAlgorithm;
+  /**
+   * Serialized values at least this many bytes long are compressed.
+   * @default 1024
+   */
+  readonly thresholdBytes?: number;
+  /** The zlib level (or brotli quality). @default the algorithm's default */
+  readonly level?: number;
+  /**
+   * A preset dictionary (deflate only): bytes typical of your values, such as
+   * field names and common strings, so that small values compress too. Every
+   * process reading the cache must use the same dictionary; its checksum is
+   * stored in the envelope and a mismatch reads as a miss.
+   */
+  readonly dictionary?: Uint8Array;
+}
+
+/** What the cache does when the store fails. */
+export type ErrorPolicy = 'degrade' | 'throw';
+
+/** What the cache does with a key that memcached could not hold. */
+export type KeyValidation = 'warn' | 'error' | 'off';
+
+/** Circuit breaker settings. */
+export interface BreakerOptions {
+  /**
+   * Consecutive store failures (timeouts, connection errors) that open the breaker.
+   * @default 5
+   */
+  readonly failureThreshold?: number;
+  /**
+   * How long the breaker stays open before one probe call is let through.
+   * @default 1000
+   */
+  readonly openMs?: number;
+}
+
+/** A source of the current time, injectable for tests. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+/** Builds the stored key from the user key, the prefix and the version (Django's KEY_FUNCTION). */
+export type KeyFunction = (key: string, prefix: string, version: number) => string;
+
+/** Receives store failures under the `degrade` policy, once per burst. */
+export interface Logger {
+  warn(message: string, details?: Record<string, unknown>): void;
+}
+
+/** Options set once, when the cache is created. */
+export interface CacheOptions {
+  /** Where bytes live: `memoryStore()`, `redisStore()`, or any `Store`. */
+  readonly store: Store;
+  /**
+   * Prepended to every key, so several caches can share a store and `clear()`
+   * touches only this one's keys. Must be non-empty.
+   * @default 'larder'
+   */
+  readonly prefix?: string;
+  /**
+   * Default key version: `prefix:version:key`. Bump it to orphan every entry.
+   * @default 1
+   */
+  readonly version?: number;
+  /**
+   * TTL when a call gives none. Finite unless you say `'forever'`.
+   * @default 300_000 (5 minutes, Django's default)
+   */
+  readonly defaultTtl?: Ttl;
+  /**
+   * How values become bytes: `'msgpack'`, `'json'`, or your own `Serializer`.
+   * @default 'msgpack'
+   */
+  readonly serializer?: 'msgpack' | 'json' | Serializer;
+  /**
+   * Compress serialized values above a threshold, or `false` for never.
+   * @default { algorithm: 'gzip', thresholdBytes: 1024 }
+   */
+  readonly compression?: CompressionOptions | false;
+  /**
+   * `'degrade'`: a store failure is a miss for reads and a no-op for writes,
+   * logged once per burst and counted. `'throw'`: rethrow it with its cause.
+   * @default 'degrade'
+   */
+  readonly onError?: ErrorPolicy;
+  /**
+   * Longest wait for one store operation before it counts as failed.
+   * @default 100
+   */
+  readonly timeoutMs?: number;
+  /** Circuit breaker settings, or `false` to turn it off. */
+  readonly breaker?: BreakerOptions | false;
+  /**
+   * Keys longer than 250 code points or holding whitespace/control characters:
+   * warn (once per process, code `LARDER_W_KEY`), throw `E_INVALID_KEY`, or allow.
+   * @default 'warn'
+   */
+  readonly keyValidation?: KeyValidation;
+  /** Build the stored key yourself. @default `${prefix}:${version}:${key}` */
+  readonly keyFunction?: KeyFunction;
+  /** Where degraded failures are logged. @default console.warn */
+  readonly logger?: Logger;
+  /** Time source. @default Date */
+  readonly clock?: Clock;
+}
+
+/** Options per call. Anything omitted falls back to the cache's options. */
+export interface EntryOptions {
+  /** This entry's TTL. @default the cache's `defaultTtl` */
+  readonly ttl?: Ttl;
+  /** Key version for this call. @default the cache's `version` */
+  readonly version?: number;
+}
+
+/** Options of a read. */
+export interface ReadOptions {
+  /** Key version for this call. @default the cache's `version` */
+  readonly version?: number;
+}
+
+/** The outcome of `add`: written, already present, or the store could not be asked. */
+export type AddResult = 'stored' | 'exists' | 'unavailable';
+
+/** Counters since the cache was created. */
+export interface CacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  readonly sets: number;
+  readonly deletes: number;
+  /** Store failures of any kind (timeouts, connection, OOM, decode...). */
+  readonly errors: number;
+  /** Operations answered without the store because the breaker was open. */
+  readonly shortCircuited: number;
+  readonly timeouts: number;
+  /** `'closed'` (healthy), `'open'` (short-circuiting) or `'half-open'` (probing). */
+  readonly breaker: 'closed' | 'open' | 'half-open';
+}
+
+/** What an `error` event carries. */
+export interface CacheErrorEvent {
+  /** The operation that failed, such as `get` or `set`. */
+  readonly operation: string;
+  readonly code: ErrorCode;
+  readonly error: LarderError;
+}
+
+/** Events a cache emits; listeners never throw into the cache. */
+export interface CacheEvents {
+  error: CacheErrorEvent;
+}
+
+/** A cache. Every method is async; under `degrade` only counting methods throw store errors. */
+export interface Cache {
+  /** The prefix every key gets. */
+  readonly prefix: string;
+  /** The default key version. */
+  readonly version: number;
+
+  /** The value under `key`, or `undefined` on a miss. A stored `null` is returned as `null`. */
+  get<T = unknown>(key: string, options?: ReadOptions): Promise<T | undefined>;
+  /** The value under `key`, or `default` on a miss. */
+  get<T = unknown, D = T>(key: string, options: ReadOptions & { readonly default: D }): Promise<T | D>;
+  /** Store `value`. A TTL of zero or less stores nothing and removes the key. */
+  set(key: string, value: unknown, options?: EntryOptions): Promise<void>;
+  /** Store only if absent. A TTL of zero or less stores nothing but reports `'stored'`. */
+  add(key: string, value: unknown, options?: EntryOptions): Promise<AddResult>;
+  /**
+   * The value under `key`; on a miss, compute it (call `factory` if it is a
+   * function), `add` it, and return what the cache then holds, so that a racing
+   * writer wins.
+   */
+  getOrSet<T>(key: string, factory: T | (() => T | Promise<T>), options?: EntryOptions): Promise<T>;
+  /** The present keys only (stored nulls included), in a Map keyed by the keys you gave. */
+  getMany<T = unknown>(keys: Iterable<string>, options?: ReadOptions): Promise<Map<string, T>>;
+  /** Store many values; resolves the keys that were not stored. */
+  setMany(
+    entries:
+      | ReadonlyMap<string, unknown>
+      | Readonly<Record<string, unknown>>
+      | Iterable<readonly [string, unknown]>,
+    options?: EntryOptions,
+  ): Promise<string[]>;
+  /** Remove `key`; resolves whether it existed. */
+  delete(key: string, options?: ReadOptions): Promise<boolean>;
+  /** Remove many keys; resolves how many existed. */
+  deleteMany(keys: Iterable<string>, options?: ReadOptions): Promise<number>;
+  /** Whether `key` holds a value (a stored `null` counts). */
+  has(key: string, options?: ReadOptions): Promise<boolean>;
+  /** Atomically add `delta` (default 1) to an integer; keeps the TTL. Throws `E_MISSING_KEY` / `E_NOT_INTEGER`. */
+  incr(key: string, delta?: number, options?: ReadOptions): Promise<number>;
+  /** Atomically subtract `delta` (default 1). */
+  decr(key: string, delta?: number, options?: ReadOptions): Promise<number>;
+  /** Give an existing key a new TTL (default: the cache's); resolves whether it existed. */
+  touch(key: string, ttl?: Ttl, options?: ReadOptions): Promise<boolean>;
+  /** Milliseconds left; `null` for an entry that never expires; `undefined` when absent. */
+  ttl(key: string, options?: ReadOptions): Promise<number | null | undefined>;
+  /** Move the entry to version + `delta` (keeping its TTL); resolves the new version. */
+  incrVersion(key: string, delta?: number, options?: ReadOptions): Promise<number>;
+  /** Move the entry to version - `delta`. */
+  decrVersion(key: string, delta?: number, options?: ReadOptions): Promise<number>;
+  /** Remove this cache's keys and nothing else (O(1) in a namespace). */
+  clear(): Promise<void>;
+  /** A view whose keys live apart from this cache's, with an O(1) `clear()`. */
+  namespace(name: string): Cache;
+  /** Listen to an event; returns a function that removes the listener. */
+  on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): () => void;
+  /** Counters since creation. */
+  stats(): CacheStats;
+  /** Close the store if the cache created it... and stop timers. Idempotent. */
+  close(): Promise<void>;
+}

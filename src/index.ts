@@ -1,0 +1,32 @@
+/**
+ * `larder`: the cache API. Importing it loads no Redis client, database driver or
+ * web framework; stores come from their own subpaths (`larder/memory`, `larder/redis`).
+ */
+
+export { type ErrorCode, ErrorCodes, isLarderError, LarderError, WarningCodes } from './core/errors.js';
+export { CHANNELS } from './core/events.js';
+export { jsonSerializer } from './core/json-serializer.js';
+export type { MaybePromise, Store, StoreAddResult, StoreEntry, StoreTtlMs } from './core/store.js';
+export type {
+  AddResult,
+  BreakerOptions,
+  Cache,
+  CacheErrorEvent,
+  CacheEvents,
+  CacheOptions,
+  CacheStats,
+  Clock,
+  CompressionAlgorithm,
+  CompressionOptions,
+  Duration,
+  EntryOptions,
+  ErrorPolicy,
+  KeyFunction,
+  KeyValidation,
+  Logger,
+  ReadOptions,
+  Serializer,
+  Ttl,
+} from './core/types.js';
+export { createCache } from './create-cache.js';
+export { msgpackSerializer } from './serializers/msgpack-serializer.js';

@@ -1,0 +1,133 @@
+/**
+ * The Redis store's multi-key operations. Each goes through one "group by slot"
+ * step, so that the same code serves a standalone server (one group: one MGET,
+ * one UNLINK) and a cluster (one command per hash slot, as Cluster refuses
+ * cross-slot commands).
+ */
+import { LarderError } from '../../core/errors.js';
+import type { StoreEntry } from '../../core/store.js';
+import { escapeGlob } from './escape-glob.js';
+import { groupBySlot, type SlotGroup } from './key-slot.js';
+import type { RedisClientLike } from './redis-client-like.js';
+import { setArgs } from './set-args.js';
+import { isServerReply, toLarderError } from './to-larder-error.js';
+
+/** What the batch operations need from the store. */
+export interface BatchContext {
+  /** The client with the store's command options bound (Buffer replies). */
+  readonly commands: RedisClientLike;
+  /** Split multi-key commands by hash slot. */
+  readonly splitBySlot: boolean;
+  /** The `COUNT` hint of each SCAN step, as text. */
+  readonly scanCount: string;
+}
+
+/** One group per hash slot when splitting, else a single group. */
+function groupsOf<K extends string | Uint8Array>(
+  context: BatchContext,
+  keys: readonly K[],
+): Array<SlotGroup<K>> {
+  if (context.splitBySlot) return groupBySlot(keys);
+  return [{ slot: -1, keys: keys as K[], indexes: keys.map((_, index) => index) }];
+}
+
+/** MGET per group (all in the same tick, so written together); absent keys are undefined. */
+export async function getMany(
+  context: BatchContext,
+  keys: readonly string[],
+): Promise<Array<Uint8Array | undefined>> {
+  const values = new Array<Uint8Array | undefined>(keys.length).fill(undefined);
+  if (keys.length === 0) return values;
+  try {
+    await Promise.all(
+      groupsOf(context, keys).map(async (group) => {
+        const replies = await context.commands.sendCommand<Array<Buffer | null>>(['MGET', ...group.keys]);
+        for (let i = 0; i < group.indexes.length; i++) {
+          values[group.indexes[i] as number] = replies[i] ?? undefined;
+        }
+      }),
+    );
+  } catch (error) {
+    throw toLarderError(error);
+  }
+  return values;
+}
+
+/**
+ * One SET per entry, all issued in the same tick: node-redis writes them to the
+ * socket in one batch (a pipeline without MULTI), and each entry gets its own
+ * answer. A server refusal of one entry (OOM) marks it false; a connection
+ * failure, or every entry failing, rejects, so the caller sees the outage.
+ */
+export async function setMany(context: BatchContext, entries: readonly StoreEntry[]): Promise<boolean[]> {
+  if (entries.length === 0) return [];
+  const settled = await Promise.allSettled(
+    entries.map((entry) => context.commands.sendCommand(setArgs(entry.key, entry.value, entry.ttlMs, false))),
+  );
+  let firstError: LarderError | undefined;
+  let failed = 0;
+  const stored = settled.map((result) => {
+    if (result.status === 'fulfilled') return true;
+    const error = toLarderError(result.reason);
+    if (!isServerReply(result.reason)) throw error;
+    firstError ??= error;
+    failed++;
+    return false;
+  });
+  if (firstError !== undefined && failed === entries.length) throw firstError;
+  return stored;
+}
+
+/** UNLINK (a non-blocking delete) per group; resolves how many keys existed. */
+async function unlink(context: BatchContext, keys: readonly (string | Buffer)[]): Promise<number> {
+  const counts = await Promise.all(
+    groupsOf(context, keys).map((group) => context.commands.sendCommand<number>(['UNLINK', ...group.keys])),
+  );
+  let total = 0;
+  for (const count of counts) total += count;
+  return total;
+}
+
+/** Remove `keys`; resolves how many existed. */
+export async function deleteMany(context: BatchContext, keys: readonly string[]): Promise<number> {
+  if (keys.length === 0) return 0;
+  try {
+    return await unlink(context, keys);
+  } catch (error) {
+    throw toLarderError(error);
+  }
+}
+
+/**
+ * SCAN for `prefix*` (glob characters in the prefix escaped) and UNLINK each
+ * page. Never KEYS (it blocks the server) and never FLUSHDB (it removes other
+ * caches' keys). Keys created while the scan runs may survive it: SCAN only
+ * guarantees the keys present for the whole iteration.
+ */
+export async function clearPrefix(context: BatchContext, prefix: string): Promise<void> {
+  if (prefix === '') {
+    throw new LarderError(
+      'E_INVALID_OPTION',
+      'redisStore.clear: refusing an empty prefix (it would match every key)',
+    );
+  }
+  const pattern = `${escapeGlob(prefix)}*`;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await context.commands.sendCommand<[Buffer, Buffer[]]>([
+        'SCAN',
+        cursor,
+        'MATCH',
+        pattern,
+        'COUNT',
+        context.scanCount,
+      ]);
+      cursor = next.toString();
+      // Keys stay Buffers: UNLINK gets exactly the bytes SCAN returned.
+      if (keys.length > 0) await unlink(context, keys);
+    } while (cursor !== '0');
+  } catch (error) {
+    throw toLarderError(error);
+  }
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isLarderError } from '../../core/errors.js';
+import { type RedisStoreOptions, toClientOptions, validateStoreOptions } from './redis-store-options.js';
+
+/** The TCP/TLS socket fields under test (node-redis types them as a union with IPC). */
+interface TcpSocket {
+  host?: string;
+  port?: number;
+  tls?: boolean;
+  servername?: string;
+  connectTimeout?: number;
+  reconnectStrategy?: unknown;
+}
+
+function socketOf(options: RedisStoreOptions): TcpSocket {
+  return toClientOptions(options).socket as TcpSocket;
+}
+
+describe('toClientOptions', () => {
+  it('connects to 127.0.0.1:6379 by default, with the store defaults', () => {
+    const options = toClientOptions({});
+    const socket = socketOf({});
+    assert.equal(socket.host, '127.0.0.1');
+    assert.equal(socket.port, 6379);
+    assert.equal(socket.tls, false);
+    assert.equal(socket.connectTimeout, 2000);
+    assert.equal(typeof socket.reconnectStrategy, 'function');
+    assert.equal(options.disableOfflineQueue, true);
+    assert.equal(options.username, undefined);
+    assert.equal(options.password, undefined);
+    assert.equal(options.database, undefined);
+  });
+
+  it('takes TLS, ACL credentials and the database from a rediss:// URL', () => {
+    const options = toClientOptions({ url: 'rediss://app:s%40cret@cache.example.com:6380/3' });
+    const socket = options.socket as TcpSocket;
+    assert.equal(socket.host, 'cache.example.com');
+    assert.equal(socket.port, 6380);
+    assert.equal(socket.tls, true);
+    assert.equal(options.username, 'app');
+    assert.equal(options.password, 's@cret');
+    assert.equal(options.database, 3);
+    // No URL goes to node-redis: it would parse it again, possibly differently.
+    assert.equal(options.url, undefined);
+  });
+
+  it('applies connectTimeoutMs, reconnect and disableOfflineQueue', () => {
+    const options = toClientOptions({
+      connectTimeoutMs: 500,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 40, random: () => 0 },
+      disableOfflineQueue: false,
+    });
+    assert.equal(options.socket?.connectTimeout, 500);
+    const strategy = options.socket?.reconnectStrategy;
+    assert.equal(typeof strategy, 'function');
+    if (typeof strategy === 'function') {
+      assert.equal(strategy(0, new Error('x')), 5);
+      assert.equal(strategy(10, new Error('x')), 20);
+    }
+    assert.equal(options.disableOfflineQueue, false);
+    assert.equal(toClientOptions({ reconnect: false }).socket?.reconnectStrategy, false);
+  });
+
+  it('passes extra client options through, the store options winning', () => {
+    const ownStrategy = (): number => 7;
+    const options = toClientOptions({
+      url: 'rediss://cache.example.com',
+      connectTimeoutMs: 300,
+      clientOptions: {
+        name: 'web-1',
+        pingInterval: 10_000,
+        disableOfflineQueue: false,
+        socket: {
+          tls: true,
+          servername: 'cache.example.com',
+          connectTimeout: 9999,
+          reconnectStrategy: ownStrategy,
+        },
+      },
+    });
+    assert.equal(options.name, 'web-1');
+    assert.equal(options.pingInterval, 10_000);
+    assert.equal(options.disableOfflineQueue, false);
+    assert.equal((options.socket as TcpSocket).servername, 'cache.example.com');
+    assert.equal(options.socket?.connectTimeout, 300);
+    // A reconnectStrategy in clientOptions is kept when `reconnect` is not given.
+    assert.equal(options.socket?.reconnectStrategy, ownStrategy);
+  });
+});
+
+describe('validateStoreOptions', () => {
+  it('rejects url together with client', () => {
+    const client = {} as never;
+    assert.throws(
+      () => validateStoreOptions({ url: 'redis://x', client }),
+      (error) => isLarderError(error, 'E_INVALID_OPTION'),
+    );
+  });
+
+  it('rejects a URL hidden in clientOptions', () => {
+    assert.throws(
+      () => validateStoreOptions({ clientOptions: { url: 'redis://x' } }),
+      (error) => isLarderError(error, 'E_INVALID_OPTION'),
+    );
+  });
+
+  it('rejects non-positive durations and counts, naming the option', () => {
+    for (const [options, name] of [
+      [{ connectTimeoutMs: 0 }, 'connectTimeoutMs'],
+      [{ scanCount: -1 }, 'scanCount'],
+      [{ closeTimeoutMs: Number.NaN }, 'closeTimeoutMs'],
+      [{ reconnect: { maxDelayMs: 0 } }, 'reconnect.maxDelayMs'],
+    ] as const) {
+      assert.throws(
+        () => validateStoreOptions(options),
+        (error) => isLarderError(error, 'E_INVALID_OPTION') && error.message.includes(`"${name}"`),
+      );
+    }
+  });
+});

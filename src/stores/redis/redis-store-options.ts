@@ -1,0 +1,138 @@
+import type { RedisClientOptions } from 'redis';
+import { LarderError } from '../../core/errors.js';
+import { parseRedisUrl } from './parse-redis-url.js';
+import { type ReconnectOptions, reconnectStrategy } from './reconnect-strategy.js';
+import type { RedisClientLike } from './redis-client-like.js';
+
+/** Where the store connects when given neither `url` nor `client`. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Options of `redisStore()`. */
+export interface RedisStoreOptions {
+  /**
+   * `redis[s]://[[username][:password]@]host[:port][/db]`: `rediss://` for TLS,
+   * an ACL user and password, a database index. Not allowed together with `client`.
+   * @default 'redis://127.0.0.1:6379'
+   */
+  readonly url?: string;
+  /**
+   * An existing node-redis client to use instead of creating one. The store
+   * never connects or closes a client it did not create: connect it yourself.
+   * Its `keyPrefix` option is not applied (the store sends raw commands; use the
+   * cache's `prefix`).
+   */
+  readonly client?: RedisClientLike;
+  /**
+   * Longest wait for one TCP (and TLS) connection attempt before it counts as failed.
+   * @default 2000
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Backoff between reconnection attempts (capped exponential, with jitter), or
+   * `false` to give up after the first loss — the store is then unusable.
+   * @default { initialDelayMs: 50, maxDelayMs: 2000 }
+   */
+  readonly reconnect?: ReconnectOptions | false;
+  /**
+   * Reject commands at once while disconnected instead of queueing them until
+   * the connection returns, so a dead Redis costs microseconds per call rather
+   * than a growing queue and a burst of stale writes on reconnect.
+   * @default true
+   */
+  readonly disableOfflineQueue?: boolean;
+  /**
+   * Extra node-redis client options (TLS certificates under `socket`, `name`,
+   * `pingInterval`, `RESP`...). The options above win over the same settings here.
+   */
+  readonly clientOptions?: RedisClientOptions;
+  /**
+   * Split multi-key commands (MGET, UNLINK) by Redis Cluster hash slot. Off for a
+   * standalone server, where one MGET is cheaper; on for a cluster or a proxy
+   * that enforces slots.
+   * @default false
+   */
+  readonly splitBySlot?: boolean;
+  /**
+   * The `COUNT` hint of each `SCAN` step of `clear()`.
+   * @default 1000
+   */
+  readonly scanCount?: number;
+  /**
+   * How long `close()` waits for pending replies before dropping the connection.
+   * @default 1000
+   */
+  readonly closeTimeoutMs?: number;
+  /**
+   * Called with each connection-level error (refused, reset, TLS, auth) as the
+   * client reports it; operations fail with their own errors either way.
+   * @default ignore
+   */
+  readonly onConnectionError?: (error: LarderError) => void;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new LarderError(
+      'E_INVALID_OPTION',
+      `redisStore: option "${name}" must be a positive number (got ${value})`,
+    );
+  }
+  return value;
+}
+
+/** Check the options that do not depend on creating a client. */
+export function validateStoreOptions(options: RedisStoreOptions): void {
+  if (options.client !== undefined && options.url !== undefined) {
+    throw new LarderError(
+      'E_INVALID_OPTION',
+      'redisStore: give either option "url" or option "client", not both',
+    );
+  }
+  if (options.clientOptions?.url !== undefined) {
+    throw new LarderError(
+      'E_INVALID_OPTION',
+      'redisStore: put the URL in option "url", not in "clientOptions.url"',
+    );
+  }
+  positive('connectTimeoutMs', options.connectTimeoutMs, 1);
+  positive('scanCount', options.scanCount, 1);
+  positive('closeTimeoutMs', options.closeTimeoutMs, 1);
+  if (options.reconnect) {
+    positive('reconnect.initialDelayMs', options.reconnect.initialDelayMs, 1);
+    positive('reconnect.maxDelayMs', options.reconnect.maxDelayMs, 1);
+  }
+}
+
+/**
+ * The node-redis options for a client the store creates: the address and
+ * credentials from `url`, a connect timeout, the backoff, no offline queue, and
+ * whatever `clientOptions` adds.
+ */
+export function toClientOptions(options: RedisStoreOptions): RedisClientOptions {
+  const extra = options.clientOptions ?? {};
+  const url = parseRedisUrl(options.url ?? DEFAULT_REDIS_URL);
+  const socket = {
+    ...extra.socket,
+    host: url.host,
+    port: url.port,
+    tls: url.tls,
+    connectTimeout: options.connectTimeoutMs ?? extra.socket?.connectTimeout ?? 2000,
+    reconnectStrategy:
+      options.reconnect === false
+        ? false
+        : options.reconnect === undefined && extra.socket?.reconnectStrategy !== undefined
+          ? extra.socket.reconnectStrategy
+          : reconnectStrategy(options.reconnect),
+  } as NonNullable<RedisClientOptions['socket']>;
+
+  const client: RedisClientOptions = {
+    ...extra,
+    socket,
+    disableOfflineQueue: options.disableOfflineQueue ?? extra.disableOfflineQueue ?? true,
+  };
+  if (url.username !== undefined) client.username = url.username;
+  if (url.password !== undefined) client.password = url.password;
+  if (url.database !== undefined) client.database = url.database;
+  return client;
+}
