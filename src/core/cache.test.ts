@@ -101,6 +101,11 @@ describe('cache policies', () => {
     assert.equal(state.calls, callsWhenOpened, 'an open breaker never reaches the store');
     assert.equal(cache.stats().shortCircuited, 100);
     assert.equal(events.at(-1)?.code, 'E_CIRCUIT_OPEN');
+    assert.equal(
+      (events.at(-1)?.error.cause as Error).message,
+      'ECONNREFUSED',
+      'the failure that opened it is the cause',
+    );
     clock.at += 5000;
     assert.equal(cache.stats().breaker, 'half-open');
     state.healthy = true;

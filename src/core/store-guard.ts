@@ -38,6 +38,8 @@ export class StoreGuard {
   readonly #deadlines: DeadlineQueue;
   readonly #counters: Counters;
   readonly #settle: (error: unknown, operation: string) => unknown;
+  /** The failure that most recently counted against the store: the cause of E_CIRCUIT_OPEN. */
+  #lastFailure: unknown;
 
   constructor(options: ResolvedOptions, counters: Counters) {
     this.#counters = counters;
@@ -76,6 +78,7 @@ export class StoreGuard {
       throw new LarderError(
         'E_CIRCUIT_OPEN',
         `${operation} skipped: the circuit breaker is open after repeated store failures`,
+        { cause: this.#lastFailure },
       );
     }
     let result: MaybePromise<T>;
@@ -104,7 +107,11 @@ export class StoreGuard {
     }
     const code = error instanceof LarderError ? error.code : 'E_STORE';
     if (code === 'E_TIMEOUT') this.#counters.timeouts++;
-    if (UNHEALTHY.has(code)) this.#breaker?.failure();
-    else this.#breaker?.success();
+    if (UNHEALTHY.has(code)) {
+      this.#lastFailure = error;
+      this.#breaker?.failure();
+    } else {
+      this.#breaker?.success();
+    }
   }
 }

@@ -147,6 +147,19 @@ describe('Redis unreachable', () => {
     await server.restart();
   });
 
+  it('with reconnect: false, ready() rejects instead of waiting forever', async () => {
+    await server.kill();
+    const store = redisStore({ url: server.url, reconnect: false });
+    try {
+      await assert.rejects(store.ready(), (error) => isLarderError(error, 'E_STORE'));
+      await assert.rejects(store.ready(), (error) => isLarderError(error, 'E_STORE'));
+      await assert.rejects(store.get('k'), (error) => isLarderError(error, 'E_STORE'));
+    } finally {
+      await store.close();
+      await server.restart();
+    }
+  });
+
   it('close() does not wait forever for a frozen server, and fails what was pending', async () => {
     const store = redisStore({ url: server.url, closeTimeoutMs: 200 });
     await store.ready();

@@ -106,7 +106,7 @@ class RedisByteStore implements RedisStore {
       // Connect in the background: creating a store never throws or waits
       // because Redis is down. connect() keeps retrying with the backoff until it
       // succeeds or the store is closed; that rejection is expected.
-      this.#client.connect().catch(nothing);
+      this.#client.connect().catch(this.#onGaveUp);
     }
   }
 
@@ -123,6 +123,15 @@ class RedisByteStore implements RedisStore {
     }
   };
 
+  /** connect() failed for good: closed by us, or `reconnect: false` after a failure. */
+  readonly #onGaveUp = (error: unknown): void => {
+    if (this.#closing !== undefined) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    const failure = toLarderError(error);
+    for (const waiter of waiters) waiter.reject(failure);
+  };
+
   readonly #onReady = (): void => {
     const waiters = this.#waiters;
     this.#waiters = [];
@@ -134,6 +143,12 @@ class RedisByteStore implements RedisStore {
       return Promise.reject(new LarderError('E_CLOSED', 'redisStore: the store is closed'));
     }
     if (this.#client.isReady) return Promise.resolve();
+    if (this.#owned && !this.#client.isOpen) {
+      // Our client stopped reconnecting (`reconnect: false`): it will never be ready.
+      return Promise.reject(
+        new LarderError('E_STORE', 'redisStore: the connection was lost and not retried'),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
     });
