@@ -3,6 +3,7 @@
  * web framework; stores come from their own subpaths (`larder/memory`, `larder/redis`).
  */
 
+export { type BuildDictionaryOptions, buildDictionary } from './build-dictionary.js';
 export { type ErrorCode, ErrorCodes, isLarderError, LarderError, WarningCodes } from './core/errors.js';
 export { CHANNELS } from './core/events.js';
 export { jsonSerializer } from './core/json-serializer.js';

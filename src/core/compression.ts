@@ -21,7 +21,13 @@ export interface Compressor {
   /** Id written into the envelope for values this compressor compresses. */
   readonly id: CompressionId;
   readonly thresholdBytes: number;
-  /** CRC-32 of the preset dictionary, 0 without one. */
+  /**
+   * The low 16 bits of the preset dictionary's CRC-32 (0 without one): two bytes
+   * per entry, not four, because at ~50 bytes a value sits near Redis's 44-byte
+   * embedded-string cliff, where every byte counts. Two dictionaries in use at
+   * once collide with a chance of 1 in 65,536, and only then can a reader inflate
+   * with the wrong dictionary (which in practice fails to decode, as a miss).
+   */
   readonly dictionaryId: number;
   compress(bytes: Uint8Array): Uint8Array;
 }
@@ -39,7 +45,7 @@ export function createCompressor(options: CompressionOptions | false): Compresso
     return {
       id: CompressionIds.deflateDictionary,
       thresholdBytes,
-      dictionaryId: zlib.crc32(dictionary),
+      dictionaryId: zlib.crc32(dictionary) & 0xffff,
       compress: (bytes) =>
         zlib.deflateRawSync(bytes, { dictionary, ...(level === undefined ? {} : { level }) }),
     };

@@ -8,7 +8,7 @@
  * byte 0   0xC1: magic (a byte MessagePack never uses and no text starts with)
  * byte 1   format version (1)
  * byte 2   bits 0-3 serializer id, bits 4-6 compression id, bit 7 "has meta"
- * [4 bytes CRC-32 of the preset dictionary]  when compression id = deflate+dictionary
+ * [2 bytes: low 16 bits of the preset dictionary's CRC-32]  when compression id = deflate+dictionary
  * [varint n, n bytes of meta]                when bit 7 is set
  * payload  the serialized (possibly compressed) value
  * ```
@@ -82,14 +82,14 @@ export function encodeEntry(value: unknown, codec: Codec, meta?: EntryMeta): Uin
     }
   }
   const metaBytes = meta === undefined ? undefined : encodeMeta(meta);
-  const dictionaryBytes = compressionId === CompressionIds.deflateDictionary ? 4 : 0;
+  const dictionaryBytes = compressionId === CompressionIds.deflateDictionary ? 2 : 0;
   const metaLength = metaBytes === undefined ? 0 : varintLength(metaBytes.length) + metaBytes.length;
   const out = Buffer.allocUnsafe(3 + dictionaryBytes + metaLength + payload.byteLength);
   out[0] = MAGIC;
   out[1] = FORMAT_VERSION;
   out[2] = codec.serializer.id | (compressionId << 4) | (metaBytes === undefined ? 0 : HAS_META);
   let offset = 3;
-  if (dictionaryBytes !== 0) offset = out.writeUInt32BE(compressor?.dictionaryId ?? 0, offset);
+  if (dictionaryBytes !== 0) offset = out.writeUInt16BE(compressor?.dictionaryId ?? 0, offset);
   if (metaBytes !== undefined) {
     offset = writeVarint(out, offset, metaBytes.length);
     out.set(metaBytes, offset);
@@ -129,12 +129,11 @@ function decodeEnvelope(bytes: Uint8Array, codec: Codec): DecodedEntry {
   const compressionId = (flags >> 4) & 0x07;
   let offset = 3;
   if (compressionId === CompressionIds.deflateDictionary) {
-    if (bytes.byteLength < 7) throw decodeError('truncated dictionary id');
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const dictionaryId = view.readUInt32BE(3);
+    if (bytes.byteLength < 5) throw decodeError('truncated dictionary id');
+    const dictionaryId = ((bytes[3] ?? 0) << 8) | (bytes[4] ?? 0);
     if (dictionaryId !== (codec.compressor?.dictionaryId ?? -1))
       throw decodeError('entry was written with another compression dictionary');
-    offset = 7;
+    offset = 5;
   }
   let meta: EntryMeta | undefined;
   if ((flags & HAS_META) !== 0) {
