@@ -3,13 +3,14 @@
  * JSON.parse + Date revive), at 1 and 50 operations in flight, from one Node
  * process, all contenders interleaved in the same run.
  *
- *   node --import tsx bench/clients.ts [--runs 3] [--duration-ms 2000] [--keys 10000]
+ *   node --import tsx bench/clients.ts [--runs 5] [--duration-ms 1200] [--keys 10000]
  *
  * Uses the shared Redis at REDIS_URL (default redis://127.0.0.1:6379) under a
- * unique key prefix, deleted at the end.
+ * unique key prefix, deleted at the end; `--private-server 1` starts a
+ * redis-server of its own instead, so other tenants' traffic stays out of the
+ * figures.
  */
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { createClient } from 'redis';
 import { compareContenders, formatComparison } from './lib/compare-contenders.js';
 import type { Contender, Fixture } from './lib/contender.js';
@@ -20,11 +21,19 @@ import { makeProfile } from './lib/make-profile.js';
 import { numericArgs } from './lib/parse-args.js';
 import { rawClientContenders } from './lib/raw-client-contenders.js';
 import { redisVersion } from './lib/redis-version.js';
+import { startRedisServer } from './lib/start-redis-server.js';
 import { formatMicros } from './lib/stats.js';
 import { writeResults } from './lib/write-results.js';
 
-const args = numericArgs({ runs: 3, 'duration-ms': 2000, 'warmup-ms': 300, keys: 10_000 });
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const args = numericArgs({
+  runs: 5,
+  'duration-ms': 1200,
+  'warmup-ms': 300,
+  keys: 10_000,
+  'private-server': 0,
+});
+const server = args['private-server'] ? await startRedisServer() : undefined;
+const redisUrl = server?.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 // Add Larder contenders here (they receive the same fixture and run interleaved).
 const contenders: Contender[] = [...rawClientContenders()];
@@ -51,14 +60,11 @@ try {
 
   console.log('# Raw Redis clients: GET hit + decode');
   console.log(describeEnvironment(await redisVersion(control)));
+  console.log(`server: ${server ? 'private redis-server (persistence off)' : `shared, ${redisUrl}`}`);
   console.log(
     `method: ${contenders.length} contenders x concurrency [1, 50] x ${args.runs} runs of ${args['duration-ms']} ms ` +
       `(+${args['warmup-ms']} ms warm-up each, 4x before the first), interleaved; ${args.keys} keys read round-robin; ` +
-      `payload: user profile, ${meanBytes.toFixed(0)} B of JSON on average; decode = JSON.parse + new Date(createdAt); ` +
-      `load average at start: ${os
-        .loadavg()
-        .map((load) => load.toFixed(2))
-        .join(' ')}`,
+      `payload: user profile, ${meanBytes.toFixed(0)} B of JSON on average; decode = JSON.parse + new Date(createdAt)`,
   );
   const results = await compareContenders({
     contenders,
@@ -80,4 +86,5 @@ try {
 } finally {
   await deletePrefix(control, prefix);
   await control.close();
+  await server?.stop();
 }

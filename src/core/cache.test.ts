@@ -102,7 +102,7 @@ describe('cache policies', () => {
     assert.equal(cache.stats().shortCircuited, 100);
     assert.equal(events.at(-1)?.code, 'E_CIRCUIT_OPEN');
     assert.equal(
-      (events.at(-1)?.error.cause as Error).message,
+      (events.at(-1)?.error.cause as Error | undefined)?.message,
       'ECONNREFUSED',
       'the failure that opened it is the cause',
     );
