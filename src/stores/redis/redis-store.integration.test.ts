@@ -316,6 +316,33 @@ describe('redisStore lifecycle', () => {
     await assert.rejects(store.ready(), (error) => isLarderError(error, 'E_CLOSED'));
     await assert.rejects(store.get('x'), (error) => isLarderError(error, 'E_STORE'));
   });
+
+  it('commands issued before the first connect completes wait for it instead of failing offline', async () => {
+    const prefix = uniquePrefix('redis-store-early');
+    const store = redisStore({ url: redisUrl() });
+    try {
+      // No ready(): a script or a request handler that uses the cache at once.
+      await store.set(`${prefix}k`, bytes('early'), 60_000);
+      assert.equal(text(await store.get(`${prefix}k`)), 'early');
+    } finally {
+      await store.clear(prefix);
+      await store.close();
+    }
+  });
+
+  it('after a failed first attempt, commands fail fast instead of waiting for the reconnect', async () => {
+    const server = await startRedisServer();
+    const url = server.url;
+    await server.stop();
+    const store = redisStore({ url, reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 } });
+    try {
+      const started = performance.now();
+      await assert.rejects(store.get('x'), (error) => isLarderError(error, 'E_STORE'));
+      assert.ok(performance.now() - started < 1_000, 'failed at the first attempt, not after a retry');
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 /** A TCP relay that counts how many chunks the client side writes. */

@@ -83,6 +83,13 @@ class RedisByteStore implements RedisStore {
   readonly #onConnectionError: ((error: LarderError) => void) | undefined;
   #closing: Promise<void> | undefined;
   #waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  /**
+   * Settles when the first connection attempt does (connected, or failed once).
+   * Until then commands wait for it instead of failing as "offline": a cache used
+   * right after it is created must not lose its first writes to the connect race.
+   * After it, a disconnected store fails fast (no offline queue).
+   */
+  #starting: Promise<void> | undefined;
 
   constructor(options: RedisStoreOptions) {
     validateStoreOptions(options);
@@ -102,12 +109,28 @@ class RedisByteStore implements RedisStore {
     // also on a passed-in client (and removed again by close()).
     this.#client.on('error', this.#onError);
     this.#client.on('ready', this.#onReady);
+    if (this.#client.isOpen && !this.#client.isReady) this.#starting = this.#firstAttempt();
     if (this.#owned) {
       // Connect in the background: creating a store never throws or waits
       // because Redis is down. connect() keeps retrying with the backoff until it
       // succeeds or the store is closed; that rejection is expected.
+      this.#starting = this.#firstAttempt();
       this.#client.connect().catch(this.#onGaveUp);
     }
+  }
+
+  #firstAttempt(): Promise<void> {
+    const client = this.#client;
+    return new Promise<void>((resolve) => {
+      const settle = (): void => {
+        client.off('ready', settle);
+        client.off('error', settle);
+        this.#starting = undefined;
+        resolve();
+      };
+      client.on('ready', settle);
+      client.on('error', settle);
+    });
   }
 
   get client(): RedisClientLike {
@@ -155,30 +178,36 @@ class RedisByteStore implements RedisStore {
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.get(key));
     return this.#commands
       .sendCommand<Buffer | null>(['GET', key])
       .then(bytesOrUndefined, rethrowAsLarderError);
   }
 
   set(key: string, value: Uint8Array, ttlMs: StoreTtlMs): Promise<void> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.set(key, value, ttlMs));
     return this.#commands.sendCommand(setArgs(key, value, ttlMs, false)).then(nothing, rethrowAsLarderError);
   }
 
   add(key: string, value: Uint8Array, ttlMs: StoreTtlMs): Promise<StoreAddResult> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.add(key, value, ttlMs));
     return this.#commands
       .sendCommand<string | null>(setArgs(key, value, ttlMs, true))
       .then(toAddResult, rethrowAsLarderError);
   }
 
   delete(key: string): Promise<boolean> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.delete(key));
     return this.#commands.sendCommand<number>(['UNLINK', key]).then(isPositive, rethrowAsLarderError);
   }
 
   has(key: string): Promise<boolean> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.has(key));
     return this.#commands.sendCommand<number>(['EXISTS', key]).then(isPositive, rethrowAsLarderError);
   }
 
   touch(key: string, ttlMs: StoreTtlMs): Promise<boolean> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.touch(key, ttlMs));
     const reply =
       ttlMs === null
         ? runScript(this.#commands, PERSIST_EXISTING, key, [])
@@ -187,10 +216,12 @@ class RedisByteStore implements RedisStore {
   }
 
   ttl(key: string): Promise<number | null | undefined> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.ttl(key));
     return this.#commands.sendCommand<number>(['PTTL', key]).then(toTtl, rethrowAsLarderError);
   }
 
   async incrBy(key: string, delta: number): Promise<number> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.incrBy(key, delta));
     if (!Number.isSafeInteger(delta)) {
       throw new LarderError(
         'E_INVALID_OPTION',
@@ -211,18 +242,22 @@ class RedisByteStore implements RedisStore {
   }
 
   getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.getMany(keys));
     return getMany(this.#batch, keys);
   }
 
   setMany(entries: readonly StoreEntry[]): Promise<boolean[]> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.setMany(entries));
     return setMany(this.#batch, entries);
   }
 
   deleteMany(keys: readonly string[]): Promise<number> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.deleteMany(keys));
     return deleteMany(this.#batch, keys);
   }
 
   clear(prefix: string): Promise<void> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.clear(prefix));
     return clearPrefix(this.#batch, prefix);
   }
 
