@@ -12,6 +12,7 @@ function codec(compression: Parameters<typeof createCompressor>[0] = false): Cod
     serializers: new Map([[serializer.id, serializer]]),
     compressor: createCompressor(compression),
     dictionary: compression === false ? undefined : compression.dictionary,
+    standaloneBuffers: false,
   };
 }
 

@@ -51,6 +51,12 @@ export interface Codec {
   readonly serializers: ReadonlyMap<number, Serializer>;
   readonly compressor: Compressor | undefined;
   readonly dictionary: Uint8Array | undefined;
+  /**
+   * Allocate each encoded entry its own memory rather than a slice of Node's
+   * shared pool: true for stores that keep the buffer (memory), where a pool
+   * slice would pin an 8 KiB slab or have to be copied.
+   */
+  readonly standaloneBuffers: boolean;
 }
 
 /** True for a number stored as raw decimal digits. */
@@ -84,7 +90,8 @@ export function encodeEntry(value: unknown, codec: Codec, meta?: EntryMeta): Uin
   const metaBytes = meta === undefined ? undefined : encodeMeta(meta);
   const dictionaryBytes = compressionId === CompressionIds.deflateDictionary ? 2 : 0;
   const metaLength = metaBytes === undefined ? 0 : varintLength(metaBytes.length) + metaBytes.length;
-  const out = Buffer.allocUnsafe(3 + dictionaryBytes + metaLength + payload.byteLength);
+  const size = 3 + dictionaryBytes + metaLength + payload.byteLength;
+  const out = codec.standaloneBuffers ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
   out[0] = MAGIC;
   out[1] = FORMAT_VERSION;
   out[2] = codec.serializer.id | (compressionId << 4) | (metaBytes === undefined ? 0 : HAS_META);

@@ -141,7 +141,8 @@ function resolveCodec(options: CacheOptions, registry: SerializerRegistry): Code
   }
   const compressor: Compressor | undefined = createCompressor(compression);
   const dictionary = compression === false ? undefined : compression.dictionary;
-  return Object.freeze({ serializer, serializers, compressor, dictionary });
+  const standaloneBuffers = options.store.sharesBuffers === true;
+  return Object.freeze({ serializer, serializers, compressor, dictionary, standaloneBuffers });
 }
 
 /** Resolve one call's options; returns the shared default object when nothing is overridden. */
