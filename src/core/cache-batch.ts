@@ -3,6 +3,7 @@
  * operations, a parallel fallback over the single-key ones where it does not.
  */
 import type { LarderCache } from './cache.js';
+import { decodeStored, handleFailure } from './cache-context.js';
 import { encodeEntry } from './envelope.js';
 import type { ResolvedEntry } from './options.js';
 import type { StoreEntry } from './store.js';
@@ -39,14 +40,14 @@ export async function getMany<T>(
       store.getMany === undefined ? Promise.all(stored.map((key) => store.get(key))) : store.getMany(stored),
     );
   } catch (error) {
-    cache.failed('getMany', error);
+    handleFailure(cache.shared, 'getMany', error);
     counters.misses += stored.length;
     return found;
   }
   let index = 0;
   for (const userKey of byUserKey.keys()) {
     const bytes = values[index++];
-    const entry = bytes === undefined ? undefined : cache.decode(bytes, 'getMany');
+    const entry = bytes === undefined ? undefined : decodeStored(cache.shared, bytes, 'getMany');
     if (entry === undefined) {
       counters.misses++;
     } else {
@@ -103,7 +104,7 @@ export async function setMany(cache: LarderCache, entries: Entries, entry: Resol
     counters.sets += userKeys.length - failed.length;
     return failed;
   } catch (error) {
-    cache.failed('setMany', error);
+    handleFailure(cache.shared, 'setMany', error);
     return userKeys;
   }
 }
@@ -129,7 +130,7 @@ async function deleteStored(cache: LarderCache, stored: string[]): Promise<numbe
     counters.deletes += count;
     return count;
   } catch (error) {
-    cache.failed('deleteMany', error);
+    handleFailure(cache.shared, 'deleteMany', error);
     return 0;
   }
 }

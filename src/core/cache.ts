@@ -1,63 +1,20 @@
 /**
- * The cache: Django's cache contract over a byte store, with the degrade policy,
- * the fail-fast guard and key scopes. Batch operations live in cache-batch.ts.
+ * The cache: Django's cache contract over a byte store, through the fail-fast
+ * guard and key scopes. Batch operations live in cache-batch.ts; shared state
+ * and the failure policy in cache-context.ts.
  */
 import { deleteMany, getMany, setMany } from './cache-batch.js';
-import { deepFreeze } from './deep-freeze.js';
+import { decodeStored, handleFailure, type Shared } from './cache-context.js';
 import { resolveTtl } from './duration.js';
-import { type DecodedEntry, decodeEntry, encodeEntry, isRawInteger } from './envelope.js';
-import { type ErrorCode, isStoreFailure, LarderError, WarningCodes } from './errors.js';
-import { CacheEventHub } from './events.js';
+import { encodeEntry, isRawInteger } from './envelope.js';
+import { LarderError } from './errors.js';
 import { checkKey, fitKey } from './keys.js';
-import { type ResolvedOptions, resolveEntry, resolveVersion } from './options.js';
+import { resolveEntry, resolveVersion } from './options.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
-import type { Store } from './store.js';
-import { type Counters, StoreGuard } from './store-guard.js';
 import type { AddResult, Cache, CacheEvents, CacheStats, EntryOptions, ReadOptions, Ttl } from './types.js';
-
-/** What a cache and all its namespace views share. */
-export interface Shared {
-  readonly options: ResolvedOptions;
-  readonly store: Store;
-  readonly guard: StoreGuard;
-  readonly counters: Counters;
-  readonly events: CacheEventHub;
-  /** Decoded, frozen entries by the buffer a sharing store returned (see Store.sharesBuffers). */
-  readonly decoded: WeakMap<Uint8Array, DecodedEntry> | undefined;
-  closed: boolean;
-  loggedAt: number;
-  suppressed: number;
-}
 
 /** Most user keys whose stored form is remembered. */
 const KEY_MEMO_SIZE = 10_000;
-
-/** Degraded failures are logged at most once per window; the rest are counted. */
-const LOG_WINDOW_MS = 10_000;
-
-/** Create the shared state of a new cache. */
-export function createShared(options: ResolvedOptions): Shared {
-  const counters: Counters = {
-    hits: 0,
-    misses: 0,
-    sets: 0,
-    deletes: 0,
-    errors: 0,
-    shortCircuited: 0,
-    timeouts: 0,
-  };
-  return {
-    options,
-    store: options.store,
-    guard: new StoreGuard(options, counters),
-    counters,
-    events: new CacheEventHub(options.prefix),
-    decoded: options.store.sharesBuffers === true ? new WeakMap() : undefined,
-    closed: false,
-    loggedAt: Number.NEGATIVE_INFINITY,
-    suppressed: 0,
-  };
-}
 
 /** A cache (or a namespace view of one) over a shared store. */
 export class LarderCache implements Cache {
@@ -121,10 +78,10 @@ export class LarderCache implements Cache {
       const result = guard.run('get', () => store.get(storedKey));
       bytes = result instanceof Promise ? await result : result;
     } catch (error) {
-      this.failed('get', error);
+      handleFailure(this.shared, 'get', error);
       return options?.default;
     }
-    const entry = bytes === undefined ? undefined : this.decode(bytes, 'get');
+    const entry = bytes === undefined ? undefined : decodeStored(this.shared, bytes, 'get');
     if (entry === undefined) {
       counters.misses++;
       return options?.default;
@@ -159,7 +116,7 @@ export class LarderCache implements Cache {
       if (result === 'stored') this.shared.counters.sets++;
       return result;
     } catch (error) {
-      this.failed('add', error);
+      handleFailure(this.shared, 'add', error);
       return 'unavailable';
     }
   }
@@ -203,7 +160,7 @@ export class LarderCache implements Cache {
       if (existed) this.shared.counters.deletes++;
       return existed;
     } catch (error) {
-      this.failed('delete', error);
+      handleFailure(this.shared, 'delete', error);
       return false;
     }
   }
@@ -214,9 +171,9 @@ export class LarderCache implements Cache {
     try {
       if (store.has !== undefined) return await guard.run('has', () => store.has?.(storedKey) ?? false);
       const bytes = await guard.run('has', () => store.get(storedKey));
-      return bytes !== undefined && this.decode(bytes, 'has') !== undefined;
+      return bytes !== undefined && decodeStored(this.shared, bytes, 'has') !== undefined;
     } catch (error) {
-      this.failed('has', error);
+      handleFailure(this.shared, 'has', error);
       return false;
     }
   }
@@ -240,7 +197,7 @@ export class LarderCache implements Cache {
         return await guard.run('incr', () => store.incrBy?.(storedKey, delta) ?? 0);
       return await this.#incrByReadWrite(storedKey, delta);
     } catch (error) {
-      this.failed('incr', error, true);
+      handleFailure(this.shared, 'incr', error, true);
       throw error;
     }
   }
@@ -250,7 +207,7 @@ export class LarderCache implements Cache {
     const { store, guard } = this.shared;
     const bytes = await guard.run('incr', () => store.get(storedKey));
     if (bytes === undefined) throw new LarderError('E_MISSING_KEY', 'incr/decr: the key does not exist');
-    const entry = this.decode(bytes, 'incr');
+    const entry = decodeStored(this.shared, bytes, 'incr');
     if (entry === undefined || !isRawInteger(entry.value))
       throw new LarderError('E_NOT_INTEGER', 'incr/decr: the stored value is not an integer');
     const next = entry.value + delta;
@@ -277,7 +234,7 @@ export class LarderCache implements Cache {
       await guard.run('touch', () => store.set(storedKey, bytes, ttlMs));
       return true;
     } catch (error) {
-      this.failed('touch', error);
+      handleFailure(this.shared, 'touch', error);
       return false;
     }
   }
@@ -290,7 +247,7 @@ export class LarderCache implements Cache {
     try {
       return await guard.run('ttl', () => store.ttl?.(storedKey));
     } catch (error) {
-      this.failed('ttl', error);
+      handleFailure(this.shared, 'ttl', error);
       return undefined;
     }
   }
@@ -316,7 +273,7 @@ export class LarderCache implements Cache {
       await guard.run('incrVersion', () => store.delete(from));
       return next;
     } catch (error) {
-      this.failed('incrVersion', error, true);
+      handleFailure(this.shared, 'incrVersion', error, true);
       throw error;
     }
   }
@@ -330,7 +287,7 @@ export class LarderCache implements Cache {
     try {
       await this.#scope.clear();
     } catch (error) {
-      this.failed('clear', error);
+      handleFailure(this.shared, 'clear', error);
     }
   }
 
@@ -359,72 +316,13 @@ export class LarderCache implements Cache {
     await this.shared.store.close?.();
   }
 
-  /** Decode stored bytes; a corrupt entry is reported and read as a miss, never thrown. */
-  decode(bytes: Uint8Array, operation: string): DecodedEntry | undefined {
-    const memo = this.shared.decoded;
-    if (memo !== undefined) {
-      const known = memo.get(bytes);
-      if (known !== undefined) return known;
-    }
-    let entry: DecodedEntry;
-    try {
-      entry = decodeEntry(bytes, this.shared.options.codec);
-    } catch (error) {
-      this.report(operation, error as LarderError);
-      return undefined;
-    }
-    if (memo !== undefined) {
-      // Every reader shares this one object: freeze it so nobody can change what others read.
-      deepFreeze(entry.value);
-      memo.set(bytes, entry);
-    }
-    return entry;
-  }
-
-  /**
-   * A store operation failed. Under `degrade` a store failure is reported and the
-   * caller degrades; under `throw` (or for errors that are the caller's, such as
-   * a missing key) it is rethrown. `alwaysThrow` is for counting operations.
-   */
-  failed(operation: string, error: unknown, alwaysThrow = false): void {
-    const storeFailure = isStoreFailure(error);
-    const larderError =
-      error instanceof LarderError ? error : new LarderError('E_STORE', String(error), { cause: error });
-    if (storeFailure) this.report(operation, larderError);
-    if (alwaysThrow || !storeFailure || this.shared.options.onError === 'throw') throw larderError;
-  }
-
-  /** Count an error, emit the event, and log it once per window. */
-  report(operation: string, error: LarderError): void {
-    const shared = this.shared;
-    shared.counters.errors++;
-    const code: ErrorCode = error.code;
-    shared.events.error({ operation, code, error });
-    if (code === 'E_CIRCUIT_OPEN') return; // the failures that opened it were logged
-    const now = shared.options.clock.now();
-    if (now - shared.loggedAt < LOG_WINDOW_MS) {
-      shared.suppressed++;
-      return;
-    }
-    const suppressed = shared.suppressed;
-    shared.loggedAt = now;
-    shared.suppressed = 0;
-    shared.options.logger.warn(
-      `${operation} failed on the ${shared.store.name} store (${code}): ${error.message}`,
-      {
-        code: WarningCodes.W_DEGRADED,
-        ...(suppressed > 0 ? { suppressed } : {}),
-      },
-    );
-  }
-
   /** Run a write under the error policy; resolves whether it reached the store. */
   async #write(operation: string, call: () => unknown): Promise<boolean> {
     try {
       await call();
       return true;
     } catch (error) {
-      this.failed(operation, error);
+      handleFailure(this.shared, operation, error);
       return false;
     }
   }

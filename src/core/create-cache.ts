@@ -1,5 +1,6 @@
 /** The core factory: options resolved once, then a cache over the store. */
-import { createShared, LarderCache } from './cache.js';
+import { LarderCache } from './cache.js';
+import { createShared } from './cache-context.js';
 import { resolveOptions, type SerializerRegistry } from './options.js';
 import type { Cache, CacheOptions } from './types.js';
 

@@ -4,6 +4,7 @@
  * generation, which orphans every older key (they expire by TTL).
  */
 import { encodeEntry, parseRawInteger } from './envelope.js';
+import { isLarderError } from './errors.js';
 import { namespaceBase } from './keys.js';
 import type { ResolvedOptions } from './options.js';
 import type { StoreGuard } from './store-guard.js';
@@ -81,7 +82,7 @@ export function namespaceScope(
           inflight = undefined;
           return;
         } catch (error) {
-          if (!(error instanceof Error && 'code' in error && error.code === 'E_MISSING_KEY')) throw error;
+          if (!isLarderError(error, 'E_MISSING_KEY')) throw error;
         }
       } else {
         const bytes = await guard.run('clear', () => store.get(base));
