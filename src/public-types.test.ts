@@ -1,0 +1,53 @@
+/**
+ * Type tests of the public generics: this file must type-check (`npm run
+ * typecheck`), and each `@ts-expect-error` must stay an error.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { AddResult, Cache, CacheOptions, Duration, Store, Ttl } from './index.js';
+import { createCache } from './index.js';
+import { memoryStore } from './stores/memory/index.js';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const expectType = <T extends true>(_: T): void => {};
+
+interface User {
+  readonly id: number;
+  readonly name: string;
+}
+
+async function typeChecks(cache: Cache): Promise<void> {
+  const got = await cache.get<User>('k');
+  expectType<Equal<typeof got, User | undefined>>(true);
+  const withDefault = await cache.get<User, null>('k', { default: null });
+  expectType<Equal<typeof withDefault, User | null>>(true);
+  const computed = await cache.getOrSet('k', async () => ({ id: 1, name: 'a' }) as User);
+  expectType<Equal<typeof computed, User>>(true);
+  const plain = await cache.getOrSet('k', 42);
+  expectType<Equal<typeof plain, number>>(true);
+  const many = await cache.getMany<User>(['a', 'b']);
+  expectType<Equal<typeof many, Map<string, User>>>(true);
+  expectType<Equal<Awaited<ReturnType<Cache['add']>>, AddResult>>(true);
+  expectType<Equal<Awaited<ReturnType<Cache['setMany']>>, string[]>>(true);
+  expectType<Equal<Awaited<ReturnType<Cache['ttl']>>, number | null | undefined>>(true);
+
+  const ttls: Ttl[] = [1000, '30s', '5m', '1.5h', null, 'forever', 0, -1];
+  const durations: Duration[] = ['250ms', '1d'];
+  // @ts-expect-error a duration needs a unit
+  const noUnit: Duration = '30';
+  // @ts-expect-error minutes are 'm', not 'min'
+  const badUnit: Duration = '5min';
+  // @ts-expect-error the TTL is an entry option, not a positional argument
+  await cache.set('k', 1, 1000);
+  // @ts-expect-error a store is required
+  const noStore: CacheOptions = { prefix: 'x' };
+  void [ttls, durations, noUnit, badUnit, noStore];
+}
+
+it('public generics type-check (see the file); createCache returns a Cache over any Store', async () => {
+  const store: Store = memoryStore();
+  const cache: Cache = createCache({ store });
+  await typeChecks(cache);
+  assert.equal(await cache.get('k'), 1);
+  await cache.close();
+});
