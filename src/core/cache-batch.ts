@@ -34,7 +34,7 @@ export async function getMany<T>(
   const found = new Map<string, T>();
   if (byUserKey.size === 0) return found;
   const stored = [...byUserKey.values()];
-  let values: Array<Uint8Array | undefined>;
+  let values: Array<Uint8Array | null | undefined>;
   try {
     values = await guard.run('getMany', () =>
       store.getMany === undefined ? Promise.all(stored.map((key) => store.get(key))) : store.getMany(stored),
@@ -47,7 +47,7 @@ export async function getMany<T>(
   let index = 0;
   for (const userKey of byUserKey.keys()) {
     const bytes = values[index++];
-    const entry = bytes === undefined ? undefined : decodeStored(cache.shared, bytes, 'getMany');
+    const entry = bytes == null ? undefined : decodeStored(cache.shared, bytes, 'getMany');
     if (entry === undefined) {
       counters.misses++;
     } else {

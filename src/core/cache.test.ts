@@ -101,11 +101,12 @@ describe('cache policies', () => {
     assert.equal(state.calls, callsWhenOpened, 'an open breaker never reaches the store');
     assert.equal(cache.stats().shortCircuited, 100);
     assert.equal(events.at(-1)?.code, 'E_CIRCUIT_OPEN');
-    assert.equal(
-      (events.at(-1)?.error.cause as Error | undefined)?.message,
-      'ECONNREFUSED',
+    const openedBy = events.at(-1)?.error.cause;
+    assert.ok(
+      openedBy instanceof LarderError && openedBy.code === 'E_STORE',
       'the failure that opened it is the cause',
     );
+    assert.equal((openedBy.cause as Error | undefined)?.message, 'ECONNREFUSED');
     clock.at += 5000;
     assert.equal(cache.stats().breaker, 'half-open');
     state.healthy = true;
@@ -120,6 +121,18 @@ describe('cache policies', () => {
     await cache.set('k', 1);
     assert.equal(events[0]?.code, 'E_STORE_OOM');
     assert.equal(cache.stats().breaker, 'closed');
+  });
+
+  it("a store's raw client errors are classified by its mapError, once, off the hot path", async () => {
+    const { cache, store, events } = setup({ onError: 'throw', breaker: false });
+    store.get = () =>
+      Promise.reject(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'));
+    store.mapError = (error) => new LarderError('E_WRONG_TYPE', 'mapped', { cause: error });
+    await assert.rejects(
+      cache.get('k'),
+      (e) => e instanceof LarderError && e.code === 'E_WRONG_TYPE' && e.cause instanceof Error,
+    );
+    assert.equal(events[0]?.code, 'E_WRONG_TYPE');
   });
 
   it('corrupt bytes are a miss plus an E_DECODE event, never a throw — even under onError: throw', async () => {

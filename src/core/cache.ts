@@ -73,7 +73,7 @@ export class LarderCache implements Cache {
     const { store, guard, counters } = this.shared;
     const pending = this.storedKey(key, resolveVersion(options, this.shared.options));
     const storedKey = typeof pending === 'string' ? pending : await pending;
-    let bytes: Uint8Array | undefined;
+    let bytes: Uint8Array | null | undefined;
     try {
       const result = guard.run('get', () => store.get(storedKey));
       bytes = result instanceof Promise ? await result : result;
@@ -81,7 +81,7 @@ export class LarderCache implements Cache {
       handleFailure(this.shared, 'get', error);
       return options?.default;
     }
-    const entry = bytes === undefined ? undefined : decodeStored(this.shared, bytes, 'get');
+    const entry = bytes == null ? undefined : decodeStored(this.shared, bytes, 'get');
     if (entry === undefined) {
       counters.misses++;
       return options?.default;
@@ -171,7 +171,7 @@ export class LarderCache implements Cache {
     try {
       if (store.has !== undefined) return await guard.run('has', () => store.has?.(storedKey) ?? false);
       const bytes = await guard.run('has', () => store.get(storedKey));
-      return bytes !== undefined && decodeStored(this.shared, bytes, 'has') !== undefined;
+      return bytes != null && decodeStored(this.shared, bytes, 'has') !== undefined;
     } catch (error) {
       handleFailure(this.shared, 'has', error);
       return false;
@@ -206,7 +206,7 @@ export class LarderCache implements Cache {
   async #incrByReadWrite(storedKey: string, delta: number): Promise<number> {
     const { store, guard } = this.shared;
     const bytes = await guard.run('incr', () => store.get(storedKey));
-    if (bytes === undefined) throw new LarderError('E_MISSING_KEY', 'incr/decr: the key does not exist');
+    if (bytes == null) throw new LarderError('E_MISSING_KEY', 'incr/decr: the key does not exist');
     const entry = decodeStored(this.shared, bytes, 'incr');
     if (entry === undefined || !isRawInteger(entry.value))
       throw new LarderError('E_NOT_INTEGER', 'incr/decr: the stored value is not an integer');
@@ -230,7 +230,7 @@ export class LarderCache implements Cache {
       if (store.touch !== undefined)
         return await guard.run('touch', () => store.touch?.(storedKey, ttlMs) ?? false);
       const bytes = await guard.run('touch', () => store.get(storedKey));
-      if (bytes === undefined) return false;
+      if (bytes == null) return false;
       await guard.run('touch', () => store.set(storedKey, bytes, ttlMs));
       return true;
     } catch (error) {
@@ -263,7 +263,7 @@ export class LarderCache implements Cache {
         store.ttl === undefined
           ? this.shared.options.defaultTtlMs
           : await guard.run('incrVersion', () => store.ttl?.(from));
-      if (bytes === undefined || ttlMs === undefined)
+      if (bytes == null || ttlMs === undefined)
         throw new LarderError(
           'E_MISSING_KEY',
           `incrVersion: key ${JSON.stringify(key)} does not exist at version ${version}`,

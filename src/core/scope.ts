@@ -50,7 +50,7 @@ export function namespaceScope(
   async function readGeneration(base: string): Promise<number> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const bytes = await guard.run('namespace', () => store.get(base));
-      if (bytes !== undefined) return parseRawInteger(bytes);
+      if (bytes != null) return parseRawInteger(bytes);
       // Absent: create it; if another process won the race, read theirs.
       await guard.run('namespace', () => store.add(base, encodeEntry(clock.now(), options.codec), null));
     }
@@ -86,7 +86,7 @@ export function namespaceScope(
         }
       } else {
         const bytes = await guard.run('clear', () => store.get(base));
-        if (bytes !== undefined) {
+        if (bytes != null) {
           await guard.run('clear', () =>
             store.set(base, encodeEntry(parseRawInteger(bytes) + 1, options.codec), null),
           );

@@ -8,7 +8,7 @@ import { DeadlineQueue } from './deadline-queue.js';
 import { type ErrorCode, LarderError } from './errors.js';
 import { breakerChannel } from './events.js';
 import type { ResolvedOptions } from './options.js';
-import type { MaybePromise } from './store.js';
+import type { MaybePromise, Store } from './store.js';
 
 /** Mutable counters shared by a cache and its namespaces. */
 export interface Counters {
@@ -40,6 +40,7 @@ export class StoreGuard {
   readonly #settle: (error: unknown, operation: string) => unknown;
   /** The failure that most recently counted against the store: the cause of E_CIRCUIT_OPEN. */
   #lastFailure: unknown;
+  readonly #store: Store;
 
   constructor(options: ResolvedOptions, counters: Counters) {
     this.#counters = counters;
@@ -57,9 +58,28 @@ export class StoreGuard {
     this.#breaker = breaker;
     // One bound function for every call, instead of a closure per call.
     this.#settle = (error, operation) => {
-      this.#record(error);
-      return error === undefined ? undefined : toLarderError(error, operation);
+      if (error === undefined) {
+        this.#record(undefined);
+        return undefined;
+      }
+      const classified = this.#classify(error, operation);
+      this.#record(classified);
+      return classified;
     };
+    this.#store = options.store;
+  }
+
+  /** A LarderError for any failure: the store's own mapping first, else `E_STORE`. */
+  #classify(error: unknown, operation: string): LarderError {
+    if (error instanceof LarderError) return error;
+    if (this.#store.mapError !== undefined) {
+      try {
+        return this.#store.mapError(error);
+      } catch {
+        // A broken mapper must not hide the original failure.
+      }
+    }
+    return toLarderError(error, operation);
   }
 
   /** The breaker's state (`closed` when there is no breaker). */
@@ -85,8 +105,9 @@ export class StoreGuard {
     try {
       result = call();
     } catch (error) {
-      this.#record(error);
-      throw toLarderError(error, operation);
+      const classified = this.#classify(error, operation);
+      this.#record(classified);
+      throw classified;
     }
     if (!(result instanceof Promise)) {
       breaker?.success();

@@ -4,6 +4,7 @@
  * and everything else live in core. Optional methods have core fallbacks built on
  * the required ones.
  */
+import type { LarderError } from './errors.js';
 
 /** A value or a promise of it; memory stores answer synchronously. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -46,8 +47,11 @@ export interface Store {
    */
   readonly maxKeyBytes?: number;
 
-  /** The bytes under `key`, or `undefined` when absent or expired. */
-  get(key: string): MaybePromise<Uint8Array | undefined>;
+  /**
+   * The bytes under `key`; `undefined` or `null` when absent or expired (`null`
+   * lets a Redis store hand back its client's reply without another promise).
+   */
+  get(key: string): MaybePromise<Uint8Array | null | undefined>;
   /** Store `value` under `key`, replacing what was there. */
   set(key: string, value: Uint8Array, ttlMs: StoreTtlMs): MaybePromise<void>;
   /** Store only if `key` is absent (atomically, where the backend allows). */
@@ -81,6 +85,13 @@ export interface Store {
    * stored bytes are not a decimal integer.
    */
   incrBy?(key: string, delta: number): MaybePromise<number>;
+  /**
+   * Turn an error the store let through unmapped (its client's own) into a
+   * `LarderError` with the right code (`E_STORE_OOM`, `E_WRONG_TYPE`, ...). Core
+   * calls it once per failure, off the hot path, so that methods can return
+   * their client's promise untouched. Without it, unknown errors are `E_STORE`.
+   */
+  mapError?(error: unknown): LarderError;
   /** Release what the store created (connections, timers). Idempotent. */
   close?(): Promise<void>;
 }

@@ -69,7 +69,7 @@ export class Harness {
 
   /** The bytes the store holds under a stored key. */
   async raw(storedKey: string): Promise<Uint8Array | undefined> {
-    return await this.store.get(storedKey);
+    return (await this.store.get(storedKey)) ?? undefined;
   }
 
   /** Write bytes straight to the store, bypassing the cache (foreign or corrupt entries). */

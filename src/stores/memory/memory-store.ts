@@ -4,6 +4,7 @@
  * to each other, and `get` hands back the very buffer it stored, which lets core
  * decode each entry once (Store.sharesBuffers).
  */
+import { coarseClock } from '../../core/coarse-clock.js';
 import { LarderError } from '../../core/errors.js';
 import type { Store, StoreAddResult, StoreTtlMs } from '../../core/store.js';
 import type { Clock } from '../../core/types.js';
@@ -46,22 +47,6 @@ function expiry(now: number, ttlMs: StoreTtlMs): number {
   return ttlMs === null ? Number.POSITIVE_INFINITY : now + ttlMs;
 }
 
-/** `Date.now()`, reused until a timer of `resolutionMs` clears it. */
-function coarseClock(resolutionMs: number): Clock {
-  let cached = 0;
-  const expire = () => {
-    cached = 0;
-  };
-  return {
-    now() {
-      if (cached !== 0) return cached;
-      cached = Date.now();
-      setTimeout(expire, resolutionMs).unref();
-      return cached;
-    },
-  };
-}
-
 // A small slice of Node's shared allocation pool would pin the whole 8 KiB slab.
 function own(value: Uint8Array): Uint8Array {
   return value.buffer.byteLength > value.byteLength * 2 + 64 ? new Uint8Array(value) : value;
@@ -95,7 +80,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       'E_INVALID_OPTION',
       `option "maxBytes" must be a positive number (got ${maxBytes})`,
     );
-  const clock = options.clock ?? coarseClock(options.clockResolutionMs ?? 1);
+  const clock = options.clock ?? { now: coarseClock(Date.now, options.clockResolutionMs ?? 1) };
   const map = new Map<string, Node>();
   // Most recently used at the head.
   let head: Node | undefined;

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { isLarderError, type LarderError } from '../../core/errors.js';
 import { redisUrl, uniquePrefix } from '../../test-support/env.js';
+import { mapped } from '../../test-support/mapped.js';
 import { type RedisServer, startRedisServer } from '../../test-support/redis-server.js';
 import { type RedisStore, redisStore } from './redis-store.js';
 
@@ -79,7 +80,7 @@ describe('WRONGTYPE (a key holding another Redis type)', () => {
   it('maps get and incrBy on a list to E_WRONG_TYPE', async () => {
     const isWrongType = (error: unknown): boolean =>
       isLarderError(error, 'E_WRONG_TYPE') && error.cause instanceof Error;
-    await assert.rejects(store.get(`${prefix}list`), isWrongType);
+    await assert.rejects(mapped(store, store.get(`${prefix}list`)), isWrongType);
     await assert.rejects(store.incrBy(`${prefix}list`, 1), isWrongType);
     // MGET answers nil for a key of another type rather than failing.
     assert.deepEqual(await store.getMany([`${prefix}list`]), [undefined]);
@@ -116,7 +117,7 @@ describe('Redis unreachable', () => {
       const started = performance.now();
       for (let i = 0; i < 1000; i++) {
         await assert.rejects(
-          store.get('k'),
+          mapped(store, store.get('k')),
           (error) => isLarderError(error, 'E_STORE') && error.cause instanceof Error,
         );
       }
@@ -153,7 +154,7 @@ describe('Redis unreachable', () => {
     try {
       await assert.rejects(store.ready(), (error) => isLarderError(error, 'E_STORE'));
       await assert.rejects(store.ready(), (error) => isLarderError(error, 'E_STORE'));
-      await assert.rejects(store.get('k'), (error) => isLarderError(error, 'E_STORE'));
+      await assert.rejects(mapped(store, store.get('k')), (error) => isLarderError(error, 'E_STORE'));
     } finally {
       await store.close();
       await server.restart();
@@ -170,7 +171,7 @@ describe('Redis unreachable', () => {
       await store.close();
       const tookMs = performance.now() - started;
       assert.ok(tookMs >= 150 && tookMs < 1000, `close took ${tookMs.toFixed(0)} ms`);
-      await assert.rejects(pending, (error) => isLarderError(error, 'E_STORE'));
+      await assert.rejects(mapped(store, pending), (error) => isLarderError(error, 'E_STORE'));
       assert.equal(store.client.isOpen, false);
     } finally {
       server.thaw();
@@ -191,7 +192,7 @@ describe('Redis unreachable', () => {
         seen.some((error) => /WRONGPASS|invalid password/i.test(error.message)),
         seen.map(String).join('\n'),
       );
-      await assert.rejects(store.get('k'), (error) => isLarderError(error, 'E_STORE'));
+      await assert.rejects(mapped(store, store.get('k')), (error) => isLarderError(error, 'E_STORE'));
     } finally {
       await store.close();
       await secured.stop();

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { isLarderError, type LarderError } from '../../core/errors.js';
+import { mapped } from '../../test-support/mapped.js';
 import { type RedisServer, startRedisServer } from '../../test-support/redis-server.js';
 import { redisStore } from './redis-store.js';
 
@@ -112,7 +113,7 @@ describe('redisStore over rediss:// with an ACL user and a database', () => {
         seen.some((error) => /certificate/i.test(error.message)),
         seen.map(String).join('\n'),
       );
-      await assert.rejects(store.get('greeting'), (error) => isLarderError(error, 'E_STORE'));
+      await assert.rejects(mapped(store, store.get('greeting')), (error) => isLarderError(error, 'E_STORE'));
     } finally {
       await store.close();
     }

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { ErrorReply, SocketClosedUnexpectedlyError } from 'redis';
 import { isLarderError } from '../../core/errors.js';
+import { mapped } from '../../test-support/mapped.js';
 import { keySlot } from './key-slot.js';
 import type { RedisArgument, RedisClientLike, RedisCommandOptions } from './redis-client-like.js';
 import { redisStore } from './redis-store.js';
@@ -105,11 +106,11 @@ describe('redisStore (fake client)', () => {
     assert.deepEqual(nx, ['SET', 'k', '<bytes>', 'NX', 'PX', '10']);
   });
 
-  it('maps replies: nil to undefined, SET NX nil to exists, PTTL -2/-1', async () => {
+  it('maps replies: GET nil to null, SET NX nil to exists, PTTL -2/-1', async () => {
     const client = new FakeClient();
     const store = redisStore({ client });
     client.respond = () => null;
-    assert.equal(await store.get('k'), undefined);
+    assert.equal(await store.get('k'), null);
     assert.equal(await store.add('k', bytes('v'), null), 'exists');
     client.respond = () => 'OK';
     assert.equal(await store.add('k', bytes('v'), null), 'stored');
@@ -149,7 +150,7 @@ describe('redisStore (fake client)', () => {
     const cause = new SocketClosedUnexpectedlyError();
     client.respond = () => cause;
     for (const call of [
-      () => store.get('k'),
+      () => mapped(store, store.get('k')),
       () => store.set('k', bytes('v'), null),
       () => store.getMany(['a']),
       () => store.deleteMany(['a']),

@@ -16,11 +16,13 @@ export interface RedisStore extends Store {
   /** Resolves once a connection is up; rejects with `E_CLOSED` if the store closes first. */
   ready(): Promise<void>;
   /**
-   * The bytes under `key`. The Buffer is a view into the client's read buffer
-   * (no copy): decode it, or copy it before keeping it for long, since a kept
-   * view keeps that whole read buffer alive.
+   * The bytes under `key`, or `null`. The Buffer is a view into the client's read
+   * buffer (no copy): decode it, or copy it before keeping it for long, since a
+   * kept view keeps that whole read buffer alive. Rejects with the client's own
+   * error; `mapError` turns it into a LarderError (core does this for you).
    */
-  get(key: string): Promise<Uint8Array | undefined>;
+  get(key: string): Promise<Buffer | null>;
+  mapError(error: unknown): LarderError;
   set(key: string, value: Uint8Array, ttlMs: StoreTtlMs): Promise<void>;
   add(key: string, value: Uint8Array, ttlMs: StoreTtlMs): Promise<StoreAddResult>;
   delete(key: string): Promise<boolean>;
@@ -55,9 +57,6 @@ const EXACT_INTEGERS: RedisCommandOptions = Object.freeze({
 });
 
 // Shared reply handlers, so the hot path allocates no closure per call.
-function bytesOrUndefined(reply: Buffer | null): Uint8Array | undefined {
-  return reply === null ? undefined : reply;
-}
 function nothing(): void {}
 function isPositive(reply: unknown): boolean {
   return (reply as number) > 0;
@@ -177,11 +176,16 @@ class RedisByteStore implements RedisStore {
     });
   }
 
-  get(key: string): Promise<Uint8Array | undefined> {
+  get(key: string): Promise<Buffer | null> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.get(key));
-    return this.#commands
-      .sendCommand<Buffer | null>(['GET', key])
-      .then(bytesOrUndefined, rethrowAsLarderError);
+    // The client's own promise, untouched: the hottest path gets no extra
+    // promise. Absent is null (the contract allows it) and a failure is the
+    // client's error, which core classifies through mapError().
+    return this.#commands.sendCommand<Buffer | null>(['GET', key]);
+  }
+
+  mapError(error: unknown): LarderError {
+    return toLarderError(error);
   }
 
   set(key: string, value: Uint8Array, ttlMs: StoreTtlMs): Promise<void> {
