@@ -5,50 +5,16 @@
  * unhandled, and traffic recovers after a restart without a new cache.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLarderError, LarderError } from '../../core/errors.js';
-import type { Cache, CacheOptions } from '../../core/types.js';
-import { createCache } from '../../create-cache.js';
-import { uniquePrefix } from '../../test-support/env.js';
-import { type RedisServer, startRedisServer } from '../../test-support/redis-server.js';
+import { failureFixture, SLACK_MS, TIMEOUT_MS } from '../../test-support/failure-fixture.js';
 import { median, startTraffic, waitFor } from '../../test-support/traffic.js';
-import { type RedisStore, redisStore } from './redis-store.js';
 
-const TIMEOUT_MS = 100;
-/** Event-loop and timer slack on a loaded 2-core machine. */
-const SLACK_MS = 60;
 describe('Redis killed mid-traffic (SIGKILL), then restarted', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => {
-    unhandled.push(reason);
-  };
-  let server: RedisServer;
-  let store: RedisStore | undefined;
-
-  before(async () => {
-    process.on('unhandledRejection', onUnhandled);
-    server = await startRedisServer();
-  });
-
-  after(async () => {
-    await store?.close();
-    await server.stop();
-    process.off('unhandledRejection', onUnhandled);
-  });
-
-  function makeCache(onError: NonNullable<CacheOptions['onError']>): { cache: Cache; store: RedisStore } {
-    store = redisStore({ url: server.url, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
-    const cache = createCache({
-      store,
-      prefix: uniquePrefix('redis-down'),
-      timeoutMs: TIMEOUT_MS,
-      breaker: { failureThreshold: 5, openMs: 250 },
-      onError,
-      logger: { warn: () => {} },
-    });
-    return { cache, store };
-  }
+  const fixture = failureFixture('redis-down');
+  const { unhandled, makeCache } = fixture;
+  const server = () => fixture.server();
 
   it('degrades within the timeout, opens the breaker, and recovers on the same cache', async (t) => {
     const { cache, store } = makeCache('degrade');
@@ -59,14 +25,14 @@ describe('Redis killed mid-traffic (SIGKILL), then restarted', () => {
       await waitFor(() => cache.stats().hits > 50, 5000, 'hits while healthy');
       assert.equal(cache.stats().errors, 0);
 
-      await server.kill();
+      await server().kill();
       await waitFor(() => cache.stats().breaker === 'open', 2000, 'the breaker to open');
       await sleep(1000);
       const down = cache.stats();
       assert.ok(down.errors > 0, 'store failures were counted');
       assert.ok(down.shortCircuited > 0, 'calls were short-circuited while open');
 
-      await server.restart(); // same port, empty
+      await server().restart(); // same port, empty
       const hitsAtRestart = cache.stats().hits;
       await waitFor(
         () => cache.stats().breaker === 'closed' && cache.stats().hits > hitsAtRestart + 50,
@@ -102,13 +68,13 @@ describe('Redis killed mid-traffic (SIGKILL), then restarted', () => {
     try {
       await sleep(200);
       assert.equal(traffic.thrown.length, 0, 'healthy calls do not throw');
-      await server.kill();
+      await server().kill();
       await waitFor(() => cache.stats().shortCircuited > 100, 3000, 'short-circuited calls');
     } finally {
       await traffic.stop();
       await cache.close();
       await store.close();
-      await server.restart();
+      await server().restart();
     }
 
     const codes = new Set<string>();

@@ -6,50 +6,16 @@
  * nothing is left unhandled, and traffic recovers without a new cache.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLarderError, LarderError } from '../../core/errors.js';
-import type { Cache, CacheOptions } from '../../core/types.js';
-import { createCache } from '../../create-cache.js';
-import { uniquePrefix } from '../../test-support/env.js';
-import { type RedisServer, startRedisServer } from '../../test-support/redis-server.js';
+import { failureFixture, SLACK_MS, TIMEOUT_MS } from '../../test-support/failure-fixture.js';
 import { median, startTraffic, waitFor } from '../../test-support/traffic.js';
-import { type RedisStore, redisStore } from './redis-store.js';
 
-const TIMEOUT_MS = 100;
-/** Event-loop and timer slack on a loaded 2-core machine. */
-const SLACK_MS = 60;
 describe('Redis frozen mid-traffic (SIGSTOP), then thawed', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown): void => {
-    unhandled.push(reason);
-  };
-  let server: RedisServer;
-  let store: RedisStore | undefined;
-
-  before(async () => {
-    process.on('unhandledRejection', onUnhandled);
-    server = await startRedisServer();
-  });
-
-  after(async () => {
-    await store?.close();
-    await server.stop();
-    process.off('unhandledRejection', onUnhandled);
-  });
-
-  function makeCache(onError: NonNullable<CacheOptions['onError']>): { cache: Cache; store: RedisStore } {
-    store = redisStore({ url: server.url, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
-    const cache = createCache({
-      store,
-      prefix: uniquePrefix('redis-frozen'),
-      timeoutMs: TIMEOUT_MS,
-      breaker: { failureThreshold: 5, openMs: 250 },
-      onError,
-      logger: { warn: () => {} },
-    });
-    return { cache, store };
-  }
+  const fixture = failureFixture('redis-frozen');
+  const { unhandled, makeCache } = fixture;
+  const server = () => fixture.server();
 
   it('times out within the deadline, opens the breaker, and recovers on the same cache', async (t) => {
     const { cache, store } = makeCache('degrade');
@@ -60,14 +26,14 @@ describe('Redis frozen mid-traffic (SIGSTOP), then thawed', () => {
       await waitFor(() => cache.stats().hits > 50, 5000, 'hits while healthy');
       assert.equal(cache.stats().errors, 0);
 
-      server.freeze();
+      server().freeze();
       await waitFor(() => cache.stats().breaker === 'open', 2000, 'the breaker to open');
       await sleep(1000);
       const frozen = cache.stats();
       assert.ok(frozen.timeouts > 0, 'timeouts were counted');
       assert.ok(frozen.shortCircuited > 0, 'calls were short-circuited while open');
 
-      server.thaw();
+      server().thaw();
       const hitsAtThaw = cache.stats().hits;
       await waitFor(
         () => cache.stats().breaker === 'closed' && cache.stats().hits > hitsAtThaw + 50,
@@ -103,13 +69,13 @@ describe('Redis frozen mid-traffic (SIGSTOP), then thawed', () => {
     try {
       await sleep(200);
       assert.equal(traffic.thrown.length, 0, 'healthy calls do not throw');
-      server.freeze();
+      server().freeze();
       await waitFor(() => cache.stats().shortCircuited > 100, 3000, 'short-circuited calls');
     } finally {
       await traffic.stop();
       await cache.close();
       await store.close();
-      server.thaw();
+      server().thaw();
     }
 
     const codes = new Set<string>();
