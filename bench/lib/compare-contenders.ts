@@ -1,7 +1,7 @@
 /**
- * Runs every contender at every concurrency, interleaved run by run, so slow
- * drift of the machine (thermal, other tenants, Redis memory) spreads over all
- * of them instead of favouring whoever ran first.
+ * Runs every contender at every concurrency, interleaved run by run (in an order
+ * rotated each round), so slow drift of the machine (thermal, other tenants,
+ * Redis memory) spreads over all of them instead of favouring whoever ran first.
  */
 import type { Contender, Fixture } from './contender.js';
 import { formatTable } from './format-table.js';
@@ -37,7 +37,11 @@ export async function compareContenders(options: CompareOptions): Promise<Throug
     const runs = new Map<string, RunResult[]>();
     for (let round = 0; round < (options.runs ?? 3); round++) {
       for (const concurrency of options.concurrencies) {
-        for (const { contender, keys } of ready) {
+        // Rotate the order every round: the first contender after a change of
+        // concurrency (or after setup) meets a machine in another state (at 1 in
+        // flight this VM alternates between ~20 µs and ~110 µs round trips), so no
+        // contender may always take that slot.
+        for (const { contender, keys } of rotate(ready, round)) {
           const op = (index: number) => contender.get(keys[index % keys.length] as string);
           const result = await runOnce({
             op,
@@ -63,6 +67,11 @@ export async function compareContenders(options: CompareOptions): Promise<Throug
         .catch((error: unknown) => console.error(`teardown of ${contender.name} failed:`, error));
     }
   }
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = items.length === 0 ? 0 : by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
 }
 
 /**
