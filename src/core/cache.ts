@@ -8,13 +8,18 @@ import { decodeStored, handleFailure, type Shared } from './cache-context.js';
 import { resolveTtl } from './duration.js';
 import { encodeEntry, isRawInteger } from './envelope.js';
 import { LarderError } from './errors.js';
+import { KeyMemo } from './key-memo.js';
 import { checkKey, fitKey } from './keys.js';
 import { resolveEntry, resolveVersion } from './options.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
 import type { AddResult, Cache, CacheEvents, CacheStats, EntryOptions, ReadOptions, Ttl } from './types.js';
 
-/** Most user keys whose stored form is remembered. */
+/** User keys whose stored form is remembered, per generation of the memo. */
 const KEY_MEMO_SIZE = 10_000;
+
+/** The default of a read inside getOrSet: no stored value can be this. */
+const MISSING: unique symbol = Symbol('missing');
+const MISSING_DEFAULT = Object.freeze({ default: MISSING });
 
 /** A cache (or a namespace view of one) over a shared store. */
 export class LarderCache implements Cache {
@@ -28,14 +33,14 @@ export class LarderCache implements Cache {
    * the same string also lets the engine reuse its hash in the store's lookup.
    * Bounded: emptied when full.
    */
-  readonly #keyMemo: Map<string, string> | undefined;
+  readonly #keyMemo: KeyMemo | undefined;
 
   constructor(shared: Shared, scope?: KeyScope, prefix?: string) {
     this.shared = shared;
     this.#scope = scope ?? rootScope(shared.options, shared.guard);
     this.prefix = prefix ?? shared.options.prefix;
     this.version = shared.options.version;
-    this.#keyMemo = scope === undefined ? new Map() : undefined;
+    this.#keyMemo = scope === undefined ? new KeyMemo(KEY_MEMO_SIZE) : undefined;
   }
 
   /** The stored key for a user key (a promise inside a namespace). */
@@ -51,7 +56,6 @@ export class LarderCache implements Cache {
     const prefix = this.#scope.current();
     if (memo !== undefined && version === this.version && typeof prefix === 'string') {
       const stored = this.#finishKey(key, prefix, version);
-      if (memo.size >= KEY_MEMO_SIZE) memo.clear();
       memo.set(key, stored);
       return stored;
     }
@@ -123,15 +127,15 @@ export class LarderCache implements Cache {
 
   async getOrSet<T>(key: string, factory: T | (() => T | Promise<T>), options?: EntryOptions): Promise<T> {
     const version = options?.version;
-    const readOptions = version === undefined ? undefined : { version };
-    const missing = Symbol('missing');
-    const cached = await this.get<T, symbol>(key, { ...readOptions, default: missing });
-    if (cached !== missing) return cached as T;
+    const readOptions =
+      version === undefined ? MISSING_DEFAULT : { version, default: MISSING as typeof MISSING };
+    const cached = await this.get<T, typeof MISSING>(key, readOptions);
+    if (cached !== MISSING) return cached as T;
     const value = typeof factory === 'function' ? await (factory as () => T | Promise<T>)() : factory;
     const added = await this.add(key, value, options);
     if (added !== 'exists') return value;
     // Someone else stored first: theirs wins, as in Django (get → add → get).
-    return this.get<T, T>(key, { ...readOptions, default: value });
+    return this.get<T, T>(key, version === undefined ? { default: value } : { version, default: value });
   }
 
   getMany<T = unknown>(keys: Iterable<string>, options?: ReadOptions): Promise<Map<string, T>> {

@@ -9,11 +9,17 @@ import { coarseClock } from './coarse-clock.js';
 import { LarderError } from './errors.js';
 
 interface Pending {
-  /** On the monotonic clock (`performance.now()`), immune to wall-clock jumps. */
+  /** On the monotonic clock, immune to wall-clock jumps. */
   readonly deadlineAt: number;
   readonly operation: string;
-  readonly reject: (error: LarderError) => void;
-  settled: boolean;
+  /**
+   * Rejects the caller's promise at the deadline; `undefined` once the call has
+   * settled, so that the record the queue keeps until its deadline passes does
+   * not also keep the call's promise and closures alive (and old) that long.
+   */
+  reject: ((error: unknown) => void) | undefined;
+  /** The caller's settle callback (one shared function, not a closure per call). */
+  readonly settled: (error: unknown, operation: string) => unknown;
 }
 
 /** Races promises against a shared, monotonic deadline. */
@@ -47,24 +53,19 @@ export class DeadlineQueue {
     settled: (error: unknown, operation: string) => unknown,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending: Pending = {
-        deadlineAt: this.#now() + this.#timeoutMs,
-        operation,
-        reject: (error) => reject(settled(error, operation)),
-        settled: false,
-      };
+      const pending: Pending = { deadlineAt: this.#now() + this.#timeoutMs, operation, reject, settled };
       this.#queue.push(pending);
       if (this.#timer === undefined) this.#arm(this.#timeoutMs);
       promise.then(
         (value) => {
-          if (pending.settled) return;
-          pending.settled = true;
+          if (pending.reject === undefined) return;
+          pending.reject = undefined;
           settled(undefined, operation);
           resolve(value);
         },
         (error: unknown) => {
-          if (pending.settled) return;
-          pending.settled = true;
+          if (pending.reject === undefined) return;
+          pending.reject = undefined;
           reject(settled(error, operation));
         },
       );
@@ -89,13 +90,16 @@ export class DeadlineQueue {
     let head = this.#head;
     while (head < queue.length) {
       const pending = queue[head] as Pending;
-      if (!pending.settled && pending.deadlineAt > now) break;
+      const reject = pending.reject;
+      if (reject !== undefined && pending.deadlineAt > now) break;
       head++;
-      if (!pending.settled) {
-        pending.settled = true;
-        pending.reject(
-          new LarderError('E_TIMEOUT', `${pending.operation} took longer than ${this.#timeoutMs} ms`),
+      if (reject !== undefined) {
+        pending.reject = undefined;
+        const timeout = new LarderError(
+          'E_TIMEOUT',
+          `${pending.operation} took longer than ${this.#timeoutMs} ms`,
         );
+        reject(pending.settled(timeout, pending.operation));
       }
     }
     // Compact once the consumed part dominates, so the array does not grow forever.
