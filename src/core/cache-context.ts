@@ -7,11 +7,11 @@
 import { deepFreeze } from './deep-freeze.js';
 import type { DecodedEntry } from './envelope.js';
 import { decodeEntry } from './envelope.js';
-import { type ErrorCode, isStoreFailure, LarderError, WarningCodes } from './errors.js';
+import { type ErrorCode, isStoreFailure, type LarderError, WarningCodes } from './errors.js';
 import { CacheEventHub } from './events.js';
 import type { ResolvedOptions } from './options.js';
 import type { Store } from './store.js';
-import { type Counters, StoreGuard } from './store-guard.js';
+import { type Counters, StoreGuard, toLarderError } from './store-guard.js';
 
 /** What a cache and all its namespace views share. */
 export interface Shared {
@@ -83,8 +83,7 @@ export function decodeStored(shared: Shared, bytes: Uint8Array, operation: strin
  */
 export function handleFailure(shared: Shared, operation: string, error: unknown, alwaysThrow = false): void {
   const storeFailure = isStoreFailure(error);
-  const larderError =
-    error instanceof LarderError ? error : new LarderError('E_STORE', String(error), { cause: error });
+  const larderError = toLarderError(error, operation);
   if (storeFailure) reportError(shared, operation, larderError);
   if (alwaysThrow || !storeFailure || shared.options.onError === 'throw') throw larderError;
 }
