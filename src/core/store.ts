@@ -26,6 +26,58 @@ export interface StoreEntry {
 export type StoreAddResult = 'stored' | 'exists';
 
 /**
+ * Per-call hints that a layered store (tiered: L1 memory + L2 Redis) honours and
+ * every other store ignores. Core passes them only when a call asked for them.
+ */
+export interface StoreHints {
+  /** Neither read nor write the local (L1) tier for this call. */
+  readonly skipL1?: boolean;
+  /** Neither read nor write the shared (L2) tier for this call. */
+  readonly skipL2?: boolean;
+}
+
+/** What a subscriber hears from a `Bus`. Handlers must not throw. */
+export interface BusHandlers {
+  /** A message arrived on the channel. */
+  message(message: string): void;
+  /**
+   * The subscription was lost (connection down): messages published from now on
+   * may never arrive. Called once per loss.
+   */
+  down(): void;
+  /**
+   * The subscription is live again after `down()`. Everything published while it
+   * was down was missed, so a subscriber that keeps derived state must treat it
+   * as suspect (a tiered store clears its L1).
+   */
+  up(): void;
+}
+
+/** A live subscription. */
+export interface BusSubscription {
+  /** True while messages are being received. */
+  readonly live: boolean;
+  /** Stop listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Publish/subscribe over the store's server (Redis pub/sub): how a tiered store
+ * tells other processes to drop L1 entries, and how lease waiters are woken.
+ * At-most-once delivery; `down`/`up` tell subscribers when they may have missed
+ * something.
+ */
+export interface Bus {
+  /** Send `message` to every current subscriber of `channel` (in every process). */
+  publish(channel: string, message: string): Promise<void>;
+  /**
+   * Subscribe to `channel`. Resolves once the subscription is live, or rejects
+   * when the server cannot be reached (the caller then degrades).
+   */
+  subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription>;
+}
+
+/**
  * The minimum a backend implements, plus optional batch and atomic operations.
  * Keys reach the store fully formed (prefix, version and namespace applied);
  * a store never rewrites them except to hash keys longer than it can hold.
@@ -51,13 +103,13 @@ export interface Store {
    * The bytes under `key`; `undefined` or `null` when absent or expired (`null`
    * lets a Redis store hand back its client's reply without another promise).
    */
-  get(key: string): MaybePromise<Uint8Array | null | undefined>;
+  get(key: string, hints?: StoreHints): MaybePromise<Uint8Array | null | undefined>;
   /** Store `value` under `key`, replacing what was there. */
-  set(key: string, value: Uint8Array, ttlMs: StoreTtlMs): MaybePromise<void>;
+  set(key: string, value: Uint8Array, ttlMs: StoreTtlMs, hints?: StoreHints): MaybePromise<void>;
   /** Store only if `key` is absent (atomically, where the backend allows). */
-  add(key: string, value: Uint8Array, ttlMs: StoreTtlMs): MaybePromise<StoreAddResult>;
+  add(key: string, value: Uint8Array, ttlMs: StoreTtlMs, hints?: StoreHints): MaybePromise<StoreAddResult>;
   /** Remove `key`; resolves `true` if it existed. */
-  delete(key: string): MaybePromise<boolean>;
+  delete(key: string, hints?: StoreHints): MaybePromise<boolean>;
   /**
    * Remove every key that starts with `prefix`, and nothing else. Never a
    * database-wide flush.
@@ -92,6 +144,20 @@ export interface Store {
    * their client's promise untouched. Without it, unknown errors are `E_STORE`.
    */
   mapError?(error: unknown): LarderError;
+  /**
+   * Take the lease `key` for `ttlMs` if nobody holds it (Redis `SET NX PX`),
+   * recording `token` as the holder. Resolves whether it was taken. Core uses
+   * leases for cluster-wide single flight; without this method single flight
+   * stops at the process boundary.
+   */
+  acquireLease?(key: string, token: string, ttlMs: number): MaybePromise<boolean>;
+  /**
+   * Release the lease `key` only if `token` still holds it (compare-and-delete,
+   * atomic). Resolves whether it was released.
+   */
+  releaseLease?(key: string, token: string): MaybePromise<boolean>;
+  /** Publish/subscribe over the store's server; absent for stores without one. */
+  readonly bus?: Bus;
   /** Release what the store created (connections, timers). Idempotent. */
   close?(): Promise<void>;
 }

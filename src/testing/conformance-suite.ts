@@ -30,6 +30,7 @@ import { envelopeCases } from './cases/envelope-cases.js';
 import { getOrSetCases } from './cases/get-or-set-cases.js';
 import { keyCases } from './cases/key-cases.js';
 import { keyValidationCases, listenForKeyWarnings } from './cases/key-validation-cases.js';
+import { leaseCases } from './cases/lease-cases.js';
 import { namespaceCases } from './cases/namespace-cases.js';
 import { statsCases } from './cases/stats-cases.js';
 import { ttlCases } from './cases/ttl-cases.js';
@@ -101,6 +102,7 @@ export function conformanceCases(): ConformanceCase[] {
     ...ttlCases,
     ...versionCases,
     ...getOrSetCases,
+    ...leaseCases,
     ...clearCases,
     ...namespaceCases,
     ...envelopeCases,

@@ -6,8 +6,10 @@
  */
 import { coarseClock } from '../../core/coarse-clock.js';
 import { LarderError } from '../../core/errors.js';
-import type { Store, StoreAddResult, StoreTtlMs } from '../../core/store.js';
+import type { Bus, Store, StoreAddResult, StoreTtlMs } from '../../core/store.js';
 import type { Clock } from '../../core/types.js';
+import { memoryBus } from './memory-bus.js';
+import { memoryLeases } from './memory-leases.js';
 
 /** Options of `memoryStore`. */
 export interface MemoryStoreOptions {
@@ -58,6 +60,14 @@ export interface MemoryStore extends Store {
   readonly size: number;
   /** Bytes held, by the same estimate the `maxBytes` bound uses. */
   readonly bytes: number;
+  /** Leases held (apart from the entries; see memory-leases.ts), expired ones not yet swept included. */
+  readonly leases: number;
+  acquireLease(key: string, token: string, ttlMs: number): boolean;
+  releaseLease(key: string, token: string): boolean;
+  /** Publish/subscribe within this store instance: always live, delivered in a microtask. */
+  readonly bus: Bus;
+  /** Drop every entry, lease and subscription; the store stays usable. */
+  close(): Promise<void>;
 }
 
 /**
@@ -82,6 +92,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     );
   const clock = options.clock ?? { now: coarseClock(Date.now, options.clockResolutionMs ?? 1) };
   const map = new Map<string, Node>();
+  const leases = memoryLeases(clock);
+  const bus = memoryBus();
   // Most recently used at the head.
   let head: Node | undefined;
   let tail: Node | undefined;
@@ -147,6 +159,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     get bytes() {
       return bytes;
     },
+    get leases() {
+      return leases.size;
+    },
+    bus,
     get(key) {
       const node = live(key);
       if (node === undefined) return undefined;
@@ -199,7 +215,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       write(key, Buffer.from(String(next), 'latin1'), node.expiresAt);
       return next;
     },
+    acquireLease(key, token, ttlMs) {
+      return leases.acquire(key, token, ttlMs);
+    },
+    releaseLease(key, token) {
+      return leases.release(key, token);
+    },
     async close() {
+      leases.clear();
+      bus.close();
       map.clear();
       head = undefined;
       tail = undefined;

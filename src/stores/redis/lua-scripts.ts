@@ -43,6 +43,15 @@ export const PERSIST_EXISTING = luaScript(
     'return 1',
 );
 
+/**
+ * Release a lease: delete the key only while it still holds the caller's token,
+ * so a holder whose lease expired cannot release the next holder's. GET and DEL
+ * in one script are atomic; returns 1 when released, else 0.
+ */
+export const RELEASE_LEASE = luaScript(
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n" + 'return 0',
+);
+
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }

@@ -29,6 +29,11 @@ export interface RedisClientLike {
    * merge on every command.
    */
   withCommandOptions(options: RedisCommandOptions): RedisClientLike;
+  /**
+   * A new, unconnected client with the same options: the store's subscriber
+   * connection for its bus, owned (connected and closed) by the store.
+   */
+  duplicate(): RedisSubscriberLike;
   connect(): Promise<unknown>;
   /** Close after pending replies arrive. */
   close(): Promise<unknown>;
@@ -38,4 +43,26 @@ export interface RedisClientLike {
   on(event: 'ready' | 'end', listener: () => void): unknown;
   off(event: 'error', listener: (error: Error) => void): unknown;
   off(event: 'ready' | 'end', listener: () => void): unknown;
+}
+
+/** A pub/sub message listener, as node-redis calls it (text mode). */
+export type RedisMessageListener = (message: string, channel: string) => unknown;
+
+/** The part of a node-redis client the store's bus uses on its subscriber connection. */
+export interface RedisSubscriberLike {
+  /** True from `connect()` until closed, destroyed, or the reconnect strategy gives up. */
+  readonly isOpen: boolean;
+  /** True while connected and every subscription is confirmed again (see redis-bus.ts). */
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  /** SUBSCRIBE; resolves once the server confirms it. */
+  subscribe(channel: string, listener: RedisMessageListener): Promise<void>;
+  /** UNSUBSCRIBE `listener`; the command is sent only when no other listener remains. */
+  unsubscribe(channel: string, listener: RedisMessageListener): Promise<void>;
+  /** Close now, rejecting pending commands. */
+  destroy(): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'ready' | 'end' | 'reconnecting', listener: () => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'ready' | 'end' | 'reconnecting', listener: () => void): unknown;
 }

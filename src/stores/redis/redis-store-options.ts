@@ -63,8 +63,15 @@ export interface RedisStoreOptions {
    */
   readonly closeTimeoutMs?: number;
   /**
+   * Longest wait for `bus.subscribe()` to be confirmed by the server, opening
+   * the subscriber connection included, before it rejects with `E_STORE`.
+   * @default 2000
+   */
+  readonly subscribeTimeoutMs?: number;
+  /**
    * Called with each connection-level error (refused, reset, TLS, auth) as the
-   * client reports it; operations fail with their own errors either way.
+   * client, or the bus's subscriber connection, reports it; operations fail with
+   * their own errors either way.
    * @default ignore
    */
   readonly onConnectionError?: (error: LarderError) => void;
@@ -98,6 +105,7 @@ export function validateStoreOptions(options: RedisStoreOptions): void {
   positive('connectTimeoutMs', options.connectTimeoutMs, 1);
   positive('scanCount', options.scanCount, 1);
   positive('closeTimeoutMs', options.closeTimeoutMs, 1);
+  positive('subscribeTimeoutMs', options.subscribeTimeoutMs, 1);
   if (options.reconnect) {
     positive('reconnect.initialDelayMs', options.reconnect.initialDelayMs, 1);
     positive('reconnect.maxDelayMs', options.reconnect.maxDelayMs, 1);

@@ -41,6 +41,10 @@ class FakeClient extends EventEmitter implements RedisClientLike {
     return view;
   }
 
+  duplicate(): never {
+    throw new Error('FakeClient: no subscriber connection');
+  }
+
   connect(): Promise<unknown> {
     this.connects++;
     return Promise.resolve(this);
@@ -266,6 +270,41 @@ describe('redisStore (fake client)', () => {
     });
     client.emit('error', new Error('connect ECONNREFUSED'));
     assert.deepEqual(seen, ['E_STORE']);
+  });
+
+  it('takes a lease with one SET NX PX (whole ms, rounded up) and releases it with the compare-and-delete script', async () => {
+    const client = new FakeClient();
+    client.respond = (args) => {
+      if (args[0] === 'SET') return args[1] === 'free' ? 'OK' : null;
+      if (args[0] === 'EVALSHA') return args[3] === 'mine' ? 1 : 0;
+      return null;
+    };
+    const store = redisStore({ client });
+    assert.equal(await store.acquireLease('free', 'token-1', 1500.2), true);
+    assert.equal(await store.acquireLease('held', 'token-1', 1500), false);
+    assert.deepEqual(client.sent[0]?.args, ['SET', 'free', 'token-1', 'NX', 'PX', '1501']);
+    assert.equal(await store.releaseLease('mine', 'token-1'), true);
+    assert.equal(await store.releaseLease('theirs', 'token-1'), false);
+    assert.deepEqual(client.sent[2]?.args.slice(2), ['1', 'mine', 'token-1']);
+  });
+
+  it('refuses a lease TTL that is not a positive finite number, without a command', async () => {
+    const client = new FakeClient();
+    const store = redisStore({ client });
+    for (const ttlMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await assert.rejects(store.acquireLease('k', 't', ttlMs), (error) =>
+        isLarderError(error, 'E_INVALID_OPTION'),
+      );
+    }
+    assert.equal(client.sent.length, 0);
+  });
+
+  it('bus.subscribe rejects with E_STORE when the client cannot open a subscriber connection', async () => {
+    const store = redisStore({ client: new FakeClient() });
+    const handlers = { message() {}, down() {}, up() {} };
+    await assert.rejects(store.bus.subscribe('c', handlers), (error) => isLarderError(error, 'E_STORE'));
+    await store.close();
+    await assert.rejects(store.bus.subscribe('c', handlers), (error) => isLarderError(error, 'E_CLOSED'));
   });
 
   it('refuses url together with client', () => {

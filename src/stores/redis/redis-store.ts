@@ -1,8 +1,9 @@
 import { createClient, RESP_TYPES } from 'redis';
 import { LarderError } from '../../core/errors.js';
-import type { Store, StoreAddResult, StoreEntry, StoreTtlMs } from '../../core/store.js';
-import { INCR_BY_EXISTING, PERSIST_EXISTING, runScript } from './lua-scripts.js';
+import type { Bus, Store, StoreAddResult, StoreEntry, StoreTtlMs } from '../../core/store.js';
+import { INCR_BY_EXISTING, PERSIST_EXISTING, RELEASE_LEASE, runScript } from './lua-scripts.js';
 import { type BatchContext, clearPrefix, deleteMany, getMany, setMany } from './redis-batch.js';
+import { RedisBus } from './redis-bus.js';
 import type { RedisClientLike, RedisCommandOptions } from './redis-client-like.js';
 import { type RedisStoreOptions, toClientOptions, validateStoreOptions } from './redis-store-options.js';
 import { px, setArgs } from './set-args.js';
@@ -33,7 +34,18 @@ export interface RedisStore extends Store {
   touch(key: string, ttlMs: StoreTtlMs): Promise<boolean>;
   ttl(key: string): Promise<number | null | undefined>;
   incrBy(key: string, delta: number): Promise<number>;
-  /** Close the client if the store created it (a passed-in client stays open). Idempotent. */
+  acquireLease(key: string, token: string, ttlMs: number): Promise<boolean>;
+  releaseLease(key: string, token: string): Promise<boolean>;
+  /**
+   * Redis pub/sub. PUBLISH uses the store's connection; subscriptions share one
+   * subscriber connection (a `duplicate()` of the client, opened on the first
+   * `subscribe` and always closed by `close()`).
+   */
+  readonly bus: Bus;
+  /**
+   * Close the client if the store created it (a passed-in client stays open),
+   * and the bus's subscriber connection in any case. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -64,6 +76,9 @@ function isPositive(reply: unknown): boolean {
 function toAddResult(reply: string | null): StoreAddResult {
   return reply === null ? 'exists' : 'stored';
 }
+function isOk(reply: string | null): boolean {
+  return reply !== null;
+}
 function toTtl(reply: number): number | null | undefined {
   // PTTL: -2 = no such key, -1 = no expiry.
   return reply === -2 ? undefined : reply === -1 ? null : reply;
@@ -80,6 +95,7 @@ class RedisByteStore implements RedisStore {
   readonly #owned: boolean;
   readonly #closeTimeoutMs: number;
   readonly #onConnectionError: ((error: LarderError) => void) | undefined;
+  readonly #bus: RedisBus;
   #closing: Promise<void> | undefined;
   #waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   /**
@@ -108,6 +124,13 @@ class RedisByteStore implements RedisStore {
     // also on a passed-in client (and removed again by close()).
     this.#client.on('error', this.#onError);
     this.#client.on('ready', this.#onReady);
+    // No connection until the first subscribe: most caches never subscribe.
+    this.#bus = new RedisBus({
+      createSubscriber: () => this.#client.duplicate(),
+      publish: (channel, message) => this.#publish(channel, message),
+      subscribeTimeoutMs: options.subscribeTimeoutMs ?? 2000,
+      onConnectionError: this.#onError,
+    });
     if (this.#client.isOpen && !this.#client.isReady) this.#starting = this.#firstAttempt();
     if (this.#owned) {
       // Connect in the background: creating a store never throws or waits
@@ -134,6 +157,10 @@ class RedisByteStore implements RedisStore {
 
   get client(): RedisClientLike {
     return this.#client;
+  }
+
+  get bus(): Bus {
+    return this.#bus;
   }
 
   readonly #onError = (error: Error): void => {
@@ -245,6 +272,31 @@ class RedisByteStore implements RedisStore {
     return Number(reply);
   }
 
+  acquireLease(key: string, token: string, ttlMs: number): Promise<boolean> {
+    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
+      return Promise.reject(
+        new LarderError(
+          'E_INVALID_OPTION',
+          `redisStore.acquireLease: ttlMs must be a positive finite number (got ${ttlMs})`,
+        ),
+      );
+    }
+    if (this.#starting !== undefined) return this.#starting.then(() => this.acquireLease(key, token, ttlMs));
+    return this.#commands
+      .sendCommand<string | null>(['SET', key, token, 'NX', 'PX', px(ttlMs)])
+      .then(isOk, rethrowAsLarderError);
+  }
+
+  releaseLease(key: string, token: string): Promise<boolean> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.releaseLease(key, token));
+    return runScript(this.#commands, RELEASE_LEASE, key, [token]).then(isPositive, rethrowAsLarderError);
+  }
+
+  #publish(channel: string, message: string): Promise<void> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.#publish(channel, message));
+    return this.#commands.sendCommand(['PUBLISH', channel, message]).then(nothing, rethrowAsLarderError);
+  }
+
   getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.getMany(keys));
     return getMany(this.#batch, keys);
@@ -271,6 +323,7 @@ class RedisByteStore implements RedisStore {
   }
 
   async #shutdown(): Promise<void> {
+    await this.#bus.close();
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const waiter of waiters)
