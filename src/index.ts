@@ -7,7 +7,17 @@ export { type BuildDictionaryOptions, buildDictionary } from './build-dictionary
 export { type ErrorCode, ErrorCodes, isLarderError, LarderError, WarningCodes } from './core/errors.js';
 export { CHANNELS } from './core/events.js';
 export { jsonSerializer } from './core/json-serializer.js';
-export type { MaybePromise, Store, StoreAddResult, StoreEntry, StoreTtlMs } from './core/store.js';
+export type {
+  Bus,
+  BusHandlers,
+  BusSubscription,
+  MaybePromise,
+  Store,
+  StoreAddResult,
+  StoreEntry,
+  StoreHints,
+  StoreTtlMs,
+} from './core/store.js';
 export type {
   AddResult,
   BreakerOptions,
@@ -22,11 +32,16 @@ export type {
   Duration,
   EntryOptions,
   ErrorPolicy,
+  FactoryContext,
+  FactoryTimeouts,
+  GetOrSetOptions,
   KeyFunction,
   KeyValidation,
+  LockOptions,
   Logger,
   ReadOptions,
   Serializer,
+  TierOptions,
   Ttl,
 } from './core/types.js';
 export { createCache } from './create-cache.js';

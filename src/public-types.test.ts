@@ -25,6 +25,25 @@ async function typeChecks(cache: Cache): Promise<void> {
   expectType<Equal<typeof computed, User>>(true);
   const plain = await cache.getOrSet('k', 42);
   expectType<Equal<typeof plain, number>>(true);
+  const refreshed = await cache.getOrSet<User>(
+    'k2',
+    ({ stale }) => {
+      expectType<Equal<typeof stale, User | undefined>>(true);
+      return stale ?? ({ id: 2, name: 'b' } as User);
+    },
+    { ttl: '1m', grace: '10m', tags: ['user:2'], lock: false, timeout: { soft: 50, hard: '2s' }, beta: 1 },
+  );
+  expectType<Equal<typeof refreshed, User>>(true);
+  expectType<Equal<Awaited<ReturnType<Cache['invalidateTags']>>, void>>(true);
+  await cache.get('k', { tiers: { l1: false } });
+  // Type errors only: never called.
+  const wrongOptions = () => [
+    // @ts-expect-error tags are a list
+    cache.set('k3', 1, { tags: 'user:1' }),
+    // @ts-expect-error lock is a getOrSet option
+    cache.set('k3', 1, { lock: false }),
+  ];
+  void wrongOptions;
   const many = await cache.getMany<User>(['a', 'b']);
   expectType<Equal<typeof many, Map<string, User>>>(true);
   expectType<Equal<Awaited<ReturnType<Cache['add']>>, AddResult>>(true);

@@ -4,6 +4,8 @@
  */
 import type { LarderCache } from './cache.js';
 import { decodeStored, handleFailure } from './cache-context.js';
+import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
+import { entryState } from './entry-state.js';
 import { encodeEntry } from './envelope.js';
 import type { ResolvedEntry } from './options.js';
 import type { StoreEntry } from './store.js';
@@ -45,9 +47,15 @@ export async function getMany<T>(
     return found;
   }
   let index = 0;
+  const now = cache.shared.options.clock.now();
   for (const userKey of byUserKey.keys()) {
     const bytes = values[index++];
-    const entry = bytes == null ? undefined : decodeStored(cache.shared, bytes, 'getMany');
+    let entry = bytes == null ? undefined : decodeStored(cache.shared, bytes, 'getMany');
+    if (entry?.meta !== undefined) {
+      // Grace or tags: only fresh, valid entries are hits.
+      const state = entryState(cache.shared, entry, now);
+      if ((state instanceof Promise ? await state : state) !== 'fresh') entry = undefined;
+    }
     if (entry === undefined) {
       counters.misses++;
     } else {
@@ -71,30 +79,36 @@ function toPairs(entries: Entries): Iterable<readonly [string, unknown]> {
  */
 export async function setMany(cache: LarderCache, entries: Entries, entry: ResolvedEntry): Promise<string[]> {
   const { store, guard, counters, options } = cache.shared;
+  const pairs = [...toPairs(entries)];
+  if (pairs.length === 0) return [];
   const userKeys: string[] = [];
-  const batch: StoreEntry[] = [];
-  for (const [key, value] of toPairs(entries)) {
+  const storedKeys: string[] = [];
+  for (const [key] of pairs) {
     userKeys.push(key);
-    batch.push({
-      key: await cache.storedKey(key, entry.version),
-      value: encodeEntry(value, options.codec),
-      ttlMs: entry.ttlMs,
-    });
+    storedKeys.push(await cache.storedKey(key, entry.version));
   }
-  if (batch.length === 0) return [];
   if (entry.ttlMs === 0) {
-    await deleteStored(
-      cache,
-      batch.map((e) => e.key),
-    );
+    for (const [, value] of pairs) encodeEntry(value, options.codec); // refuse the unserializable
+    await deleteStored(cache, storedKeys);
     return [];
   }
+  let encode: EntryEncoder;
+  try {
+    encode = await entryEncoder(cache.shared, entry);
+  } catch (error) {
+    handleFailure(cache.shared, 'setMany', error);
+    return userKeys;
+  }
+  const batch: StoreEntry[] = pairs.map(([, value], i) => {
+    const { bytes, ttlMs } = encode(value);
+    return { key: storedKeys[i] as string, value: bytes, ttlMs };
+  });
   try {
     const results = await guard.run('setMany', () =>
       store.setMany === undefined
         ? Promise.all(
             batch.map(async (e) => {
-              await store.set(e.key, e.value, e.ttlMs);
+              await store.set(e.key, e.value, e.ttlMs, entry.hints);
               return true;
             }),
           )

@@ -9,9 +9,13 @@ import type { DecodedEntry } from './envelope.js';
 import { decodeEntry } from './envelope.js';
 import { type ErrorCode, isStoreFailure, type LarderError, WarningCodes } from './errors.js';
 import { CacheEventHub } from './events.js';
+import { LeaseWaker } from './lease-waker.js';
 import type { ResolvedOptions } from './options.js';
 import type { Store } from './store.js';
 import { type Counters, StoreGuard, toLarderError } from './store-guard.js';
+import { TagGenerations } from './tag-generations.js';
+import { TagInvalidator } from './tag-invalidator.js';
+import { WorkTracker } from './work-tracker.js';
 
 /** What a cache and all its namespace views share. */
 export interface Shared {
@@ -20,6 +24,18 @@ export interface Shared {
   readonly guard: StoreGuard;
   readonly counters: Counters;
   readonly events: CacheEventHub;
+  readonly tags: TagGenerations;
+  readonly invalidator: TagInvalidator;
+  /** Factory runs in flight in this process, by stored key (single flight). */
+  readonly flights: Map<string, Promise<unknown>>;
+  /** getOrSet reads in flight, by stored key, shared by the calls that arrive meanwhile. */
+  readonly reads: Map<string, Promise<unknown>>;
+  /** Background refreshes and other work `idle()` and `close()` wait for. */
+  readonly work: WorkTracker;
+  /** Wakes this process's lease waiters when a holder announces its value. */
+  readonly waker: LeaseWaker;
+  /** Stored keys whose refresh failed, with the instant before which none is retried here. */
+  readonly backoff: Map<string, number>;
   /** Decoded, frozen entries by the buffer a sharing store returned (see Store.sharesBuffers). */
   readonly decoded: WeakMap<Uint8Array, DecodedEntry> | undefined;
   closed: boolean;
@@ -40,18 +56,37 @@ export function createShared(options: ResolvedOptions): Shared {
     errors: 0,
     shortCircuited: 0,
     timeouts: 0,
+    staleServed: 0,
+    factoryCalls: 0,
+    factoryErrors: 0,
+    coalesced: 0,
+    leaseWaits: 0,
+    leaseTakeovers: 0,
   };
-  return {
+  const guard = new StoreGuard(options, counters);
+  const tags = new TagGenerations(options, guard);
+  const shared: Shared = {
     options,
     store: options.store,
-    guard: new StoreGuard(options, counters),
+    guard,
     counters,
     events: new CacheEventHub(options.prefix),
+    tags,
+    invalidator: new TagInvalidator(tags, (error) => {
+      if (isStoreFailure(error))
+        reportError(shared, 'invalidateTags', toLarderError(error, 'invalidateTags'));
+    }),
+    flights: new Map(),
+    reads: new Map(),
+    work: new WorkTracker(options.waitUntil),
+    waker: new LeaseWaker(options.store.bus, `${options.prefix}#lease`, options.clock),
+    backoff: new Map(),
     decoded: options.store.sharesBuffers === true ? new WeakMap() : undefined,
     closed: false,
     loggedAt: Number.NEGATIVE_INFINITY,
     suppressed: 0,
   };
+  return shared;
 }
 
 /** Decode stored bytes; a corrupt entry is reported and read as a miss, never thrown. */
@@ -109,4 +144,34 @@ export function reportError(shared: Shared, operation: string, error: LarderErro
       ...(suppressed > 0 ? { suppressed } : {}),
     },
   );
+}
+
+/** How long `close()` waits for background refreshes before closing the store anyway. */
+const CLOSE_WAIT_MS = 5_000;
+
+/**
+ * Close a cache: let background refreshes store their values (serverless: the
+ * last request's refresh) but not wait forever on a hung factory, try pending
+ * invalidations once more, then stop timers and close the store. Idempotent.
+ */
+export async function closeShared(shared: Shared): Promise<void> {
+  if (shared.closed) return;
+  shared.closed = true;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    shared.work.idle(),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!(await shared.invalidator.flush().catch(() => false)))
+    shared.options.logger.warn(
+      `closing with ${shared.invalidator.pendingCount} tag invalidation(s) not stored; other processes may serve those entries until their TTL`,
+    );
+  shared.invalidator.stop();
+  await shared.waker.close();
+  shared.guard.close();
+  await shared.store.close?.();
 }

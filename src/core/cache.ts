@@ -4,22 +4,32 @@
  * and the failure policy in cache-context.ts.
  */
 import { deleteMany, getMany, setMany } from './cache-batch.js';
-import { decodeStored, handleFailure, type Shared } from './cache-context.js';
+import { closeShared, decodeStored, handleFailure, type Shared } from './cache-context.js';
+import { checkDelta, incrBy, moveVersion } from './cache-counters.js';
 import { resolveTtl } from './duration.js';
-import { encodeEntry, isRawInteger } from './envelope.js';
+import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
+import { entryState } from './entry-state.js';
+import { encodeEntry } from './envelope.js';
 import { LarderError } from './errors.js';
+import { channels, emit } from './events.js';
+import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
 import { checkKey, fitKey } from './keys.js';
-import { resolveEntry, resolveVersion } from './options.js';
+import { checkTag, resolveEntry, resolveHints, resolveVersion } from './options.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
-import type { AddResult, Cache, CacheEvents, CacheStats, EntryOptions, ReadOptions, Ttl } from './types.js';
+import type {
+  AddResult,
+  Cache,
+  CacheEvents,
+  CacheStats,
+  EntryOptions,
+  GetOrSetOptions,
+  ReadOptions,
+  Ttl,
+} from './types.js';
 
 /** User keys whose stored form is remembered, per generation of the memo. */
 const KEY_MEMO_SIZE = 10_000;
-
-/** The default of a read inside getOrSet: no stored value can be this. */
-const MISSING: unique symbol = Symbol('missing');
-const MISSING_DEFAULT = Object.freeze({ default: MISSING });
 
 /** A cache (or a namespace view of one) over a shared store. */
 export class LarderCache implements Cache {
@@ -77,20 +87,36 @@ export class LarderCache implements Cache {
     const { store, guard, counters } = this.shared;
     const pending = this.storedKey(key, resolveVersion(options, this.shared.options));
     const storedKey = typeof pending === 'string' ? pending : await pending;
+    const hints = options?.tiers === undefined ? undefined : resolveHints(options.tiers);
     let bytes: Uint8Array | null | undefined;
     try {
-      const result = guard.run('get', () => store.get(storedKey));
+      const result = guard.run('get', () => store.get(storedKey, hints));
       bytes = result instanceof Promise ? await result : result;
     } catch (error) {
       handleFailure(this.shared, 'get', error);
       return options?.default;
     }
     const entry = bytes == null ? undefined : decodeStored(this.shared, bytes, 'get');
+    if (entry !== undefined && entry.meta !== undefined) {
+      // Grace or tags: a stale entry is for getOrSet only, an invalidated one for nobody.
+      const pending = entryState(this.shared, entry, this.shared.options.clock.now());
+      const state = pending instanceof Promise ? await pending : pending;
+      if (state !== 'fresh') {
+        counters.misses++;
+        if (channels.miss.hasSubscribers)
+          channels.miss.publish({ prefix: this.prefix, operation: 'get', reason: state });
+        return options?.default;
+      }
+    }
     if (entry === undefined) {
       counters.misses++;
+      if (channels.miss.hasSubscribers)
+        channels.miss.publish({ prefix: this.prefix, operation: 'get', reason: 'absent' });
       return options?.default;
     }
     counters.hits++;
+    // Checked inline, not through emit(): no closure per hit on the hottest path.
+    if (channels.hit.hasSubscribers) channels.hit.publish({ prefix: this.prefix, operation: 'get' });
     return entry.value;
   }
 
@@ -100,23 +126,37 @@ export class LarderCache implements Cache {
     const { store, guard } = this.shared;
     if (entry.ttlMs === 0) {
       // Django: a zero or negative timeout stores nothing and removes the old value.
-      await this.#write('set', () => guard.run('set', () => store.delete(storedKey)));
+      await this.#write('set', () => guard.run('set', () => store.delete(storedKey, entry.hints)));
       return;
     }
-    const bytes = encodeEntry(value, this.shared.options.codec);
-    if (await this.#write('set', () => guard.run('set', () => store.set(storedKey, bytes, entry.ttlMs))))
+    const pending = entryEncoder(this.shared, entry);
+    let encode: EntryEncoder;
+    try {
+      encode = pending instanceof Promise ? await pending : pending;
+    } catch (error) {
+      // Tag generations unreadable: storing without them would make the entry uninvalidatable.
+      handleFailure(this.shared, 'set', error);
+      return;
+    }
+    const { bytes, ttlMs } = encode(value);
+    if (
+      await this.#write('set', () => guard.run('set', () => store.set(storedKey, bytes, ttlMs, entry.hints)))
+    )
       this.shared.counters.sets++;
   }
 
   async add(key: string, value: unknown, options?: EntryOptions): Promise<AddResult> {
     const entry = resolveEntry(options, this.shared.options);
     const storedKey = await this.storedKey(key, entry.version);
-    const bytes = encodeEntry(value, this.shared.options.codec);
     // Django reports a zero-TTL add as stored although it keeps nothing.
-    if (entry.ttlMs === 0) return 'stored';
+    if (entry.ttlMs === 0) {
+      encodeEntry(value, this.shared.options.codec); // still refuse what cannot be serialized
+      return 'stored';
+    }
     const { store, guard } = this.shared;
     try {
-      const result = await guard.run('add', () => store.add(storedKey, bytes, entry.ttlMs));
+      const { bytes, ttlMs } = (await entryEncoder(this.shared, entry))(value);
+      const result = await guard.run('add', () => store.add(storedKey, bytes, ttlMs, entry.hints));
       if (result === 'stored') this.shared.counters.sets++;
       return result;
     } catch (error) {
@@ -125,17 +165,29 @@ export class LarderCache implements Cache {
     }
   }
 
-  async getOrSet<T>(key: string, factory: T | (() => T | Promise<T>), options?: EntryOptions): Promise<T> {
-    const version = options?.version;
-    const readOptions =
-      version === undefined ? MISSING_DEFAULT : { version, default: MISSING as typeof MISSING };
-    const cached = await this.get<T, typeof MISSING>(key, readOptions);
-    if (cached !== MISSING) return cached as T;
-    const value = typeof factory === 'function' ? await (factory as () => T | Promise<T>)() : factory;
-    const added = await this.add(key, value, options);
-    if (added !== 'exists') return value;
-    // Someone else stored first: theirs wins, as in Django (get → add → get).
-    return this.get<T, T>(key, version === undefined ? { default: value } : { version, default: value });
+  getOrSet<T>(key: string, factory: Factory<T>, options?: GetOrSetOptions): Promise<T> {
+    return getOrSet(this, key, factory, options);
+  }
+
+  async invalidateTags(tags: Iterable<string>): Promise<void> {
+    if (this.shared.closed) throw new LarderError('E_CLOSED', 'the cache is closed');
+    const list = [...new Set(typeof tags === 'string' ? [tags] : tags)];
+    for (const tag of list) checkTag(tag);
+    if (list.length === 0) return;
+    const publish = (ok: boolean) =>
+      emit(channels.invalidate, () => ({ prefix: this.prefix, tags: list.length, ok }));
+    try {
+      await this.shared.invalidator.invalidate(list);
+      publish(true);
+    } catch (error) {
+      publish(false);
+      // Retried in the background until it lands; meanwhile this process serves none of these tags.
+      handleFailure(this.shared, 'invalidateTags', error);
+    }
+  }
+
+  idle(): Promise<void> {
+    return this.shared.work.idle();
   }
 
   getMany<T = unknown>(keys: Iterable<string>, options?: ReadOptions): Promise<Map<string, T>> {
@@ -159,8 +211,9 @@ export class LarderCache implements Cache {
   async delete(key: string, options?: ReadOptions): Promise<boolean> {
     const storedKey = await this.storedKey(key, resolveVersion(options, this.shared.options));
     const { store, guard } = this.shared;
+    const hints = resolveHints(options?.tiers);
     try {
-      const existed = await guard.run('delete', () => store.delete(storedKey));
+      const existed = await guard.run('delete', () => store.delete(storedKey, hints));
       if (existed) this.shared.counters.deletes++;
       return existed;
     } catch (error) {
@@ -182,46 +235,22 @@ export class LarderCache implements Cache {
     }
   }
 
-  incr(key: string, delta = 1, options?: ReadOptions): Promise<number> {
-    return this.#incrBy(key, delta, options);
+  async incr(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+    checkDelta(delta);
+    return incrBy(
+      this.shared,
+      await this.storedKey(key, resolveVersion(options, this.shared.options)),
+      delta,
+    );
   }
 
-  decr(key: string, delta = 1, options?: ReadOptions): Promise<number> {
-    return this.#incrBy(key, -delta, options);
-  }
-
-  // Counting operations have no value to degrade to, so store failures throw here.
-  async #incrBy(key: string, delta: number, options: ReadOptions | undefined): Promise<number> {
-    if (!Number.isSafeInteger(delta))
-      throw new LarderError('E_INVALID_OPTION', `delta must be an integer (got ${String(delta)})`);
-    const storedKey = await this.storedKey(key, resolveVersion(options, this.shared.options));
-    const { store, guard } = this.shared;
-    try {
-      if (store.incrBy !== undefined)
-        return await guard.run('incr', () => store.incrBy?.(storedKey, delta) ?? 0);
-      return await this.#incrByReadWrite(storedKey, delta);
-    } catch (error) {
-      handleFailure(this.shared, 'incr', error, true);
-      throw error;
-    }
-  }
-
-  // For stores without an atomic increment: read, add, write back with the TTL left.
-  async #incrByReadWrite(storedKey: string, delta: number): Promise<number> {
-    const { store, guard } = this.shared;
-    const bytes = await guard.run('incr', () => store.get(storedKey));
-    if (bytes == null) throw new LarderError('E_MISSING_KEY', 'incr/decr: the key does not exist');
-    const entry = decodeStored(this.shared, bytes, 'incr');
-    if (entry === undefined || !isRawInteger(entry.value))
-      throw new LarderError('E_NOT_INTEGER', 'incr/decr: the stored value is not an integer');
-    const next = entry.value + delta;
-    const ttlMs =
-      store.ttl === undefined
-        ? this.shared.options.defaultTtlMs
-        : await guard.run('incr', () => store.ttl?.(storedKey));
-    if (ttlMs === undefined) throw new LarderError('E_MISSING_KEY', 'incr/decr: the key expired');
-    await guard.run('incr', () => store.set(storedKey, encodeEntry(next, this.shared.options.codec), ttlMs));
-    return next;
+  async decr(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+    checkDelta(delta);
+    return incrBy(
+      this.shared,
+      await this.storedKey(key, resolveVersion(options, this.shared.options)),
+      -delta,
+    );
   }
 
   async touch(key: string, ttl?: Ttl, options?: ReadOptions): Promise<boolean> {
@@ -258,28 +287,11 @@ export class LarderCache implements Cache {
 
   async incrVersion(key: string, delta = 1, options?: ReadOptions): Promise<number> {
     const version = resolveVersion(options, this.shared.options);
-    const next = version + delta;
-    const [from, to] = await Promise.all([this.storedKey(key, version), this.storedKey(key, next)]);
-    const { store, guard } = this.shared;
-    try {
-      const bytes = await guard.run('incrVersion', () => store.get(from));
-      const ttlMs =
-        store.ttl === undefined
-          ? this.shared.options.defaultTtlMs
-          : await guard.run('incrVersion', () => store.ttl?.(from));
-      if (bytes == null || ttlMs === undefined)
-        throw new LarderError(
-          'E_MISSING_KEY',
-          `incrVersion: key ${JSON.stringify(key)} does not exist at version ${version}`,
-        );
-      // Copy the bytes as they are (no decode), keeping the TTL left, then drop the old version.
-      await guard.run('incrVersion', () => store.set(to, bytes, ttlMs));
-      await guard.run('incrVersion', () => store.delete(from));
-      return next;
-    } catch (error) {
-      handleFailure(this.shared, 'incrVersion', error, true);
-      throw error;
-    }
+    const [from, to] = await Promise.all([
+      this.storedKey(key, version),
+      this.storedKey(key, version + delta),
+    ]);
+    return moveVersion(this.shared, key, { from, to, version, next: version + delta });
   }
 
   decrVersion(key: string, delta = 1, options?: ReadOptions): Promise<number> {
@@ -310,14 +322,15 @@ export class LarderCache implements Cache {
   }
 
   stats(): CacheStats {
-    return Object.freeze({ ...this.shared.counters, breaker: this.shared.guard.state });
+    return Object.freeze({
+      ...this.shared.counters,
+      pendingInvalidations: this.shared.invalidator.pendingCount,
+      breaker: this.shared.guard.state,
+    });
   }
 
-  async close(): Promise<void> {
-    if (this.shared.closed) return;
-    this.shared.closed = true;
-    this.shared.guard.close();
-    await this.shared.store.close?.();
+  close(): Promise<void> {
+    return closeShared(this.shared);
   }
 
   /** Run a write under the error policy; resolves whether it reached the store. */

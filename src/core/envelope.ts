@@ -27,6 +27,8 @@ const HAS_META = 0x80;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 const NINE = 0x39;
+/** The most tags one entry may carry (reads check it too, so a corrupt count cannot allocate wildly). */
+export const MAX_TAGS = 32;
 
 /** Instants recorded with an entry (epoch ms). */
 export interface EntryMeta {
@@ -36,6 +38,13 @@ export interface EntryMeta {
   readonly staleAt?: number | undefined;
   /** How long computing it took (for probabilistic early refresh). */
   readonly computeMs?: number | undefined;
+  /**
+   * The entry's tags and, at the same index, each tag's generation as read
+   * before the value was computed. The entry is valid only while every
+   * generation is still current.
+   */
+  readonly tags?: readonly string[] | undefined;
+  readonly generations?: readonly number[] | undefined;
 }
 
 /** A decoded entry. */
@@ -166,28 +175,61 @@ function decodeError(reason: string, cause?: unknown): LarderError {
   );
 }
 
-// Meta: createdAt as varint, then staleAt - createdAt + 1 and computeMs + 1 (0 = absent).
+// Meta: createdAt as varint, then staleAt - createdAt + 1 and computeMs + 1 (0 = absent),
+// then (when tagged) the tag count and, per tag, its UTF-8 length, bytes and generation.
+// Readers skip fields they do not know, so later versions may append more.
 function encodeMeta(meta: EntryMeta): Uint8Array {
   const fields = [
     meta.createdAt,
-    meta.staleAt === undefined ? 0 : meta.staleAt - meta.createdAt + 1,
-    meta.computeMs === undefined ? 0 : meta.computeMs + 1,
+    meta.staleAt === undefined ? 0 : Math.max(0, meta.staleAt - meta.createdAt) + 1,
+    meta.computeMs === undefined ? 0 : Math.max(0, Math.round(meta.computeMs)) + 1,
   ];
-  const out = Buffer.allocUnsafe(fields.reduce((n, f) => n + varintLength(f), 0));
+  const tags = meta.tags ?? [];
+  const tagBytes = tags.map((tag) => Buffer.from(tag, 'utf8'));
+  let size = fields.reduce((n, f) => n + varintLength(f), 0);
+  if (tags.length > 0) {
+    size += varintLength(tags.length);
+    tagBytes.forEach((bytes, i) => {
+      size += varintLength(bytes.length) + bytes.length + varintLength(meta.generations?.[i] ?? 0);
+    });
+  }
+  const out = Buffer.allocUnsafe(size);
   let offset = 0;
   for (const field of fields) offset = writeVarint(out, offset, field);
+  if (tags.length > 0) {
+    offset = writeVarint(out, offset, tags.length);
+    tagBytes.forEach((bytes, i) => {
+      offset = writeVarint(out, offset, bytes.length);
+      out.set(bytes, offset);
+      offset = writeVarint(out, offset + bytes.length, meta.generations?.[i] ?? 0);
+    });
+  }
   return out;
 }
 
 function decodeMeta(bytes: Uint8Array): EntryMeta {
   const [createdAt, a] = readVarint(bytes, 0);
   const [stale, b] = a < bytes.length ? readVarint(bytes, a) : [0, a];
-  const [compute] = b < bytes.length ? readVarint(bytes, b) : [0, b];
-  return {
+  const [compute, c] = b < bytes.length ? readVarint(bytes, b) : [0, b];
+  const meta = {
     createdAt,
     staleAt: stale === 0 ? undefined : createdAt + stale - 1,
     computeMs: compute === 0 ? undefined : compute - 1,
   };
+  if (c >= bytes.length) return meta;
+  let [count, offset] = readVarint(bytes, c);
+  if (count > MAX_TAGS) throw decodeError(`too many tags (${count})`);
+  const tags: string[] = [];
+  const generations: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const [length, start] = readVarint(bytes, offset);
+    if (start + length > bytes.length) throw decodeError('truncated tag');
+    tags.push(Buffer.from(bytes.buffer, bytes.byteOffset + start, length).toString('utf8'));
+    const [generation, next] = readVarint(bytes, start + length);
+    generations.push(generation);
+    offset = next;
+  }
+  return { ...meta, tags, generations };
 }
 
 function varintLength(value: number): number {

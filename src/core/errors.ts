@@ -33,6 +33,10 @@ export const ErrorCodes = {
   E_SCRIPT: 'A server-side script failed',
   /** The cache was closed. */
   E_CLOSED: 'The cache is closed',
+  /** A `getOrSet` factory ran past its hard timeout and no stale value was at hand. */
+  E_FACTORY_TIMEOUT: 'The factory did not finish within its hard timeout',
+  /** A `getOrSet` factory threw while a stale value was at hand; the stale value was served. */
+  E_FACTORY_FAILED: 'The factory failed and a stale value was served instead',
 } as const;
 
 /** One of the stable error codes. */

@@ -11,11 +11,54 @@ export const CHANNELS = Object.freeze({
   error: 'larder:error',
   /** The circuit breaker changed state: `{ prefix, store, state }`. */
   breaker: 'larder:breaker',
+  /** A read found a usable value: `{ prefix, operation }`. */
+  hit: 'larder:hit',
+  /** A read found nothing usable: `{ prefix, operation, reason: 'absent' | 'stale' | 'invalidated' }`. */
+  miss: 'larder:miss',
+  /**
+   * `getOrSet` answered with a stale value:
+   * `{ prefix, reason: 'grace' | 'fail-safe' | 'soft-timeout' | 'hard-timeout' | 'lease-held' }`.
+   */
+  staleServed: 'larder:stale-served',
+  /**
+   * A factory run finished: `{ prefix, trigger: 'miss' | 'stale' | 'early', durationMs, ok, stored }`.
+   */
+  refresh: 'larder:refresh',
+  /** A `getOrSet` call joined a factory run already in flight in this process: `{ prefix }`. */
+  coalesced: 'larder:coalesced',
+  /**
+   * A `getOrSet` call waited for another process's lease:
+   * `{ prefix, waitedMs, outcome: 'value' | 'acquired' | 'timeout' | 'unavailable' }`.
+   */
+  leaseWait: 'larder:lease-wait',
+  /** A lease was taken after its holder's expired without a value: `{ prefix }`. */
+  leaseTakeover: 'larder:lease-takeover',
+  /** Tags were invalidated: `{ prefix, tags: number, ok }` (a count, never the names). */
+  invalidate: 'larder:invalidate',
+  /** A tiered store received a bus message: `{ channel, lagMs }`. */
+  busLag: 'larder:bus-lag',
 });
 
 const errorChannel = diagnostics.channel(CHANNELS.error);
 /** Publishes breaker state changes. */
 export const breakerChannel = diagnostics.channel(CHANNELS.breaker);
+/** The freshness channels, created once (a lookup per publish would cost on hot paths). */
+export const channels = Object.freeze({
+  hit: diagnostics.channel(CHANNELS.hit),
+  miss: diagnostics.channel(CHANNELS.miss),
+  staleServed: diagnostics.channel(CHANNELS.staleServed),
+  refresh: diagnostics.channel(CHANNELS.refresh),
+  coalesced: diagnostics.channel(CHANNELS.coalesced),
+  leaseWait: diagnostics.channel(CHANNELS.leaseWait),
+  leaseTakeover: diagnostics.channel(CHANNELS.leaseTakeover),
+  invalidate: diagnostics.channel(CHANNELS.invalidate),
+  busLag: diagnostics.channel(CHANNELS.busLag),
+});
+
+/** Publish on a channel only when someone listens (the check costs a field read). */
+export function emit(channel: diagnostics.Channel, payload: () => object): void {
+  if (channel.hasSubscribers) channel.publish(payload());
+}
 
 type Listener<E extends keyof CacheEvents> = (payload: CacheEvents[E]) => void;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LarderError } from './errors.js';
-import { resolveEntry, resolveOptions } from './options.js';
+import { isLarderError, LarderError } from './errors.js';
+import { resolveEntry, resolveGetOrSet, resolveOptions } from './options.js';
 import type { Store } from './store.js';
 import type { CacheOptions } from './types.js';
 
@@ -54,7 +54,39 @@ describe('options', () => {
     const o = resolve({ defaultTtl: '1m', version: 2 });
     assert.equal(resolveEntry(undefined, o), o.defaultEntry);
     assert.equal(resolveEntry({}, o), o.defaultEntry);
-    assert.deepEqual(resolveEntry({ ttl: '2s' }, o), { ttlMs: 2000, version: 2 });
-    assert.deepEqual(resolveEntry({ version: 5 }, o), { ttlMs: 60_000, version: 5 });
+    const plain = { graceMs: 0, tags: undefined, hints: undefined };
+    assert.deepEqual(resolveEntry({ ttl: '2s' }, o), { ttlMs: 2000, version: 2, ...plain });
+    assert.deepEqual(resolveEntry({ version: 5 }, o), { ttlMs: 60_000, version: 5, ...plain });
+    assert.equal(resolveGetOrSet(undefined, o), o.defaultGetOrSet);
+    assert.equal(resolveGetOrSet({}, o), o.defaultGetOrSet);
+  });
+
+  it('resolves grace, tags, tiers and getOrSet options, naming the option on bad input', () => {
+    const o = resolve({ grace: '1m', timeout: { soft: 50 }, lock: { ttl: '2s' } });
+    assert.equal(o.defaultEntry.graceMs, 60_000);
+    assert.deepEqual(o.lock, { ttlMs: 2000, waitMs: 10_000 });
+    const call = resolveGetOrSet(
+      { tags: ['a', 'b', 'a'], lock: false, timeout: { hard: '1s' }, tiers: { l1: false } },
+      o,
+    );
+    assert.deepEqual(call.tags, ['a', 'b']);
+    assert.equal(call.lock, false);
+    assert.equal(call.softMs, 50);
+    assert.equal(call.hardMs, 1000);
+    assert.deepEqual(call.hints, { skipL1: true });
+    assert.equal(resolveGetOrSet({ grace: false }, o).graceMs, 0);
+    assert.equal(resolve({ lock: false }).defaultGetOrSet.lock, false);
+    for (const [options, option] of [
+      [{ tags: [''] }, 'tags'],
+      [{ tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }, 'tags'],
+      [{ tiers: { l1: false, l2: false } }, 'tiers'],
+      [{ timeout: { soft: -1 } }, 'timeout.soft'],
+      [{ beta: -1 }, 'beta'],
+    ] as const) {
+      assert.throws(
+        () => resolveGetOrSet(options as never, o),
+        (error: Error) => isLarderError(error, 'E_INVALID_OPTION') && error.message.includes(`"${option}"`),
+      );
+    }
   });
 });

@@ -3,17 +3,20 @@
  * Everything downstream reads plain numbers in milliseconds from frozen objects.
  */
 import { type Compressor, createCompressor } from './compression.js';
-import { resolveTtl } from './duration.js';
-import type { Codec } from './envelope.js';
+import { resolveTtl, toMs } from './duration.js';
+import { type Codec, MAX_TAGS } from './envelope.js';
 import { LarderError } from './errors.js';
 import { jsonSerializer } from './json-serializer.js';
 import { defaultKeyFunction } from './keys.js';
-import type { Store } from './store.js';
+import type { Store, StoreHints } from './store.js';
 import type {
   CacheOptions,
   Clock,
+  Duration,
   EntryOptions,
   ErrorPolicy,
+  FactoryTimeouts,
+  GetOrSetOptions,
   KeyFunction,
   KeyValidation,
   Logger,
@@ -29,7 +32,14 @@ export const DEFAULTS = Object.freeze({
   failureThreshold: 5,
   openMs: 1000,
   compressionThresholdBytes: 1024,
+  lockTtlMs: 10_000,
+  lockWaitMs: 10_000,
+  failSafeBackoffMs: 5_000,
+  beta: 1,
 });
+
+/** The longest tag name, in UTF-16 code units. */
+const MAX_TAG_LENGTH = 250;
 
 /** Cache options after defaults and validation. */
 export interface ResolvedOptions {
@@ -45,14 +55,37 @@ export interface ResolvedOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly codec: Codec;
+  readonly random: () => number;
+  /** The cluster-wide lease of getOrSet, or `undefined` when off. */
+  readonly lock: { readonly ttlMs: number; readonly waitMs: number } | undefined;
+  readonly failSafeBackoffMs: number;
+  readonly waitUntil: ((work: Promise<unknown>) => void) | undefined;
   /** The entry options of a call that overrides nothing. */
   readonly defaultEntry: ResolvedEntry;
+  /** The getOrSet options of a call that overrides nothing. */
+  readonly defaultGetOrSet: ResolvedGetOrSet;
 }
 
 /** Per-call options after resolution: 0 ms means "do not store", `null` never expires. */
 export interface ResolvedEntry {
   readonly ttlMs: number | null;
   readonly version: number;
+  /** Grace past the TTL; 0 for none. */
+  readonly graceMs: number;
+  /** Distinct tags, or `undefined` for an untagged entry. */
+  readonly tags: readonly string[] | undefined;
+  /** Tier hints for the store, or `undefined` when the call gave none. */
+  readonly hints: StoreHints | undefined;
+}
+
+/** getOrSet's options after resolution. */
+export interface ResolvedGetOrSet extends ResolvedEntry {
+  readonly lock: boolean;
+  /** 0: serve a stale value at once. */
+  readonly softMs: number;
+  /** `undefined`: no hard limit. */
+  readonly hardMs: number | undefined;
+  readonly beta: number;
 }
 
 /** Serializers a cache can be configured with by name (msgpack is supplied by the package entry). */
@@ -96,6 +129,32 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
   const keyFunction = options.keyFunction ?? defaultKeyFunction;
   if (typeof keyFunction !== 'function')
     throw invalid('keyFunction', 'a function (key, prefix, version) => string', keyFunction);
+  const random = options.random ?? Math.random;
+  if (typeof random !== 'function') throw invalid('random', 'a function returning [0, 1)', random);
+  const waitUntil = options.waitUntil;
+  if (waitUntil !== undefined && typeof waitUntil !== 'function')
+    throw invalid('waitUntil', 'a function (promise) => void', waitUntil);
+  const lock =
+    options.lock === false
+      ? undefined
+      : Object.freeze({
+          ttlMs: duration('lock.ttl', options.lock?.ttl, DEFAULTS.lockTtlMs, 1),
+          waitMs: duration('lock.wait', options.lock?.wait, DEFAULTS.lockWaitMs, 0),
+        });
+  const defaultEntry: ResolvedEntry = Object.freeze({
+    ttlMs: defaultTtlMs,
+    version,
+    graceMs: grace('grace', options.grace, 0),
+    tags: undefined,
+    hints: undefined,
+  });
+  const timeouts = resolveTimeouts(options.timeout, 0, undefined, 'timeout');
+  const defaultGetOrSet: ResolvedGetOrSet = Object.freeze({
+    ...defaultEntry,
+    lock: lock !== undefined,
+    ...timeouts,
+    beta: beta('beta', options.beta, DEFAULTS.beta),
+  });
   return Object.freeze({
     store,
     prefix,
@@ -109,7 +168,12 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
     logger: options.logger ?? consoleLogger,
     clock: options.clock ?? systemClock,
     codec: resolveCodec(options, registry),
-    defaultEntry: Object.freeze({ ttlMs: defaultTtlMs, version }),
+    random,
+    lock,
+    failSafeBackoffMs: duration('failSafeBackoff', options.failSafeBackoff, DEFAULTS.failSafeBackoffMs, 0),
+    waitUntil,
+    defaultEntry,
+    defaultGetOrSet,
   });
 }
 
@@ -147,12 +211,113 @@ function resolveCodec(options: CacheOptions, registry: SerializerRegistry): Code
 
 /** Resolve one call's options; returns the shared default object when nothing is overridden. */
 export function resolveEntry(options: EntryOptions | undefined, resolved: ResolvedOptions): ResolvedEntry {
-  if (options === undefined || (options.ttl === undefined && options.version === undefined))
-    return resolved.defaultEntry;
+  if (options === undefined) return resolved.defaultEntry;
+  const base = resolved.defaultEntry;
+  if (
+    options.ttl === undefined &&
+    options.version === undefined &&
+    options.grace === undefined &&
+    options.tags === undefined &&
+    options.tiers === undefined
+  )
+    return base;
   return {
     ttlMs: resolveTtl(options.ttl, resolved.defaultTtlMs),
     version: options.version === undefined ? resolved.version : integer('version', options.version),
+    graceMs: options.grace === undefined ? base.graceMs : grace('grace', options.grace, 0),
+    tags: resolveTags(options.tags),
+    hints: resolveHints(options.tiers),
   };
+}
+
+/** Resolve a getOrSet call's options; the shared default object when nothing is overridden. */
+export function resolveGetOrSet(
+  options: GetOrSetOptions | undefined,
+  resolved: ResolvedOptions,
+): ResolvedGetOrSet {
+  const fallback = resolved.defaultGetOrSet;
+  if (options === undefined) return fallback;
+  const entry = resolveEntry(options, resolved);
+  if (
+    entry === resolved.defaultEntry &&
+    options.lock === undefined &&
+    options.timeout === undefined &&
+    options.beta === undefined
+  )
+    return fallback;
+  return {
+    ...entry,
+    lock: options.lock === false ? false : fallback.lock,
+    ...(options.timeout === undefined
+      ? { softMs: fallback.softMs, hardMs: fallback.hardMs }
+      : resolveTimeouts(options.timeout, fallback.softMs, fallback.hardMs, 'timeout')),
+    beta: options.beta === undefined ? fallback.beta : beta('beta', options.beta, fallback.beta),
+  };
+}
+
+/** The version and tier hints of a read call. */
+export function resolveHints(
+  tiers: { readonly l1?: boolean; readonly l2?: boolean } | undefined,
+): StoreHints | undefined {
+  if (tiers === undefined) return undefined;
+  if (typeof tiers !== 'object' || tiers === null)
+    throw invalid('tiers', '{ l1?: boolean, l2?: boolean }', tiers);
+  if (tiers.l1 === false && tiers.l2 === false) throw invalid('tiers', 'at least one tier', tiers);
+  return tiers.l1 === false ? { skipL1: true } : tiers.l2 === false ? { skipL2: true } : undefined;
+}
+
+function resolveTags(tags: readonly string[] | undefined): readonly string[] | undefined {
+  if (tags === undefined) return undefined;
+  if (!Array.isArray(tags)) throw invalid('tags', 'an array of strings', tags);
+  const unique = [...new Set(tags)];
+  if (unique.length > MAX_TAGS) throw invalid('tags', `at most ${MAX_TAGS} tags`, unique.length);
+  for (const tag of unique) checkTag(tag);
+  return unique.length === 0 ? undefined : Object.freeze(unique);
+}
+
+/** Validate one tag name. Throws `E_INVALID_OPTION`. */
+export function checkTag(tag: unknown): asserts tag is string {
+  if (typeof tag !== 'string' || tag.length === 0 || tag.length > MAX_TAG_LENGTH)
+    throw invalid('tags', `non-empty strings of at most ${MAX_TAG_LENGTH} characters`, tag);
+}
+
+function resolveTimeouts(
+  timeout: FactoryTimeouts | undefined,
+  softMs: number,
+  hardMs: number | undefined,
+  option: string,
+): { readonly softMs: number; readonly hardMs: number | undefined } {
+  if (timeout === undefined) return { softMs, hardMs };
+  if (typeof timeout !== 'object' || timeout === null)
+    throw invalid(option, '{ soft?: duration, hard?: duration | null }', timeout);
+  return {
+    softMs: duration(`${option}.soft`, timeout.soft, softMs, 0),
+    hardMs:
+      timeout.hard === null
+        ? undefined
+        : timeout.hard === undefined
+          ? hardMs
+          : duration(`${option}.hard`, timeout.hard, 0, 1),
+  };
+}
+
+function duration(option: string, value: Duration | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const ms = toMs(value, option);
+  if (!(ms >= min) || !Number.isFinite(ms)) throw invalid(option, `a duration of at least ${min} ms`, value);
+  return Math.ceil(ms);
+}
+
+function grace(option: string, value: Duration | false | undefined, fallback: number): number {
+  if (value === false) return 0;
+  return duration(option, value, fallback, 0);
+}
+
+function beta(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value))
+    throw invalid(option, 'a number >= 0', value);
+  return value;
 }
 
 /** The version of a read call. */

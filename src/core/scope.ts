@@ -23,9 +23,12 @@ export function rootScope(options: ResolvedOptions, guard: StoreGuard): KeyScope
   return {
     current: () => prefix,
     async clear() {
-      // Two exact prefixes, never `prefix*`, which would also match `prefix2:…`.
+      // Exact prefixes, never `prefix*`, which would also match `prefix2:…`:
+      // entries, namespaces, then metadata (tag counters, leases). Removing a tag
+      // counter is safe: a missing counter makes entries invalid, never valid.
       await guard.run('clear', () => store.clear(`${prefix}:`));
       await guard.run('clear', () => store.clear(`${prefix}/`));
+      await guard.run('clear', () => store.clear(`${prefix}#`));
     },
   };
 }

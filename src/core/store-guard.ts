@@ -19,6 +19,12 @@ export interface Counters {
   errors: number;
   shortCircuited: number;
   timeouts: number;
+  staleServed: number;
+  factoryCalls: number;
+  factoryErrors: number;
+  coalesced: number;
+  leaseWaits: number;
+  leaseTakeovers: number;
 }
 
 // Only these say "the store is unreachable or unresponsive"; OOM, WRONGTYPE or a

@@ -86,6 +86,53 @@ export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void;
 }
 
+/** Factory time limits of `getOrSet`. */
+export interface FactoryTimeouts {
+  /**
+   * With a stale (graced) value at hand, wait this long for the factory, then
+   * return the stale value and let the factory finish in the background.
+   * @default 0 (serve the stale value at once: stale-while-revalidate)
+   */
+  readonly soft?: Duration;
+  /**
+   * Give up on the factory after this long: return the stale value if there is
+   * one, else reject with `E_FACTORY_TIMEOUT`. The factory still finishes in the
+   * background and its value is stored.
+   * @default none
+   */
+  readonly hard?: Duration | null;
+}
+
+/** The cluster-wide lease that lets one process compute a missing value while the others wait. */
+export interface LockOptions {
+  /**
+   * How long a lease is held before another process may take over (a holder
+   * that crashed or hangs). Keep it above your slowest factory.
+   * @default 10_000
+   */
+  readonly ttl?: Duration;
+  /**
+   * How long a process waits for the holder's value before it calls the factory
+   * itself (one call per process), so a waiter never hangs.
+   * @default 10_000
+   */
+  readonly wait?: Duration;
+}
+
+/** What a factory is given. */
+export interface FactoryContext<T> {
+  /** The stale value being refreshed, when there is one. */
+  readonly stale: T | undefined;
+}
+
+/** Per-call tier choice of a tiered store (ignored by other stores). */
+export interface TierOptions {
+  /** Read and write the local in-memory tier. @default true */
+  readonly l1?: boolean;
+  /** Read and write the shared tier (Redis). @default true */
+  readonly l2?: boolean;
+}
+
 /** Options set once, when the cache is created. */
 export interface CacheOptions {
   /** Where bytes live: `memoryStore()`, `redisStore()`, or any `Store`. */
@@ -141,6 +188,39 @@ export interface CacheOptions {
   readonly logger?: Logger;
   /** Time source. @default Date */
   readonly clock?: Clock;
+  /** Random numbers in [0, 1), for early refresh and generation seeds. @default Math.random */
+  readonly random?: () => number;
+  /**
+   * How long an entry is kept past its TTL so that `getOrSet` can serve it while
+   * refreshing it, or when the factory fails. `false`: no grace.
+   * @default false
+   */
+  readonly grace?: Duration | false;
+  /** Factory time limits of `getOrSet`. */
+  readonly timeout?: FactoryTimeouts;
+  /**
+   * The cluster-wide lease of `getOrSet` (used when the store supports leases),
+   * or `false` for single flight inside each process only.
+   */
+  readonly lock?: LockOptions | false;
+  /**
+   * After a failed refresh served a stale value, wait this long before the next
+   * refresh attempt (every process sees the backoff).
+   * @default 5_000
+   */
+  readonly failSafeBackoff?: Duration;
+  /**
+   * Probabilistic early refresh (XFetch): a hit close to expiry refreshes in
+   * the background with a probability that grows with how long the value took to
+   * compute. 0 turns it off; above 1 refreshes earlier.
+   * @default 1
+   */
+  readonly beta?: number;
+  /**
+   * Called with every background refresh, so a serverless host can keep the
+   * invocation alive until it finishes (Vercel's or Cloudflare's `waitUntil`).
+   */
+  readonly waitUntil?: (work: Promise<unknown>) => void;
 }
 
 /** Options per call. Anything omitted falls back to the cache's options. */
@@ -149,12 +229,33 @@ export interface EntryOptions {
   readonly ttl?: Ttl;
   /** Key version for this call. @default the cache's `version` */
   readonly version?: number;
+  /** Grace period past the TTL (see `CacheOptions.grace`). @default the cache's */
+  readonly grace?: Duration | false;
+  /**
+   * Tags of the entry (at most 32): `invalidateTags([tag])` makes every entry
+   * carrying it a miss, in every process, in O(1).
+   */
+  readonly tags?: readonly string[];
+  /** Which tiers of a tiered store this call uses. @default both */
+  readonly tiers?: TierOptions;
+}
+
+/** Options of `getOrSet`. */
+export interface GetOrSetOptions extends EntryOptions {
+  /** `false`: skip the cluster-wide lease for this call (single flight stays per process). */
+  readonly lock?: boolean;
+  /** Factory time limits. @default the cache's */
+  readonly timeout?: FactoryTimeouts;
+  /** Early refresh factor (see `CacheOptions.beta`). @default the cache's */
+  readonly beta?: number;
 }
 
 /** Options of a read. */
 export interface ReadOptions {
   /** Key version for this call. @default the cache's `version` */
   readonly version?: number;
+  /** Which tiers of a tiered store this call uses. @default both */
+  readonly tiers?: TierOptions;
 }
 
 /** The outcome of `add`: written, already present, or the store could not be asked. */
@@ -171,6 +272,20 @@ export interface CacheStats {
   /** Operations answered without the store because the breaker was open. */
   readonly shortCircuited: number;
   readonly timeouts: number;
+  /** `getOrSet` calls answered with a stale value (grace, fail-safe, timeouts). */
+  readonly staleServed: number;
+  /** Factory calls by `getOrSet` (misses, refreshes, early refreshes). */
+  readonly factoryCalls: number;
+  /** Factory calls that threw or timed out. */
+  readonly factoryErrors: number;
+  /** `getOrSet` calls that shared another call's factory run in this process. */
+  readonly coalesced: number;
+  /** `getOrSet` calls that waited for another process's lease. */
+  readonly leaseWaits: number;
+  /** Leases taken over after the holder's lease expired. */
+  readonly leaseTakeovers: number;
+  /** Tag invalidations that failed and are being retried. */
+  readonly pendingInvalidations: number;
   /** `'closed'` (healthy), `'open'` (short-circuiting) or `'half-open'` (probing). */
   readonly breaker: 'closed' | 'open' | 'half-open';
 }
@@ -205,10 +320,26 @@ export interface Cache {
   add(key: string, value: unknown, options?: EntryOptions): Promise<AddResult>;
   /**
    * The value under `key`; on a miss, compute it (call `factory` if it is a
-   * function), `add` it, and return what the cache then holds, so that a racing
-   * writer wins.
+   * function) and store it. Concurrent calls for one key share one factory run
+   * (in the process, and across processes through a lease in the store); a
+   * stale value within its grace is served while one caller refreshes it; a
+   * failing factory falls back to the stale value. When the key was absent the
+   * value is `add`ed, so a writer that stored meanwhile wins.
    */
-  getOrSet<T>(key: string, factory: T | (() => T | Promise<T>), options?: EntryOptions): Promise<T>;
+  getOrSet<T>(
+    key: string,
+    factory: T | ((context: FactoryContext<T>) => T | Promise<T>),
+    options?: GetOrSetOptions,
+  ): Promise<T>;
+  /**
+   * Make every entry carrying any of `tags` a miss, in every process, in O(1).
+   * Resolves once the invalidation is stored; under `degrade`, a failure is
+   * retried in the background and entries with those tags read as misses here
+   * meanwhile.
+   */
+  invalidateTags(tags: Iterable<string>): Promise<void>;
+  /** Resolves when every background refresh and pending invalidation has settled. */
+  idle(): Promise<void>;
   /** The present keys only (stored nulls included), in a Map keyed by the keys you gave. */
   getMany<T = unknown>(keys: Iterable<string>, options?: ReadOptions): Promise<Map<string, T>>;
   /** Store many values; resolves the keys that were not stored. */
@@ -245,6 +376,6 @@ export interface Cache {
   on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): () => void;
   /** Counters since creation. */
   stats(): CacheStats;
-  /** Close the store if the cache created it... and stop timers. Idempotent. */
+  /** Wait for background work (see `idle`), close the store, stop timers. Idempotent. */
   close(): Promise<void>;
 }

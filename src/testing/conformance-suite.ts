@@ -27,6 +27,7 @@ import { compressionCases } from './cases/compression-cases.js';
 import { counterCases } from './cases/counter-cases.js';
 import { dataTypeCases } from './cases/data-type-cases.js';
 import { envelopeCases } from './cases/envelope-cases.js';
+import { freshnessCases } from './cases/freshness-cases.js';
 import { getOrSetCases } from './cases/get-or-set-cases.js';
 import { keyCases } from './cases/key-cases.js';
 import { keyValidationCases, listenForKeyWarnings } from './cases/key-validation-cases.js';
@@ -103,6 +104,7 @@ export function conformanceCases(): ConformanceCase[] {
     ...versionCases,
     ...getOrSetCases,
     ...leaseCases,
+    ...freshnessCases,
     ...clearCases,
     ...namespaceCases,
     ...envelopeCases,

@@ -32,6 +32,13 @@ export const statsCases = defineCases('stats', {
       errors: 0,
       shortCircuited: 0,
       timeouts: 0,
+      staleServed: 0,
+      factoryCalls: 0,
+      factoryErrors: 0,
+      coalesced: 0,
+      leaseWaits: 0,
+      leaseTakeovers: 0,
+      pendingInvalidations: 0,
       breaker: 'closed',
     });
     assert.deepEqual(await delta(cache, () => cache.get('missing')), { misses: 1 });

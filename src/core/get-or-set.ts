@@ -1,0 +1,382 @@
+/**
+ * `getOrSet`: read, and on a miss or a stale entry compute the value once.
+ *
+ * - Single flight: concurrent calls for one stored key in this process share one
+ *   factory run (`shared.flights`); across processes, a lease in the store
+ *   (lease.ts) lets one process compute while the others wait for its value.
+ * - Grace: an entry past its TTL but within its grace is served at once (or
+ *   after `timeout.soft`) while one caller refreshes it in the background.
+ * - Fail-safe: when the factory throws or passes `timeout.hard`, a stale value
+ *   is served instead, and this process waits `failSafeBackoff` before trying
+ *   that key again.
+ * - Early refresh (XFetch): a fresh hit near its expiry refreshes in the
+ *   background with a probability that grows with the value's compute time.
+ * - Tags: their generations are read before the factory runs and stored with
+ *   the entry, so an invalidation during the computation makes it a miss.
+ */
+import type { LarderCache } from './cache.js';
+import { decodeStored, handleFailure, type Shared } from './cache-context.js';
+import { entryState } from './entry-state.js';
+import { type DecodedEntry, encodeEntry } from './envelope.js';
+import { LarderError } from './errors.js';
+import { channels, emit } from './events.js';
+import { takeLease } from './lease.js';
+import { type ResolvedGetOrSet, resolveGetOrSet } from './options.js';
+import type { StoreHints } from './store.js';
+import type { FactoryContext, GetOrSetOptions } from './types.js';
+
+/** A factory, or a plain value to store on a miss. */
+export type Factory<T> = T | ((context: FactoryContext<T>) => T | Promise<T>);
+
+/** A usable entry as read: its value, meta and whether it is past its TTL. */
+interface Found {
+  readonly entry: DecodedEntry;
+  readonly stale: boolean;
+}
+
+/** A flight that found another process refreshing: serve the stale value. */
+const BUSY: unique symbol = Symbol('busy');
+type FlightResult = unknown;
+
+/** Why a factory runs: nothing stored, an invalidated entry, a stale one, or an early refresh. */
+type Trigger = 'miss' | 'invalid' | 'stale' | 'early';
+
+/** One factory run: what it computes, for which key, and why. */
+interface Plan<T> {
+  readonly shared: Shared;
+  readonly storedKey: string;
+  readonly factory: Factory<T>;
+  readonly call: ResolvedGetOrSet;
+  /** The entry being replaced (stale, or fresh for an early refresh), if any. */
+  readonly found: Found | undefined;
+  readonly trigger: Trigger;
+}
+
+/** Longest list of keys remembered as backing off after a failed refresh. */
+const MAX_BACKOFF_KEYS = 10_000;
+
+/** The body of `LarderCache.getOrSet`. */
+export async function getOrSet<T>(
+  cache: LarderCache,
+  key: string,
+  factory: Factory<T>,
+  options: GetOrSetOptions | undefined,
+): Promise<T> {
+  const shared = cache.shared;
+  const call = resolveGetOrSet(options, shared.options);
+  const pending = cache.storedKey(key, call.version);
+  const storedKey = typeof pending === 'string' ? pending : await pending;
+  const read = await sharedRead(shared, storedKey, call.hints);
+  const found = read === UNUSABLE ? undefined : read;
+  const { counters, options: resolved } = shared;
+  if (found !== undefined && !found.stale) {
+    counters.hits++;
+    if (refreshEarly(found.entry, call.beta, resolved.clock.now(), resolved.random))
+      joinOrStart({ shared, storedKey, factory, call, found, trigger: 'early' });
+    return found.entry.value as T;
+  }
+  counters.misses++;
+  if (found === undefined) {
+    const trigger = read === UNUSABLE ? 'invalid' : 'miss';
+    const flight = joinOrStart({ shared, storedKey, factory, call, found: undefined, trigger });
+    return (await withHardTimeout(flight, call.hardMs)) as T;
+  }
+  return serveStale(shared, storedKey, factory, call, found);
+}
+
+/** A stale entry is at hand: refresh it, serving the stale value when that fails or takes too long. */
+async function serveStale<T>(
+  shared: Shared,
+  storedKey: string,
+  factory: Factory<T>,
+  call: ResolvedGetOrSet,
+  found: Found,
+): Promise<T> {
+  const stale = found.entry.value as T;
+  if (backingOff(shared, storedKey)) return staleServed(shared, stale, 'fail-safe');
+  const flight = joinOrStart({ shared, storedKey, factory, call, found, trigger: 'stale' });
+  // No soft limit: stale-while-revalidate, the refresh finishes in the background.
+  if (call.softMs === 0) return staleServed(shared, stale, 'grace');
+  const limitMs = call.hardMs === undefined ? call.softMs : Math.min(call.softMs, call.hardMs);
+  const outcome = await settleWithin(flight, limitMs);
+  if (outcome.kind === 'value') {
+    return outcome.value === BUSY ? staleServed(shared, stale, 'lease-held') : (outcome.value as T);
+  }
+  if (outcome.kind === 'error') return staleServed(shared, stale, 'fail-safe');
+  return staleServed(shared, stale, limitMs === call.softMs ? 'soft-timeout' : 'hard-timeout');
+}
+
+function staleServed<T>(shared: Shared, value: T, reason: string): T {
+  shared.counters.staleServed++;
+  emit(channels.staleServed, () => ({ prefix: shared.options.prefix, reason }));
+  return value;
+}
+
+/**
+ * The flight for `storedKey`: the one in progress (counted as coalesced when a
+ * caller joins it), or a new one — lease, compute, store — tracked as
+ * background work so that `idle()` and `close()` can wait for it.
+ */
+function joinOrStart<T>(plan: Plan<T>): Promise<FlightResult> {
+  const { shared, storedKey, trigger } = plan;
+  const running = shared.flights.get(storedKey);
+  if (running !== undefined) {
+    // An early refresh joins silently: its caller already has its value.
+    if (trigger !== 'early') {
+      shared.counters.coalesced++;
+      emit(channels.coalesced, () => ({ prefix: shared.options.prefix }));
+    }
+    return running;
+  }
+  const flight = fly(plan);
+  shared.flights.set(storedKey, flight);
+  const done = (): void => {
+    if (shared.flights.get(storedKey) === flight) shared.flights.delete(storedKey);
+  };
+  flight.then(done, done);
+  shared.work.track(flight);
+  return flight;
+}
+
+async function fly<T>(plan: Plan<T>): Promise<FlightResult> {
+  const { shared, storedKey, call, found } = plan;
+  const lease = call.lock
+    ? await takeLease(shared, storedKey, found !== undefined, async () => {
+        const now = await readUsable(shared, storedKey, call.hints);
+        // A refresh is done only when a fresh entry replaced the one we found.
+        return now !== undefined && now !== UNUSABLE && !now.stale && now.entry !== found?.entry
+          ? { value: now.entry.value }
+          : undefined;
+      })
+    : undefined;
+  if (lease?.kind === 'value') return lease.value;
+  if (lease?.kind === 'busy') return BUSY;
+  try {
+    return await compute(plan);
+  } finally {
+    if (lease?.kind === 'held') await lease.release();
+  }
+}
+
+/** Call the factory and store its value with the tag generations read before it ran. */
+async function compute<T>(plan: Plan<T>): Promise<T> {
+  const { shared, storedKey, factory, call, found, trigger } = plan;
+  const { counters, options } = shared;
+  const tags = call.tags;
+  let generations: number[] | undefined;
+  let storable = call.ttlMs !== 0;
+  if (tags !== undefined && storable) {
+    // Read BEFORE the source is read: an invalidation from here on changes them.
+    generations = await shared.tags.snapshot(tags).catch(() => undefined);
+    storable = generations !== undefined;
+  }
+  counters.factoryCalls++;
+  const startedAt = options.clock.now();
+  let value: T;
+  try {
+    value =
+      typeof factory === 'function'
+        ? await (factory as (context: FactoryContext<T>) => T | Promise<T>)({
+            stale: found?.entry.value as T | undefined,
+          })
+        : factory;
+  } catch (error) {
+    counters.factoryErrors++;
+    finished(shared, trigger, startedAt, false, false);
+    if (found !== undefined) {
+      // A stale value will be served instead (fail-safe): say so, and give the source a rest.
+      backOff(shared, storedKey);
+      shared.events.error({
+        operation: 'getOrSet',
+        code: 'E_FACTORY_FAILED',
+        error: new LarderError('E_FACTORY_FAILED', 'getOrSet: the factory failed; serving the stale value', {
+          cause: error,
+        }),
+      });
+    }
+    throw error;
+  }
+  const createdAt = options.clock.now();
+  let stored = false;
+  if (storable) {
+    const ttlMs = call.ttlMs;
+    const bytes = encodeEntry(value, options.codec, {
+      createdAt,
+      staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
+      computeMs: createdAt - startedAt,
+      tags,
+      generations,
+    });
+    const storeTtlMs = ttlMs === null ? null : ttlMs + call.graceMs;
+    // Add where nothing was stored (a writer that stored meanwhile wins); overwrite what we replace.
+    const winner = await write(shared, storedKey, bytes, storeTtlMs, call.hints, trigger === 'miss');
+    if (winner !== undefined) {
+      finished(shared, trigger, startedAt, true, false);
+      return winner.value as T;
+    }
+    stored = true;
+  }
+  finished(shared, trigger, startedAt, true, stored);
+  return value;
+}
+
+/**
+ * Store a computed entry: `add` where the key was absent (a writer that stored
+ * meanwhile wins, as in Django, and its value is returned), `set` over a stale
+ * entry. Store failures follow the error policy.
+ */
+async function write(
+  shared: Shared,
+  storedKey: string,
+  bytes: Uint8Array,
+  ttlMs: number | null,
+  hints: StoreHints | undefined,
+  absent: boolean,
+): Promise<{ readonly value: unknown } | undefined> {
+  const { store, guard } = shared;
+  try {
+    if (!absent) {
+      await guard.run('getOrSet', () => store.set(storedKey, bytes, ttlMs, hints));
+      shared.counters.sets++;
+      return undefined;
+    }
+    const result = await guard.run('getOrSet', () => store.add(storedKey, bytes, ttlMs, hints));
+    if (result === 'stored') {
+      shared.counters.sets++;
+      return undefined;
+    }
+    const theirs = await readUsable(shared, storedKey, hints);
+    return theirs === undefined || theirs === UNUSABLE || theirs.stale
+      ? undefined
+      : { value: theirs.entry.value };
+  } catch (error) {
+    handleFailure(shared, 'getOrSet', error);
+    return undefined;
+  }
+}
+
+function finished(shared: Shared, trigger: Trigger, startedAt: number, ok: boolean, stored: boolean): void {
+  emit(channels.refresh, () => ({
+    prefix: shared.options.prefix,
+    trigger,
+    durationMs: shared.options.clock.now() - startedAt,
+    ok,
+    stored,
+  }));
+}
+
+/**
+ * One store read for all the getOrSet calls on a key that arrive while it is
+ * in flight: a thousand callers of a cold key send one GET, not a thousand
+ * (which would also crowd the store past its timeout and open the breaker).
+ */
+function sharedRead(
+  shared: Shared,
+  storedKey: string,
+  hints: StoreHints | undefined,
+): Promise<Found | typeof UNUSABLE | undefined> {
+  if (hints !== undefined) return readUsable(shared, storedKey, hints);
+  const running = shared.reads.get(storedKey) as Promise<Found | typeof UNUSABLE | undefined> | undefined;
+  if (running !== undefined) return running;
+  const read = readUsable(shared, storedKey, undefined);
+  shared.reads.set(storedKey, read);
+  const done = (): void => {
+    if (shared.reads.get(storedKey) === read) shared.reads.delete(storedKey);
+  };
+  read.then(done, done);
+  return read;
+}
+
+/** An entry that is stored but may not be served (invalidated by a tag, or undecodable). */
+export const UNUSABLE: unique symbol = Symbol('unusable');
+
+/**
+ * Read `storedKey` and classify it: `undefined` when absent or unreadable,
+ * `UNUSABLE` when present but invalid (a fill must then overwrite it, not add).
+ */
+export async function readUsable(
+  shared: Shared,
+  storedKey: string,
+  hints: StoreHints | undefined,
+): Promise<Found | typeof UNUSABLE | undefined> {
+  const { store, guard } = shared;
+  let bytes: Uint8Array | null | undefined;
+  try {
+    const result = guard.run('get', () => store.get(storedKey, hints));
+    bytes = result instanceof Promise ? await result : result;
+  } catch (error) {
+    handleFailure(shared, 'get', error);
+    return undefined;
+  }
+  if (bytes == null) return undefined;
+  const entry = decodeStored(shared, bytes, 'getOrSet');
+  if (entry === undefined) return UNUSABLE;
+  const pendingState = entryState(shared, entry, shared.options.clock.now());
+  const state = pendingState instanceof Promise ? await pendingState : pendingState;
+  return state === 'invalid' ? UNUSABLE : { entry, stale: state === 'stale' };
+}
+
+/**
+ * XFetch (Vattani et al., "Optimal Probabilistic Cache Stampede Prevention"):
+ * refresh when `now - computeMs * beta * ln(u) >= staleAt`, u uniform in (0, 1].
+ * The closer to expiry and the slower the value was to compute, the likelier.
+ */
+export function refreshEarly(entry: DecodedEntry, beta: number, now: number, random: () => number): boolean {
+  const meta = entry.meta;
+  if (beta <= 0 || meta?.staleAt === undefined || !meta.computeMs) return false;
+  return now - meta.computeMs * beta * Math.log(1 - random()) >= meta.staleAt;
+}
+
+/** Wait for `flight` at most `hardMs`; then reject with `E_FACTORY_TIMEOUT` (the flight goes on). */
+async function withHardTimeout(
+  flight: Promise<FlightResult>,
+  hardMs: number | undefined,
+): Promise<FlightResult> {
+  if (hardMs === undefined) return flight;
+  const outcome = await settleWithin(flight, hardMs);
+  if (outcome.kind === 'value') return outcome.value;
+  if (outcome.kind === 'error') throw outcome.error;
+  throw new LarderError(
+    'E_FACTORY_TIMEOUT',
+    `getOrSet: the factory did not finish within ${hardMs} ms and no stale value was at hand`,
+  );
+}
+
+type Settled =
+  | { readonly kind: 'value'; readonly value: unknown }
+  | { readonly kind: 'error'; readonly error: unknown }
+  | { readonly kind: 'timeout' };
+
+const TIMED_OUT: Settled = Object.freeze({ kind: 'timeout' });
+
+function settleWithin(flight: Promise<FlightResult>, ms: number): Promise<Settled> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(TIMED_OUT), ms);
+    flight.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve({ kind: 'value', value });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        resolve({ kind: 'error', error });
+      },
+    );
+  });
+}
+
+/** After a failed refresh: this process serves the stale value without retrying for a while. */
+function backOff(shared: Shared, storedKey: string): void {
+  const backoff = shared.backoff;
+  const untilAt = shared.options.clock.now() + shared.options.failSafeBackoffMs;
+  if (backoff.size >= MAX_BACKOFF_KEYS) backoff.clear();
+  backoff.set(storedKey, untilAt);
+}
+
+function backingOff(shared: Shared, storedKey: string): boolean {
+  const untilAt = shared.backoff.get(storedKey);
+  if (untilAt === undefined) return false;
+  if (shared.options.clock.now() < untilAt) return true;
+  shared.backoff.delete(storedKey);
+  return false;
+}

@@ -1,0 +1,123 @@
+/**
+ * Generation counters per tag: how tagged entries are invalidated in O(1)
+ * without the invalidate-vs-fill race.
+ *
+ * A reader snapshots the generations of an entry's tags **before** it reads the
+ * source, and stores them with the entry; the entry is valid only while every
+ * counter still holds that number. An invalidation increments the counters, so
+ * a value computed from data read before it carries an old number and is never
+ * served, however late it is stored. Counters, not clocks: clock skew between
+ * processes cannot make an old value look new.
+ *
+ * A counter is metadata that never expires. If it goes missing anyway (evicted
+ * under `allkeys-*`, deleted by hand) every entry that recorded it reads as
+ * invalid, never as valid, and it is re-created from a random seed so that it
+ * cannot come back holding a number some old entry recorded.
+ */
+import { encodeEntry, parseRawInteger } from './envelope.js';
+import { isLarderError } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import type { StoreGuard } from './store-guard.js';
+
+/** Seeds are drawn from [2^40, 2^52): far from any count a counter reaches by increments. */
+const SEED_LOW = 2 ** 40;
+const SEED_SPAN = 2 ** 52 - 2 ** 40;
+
+/** The counters of one cache's tags, in its store. */
+export class TagGenerations {
+  readonly #options: ResolvedOptions;
+  readonly #guard: StoreGuard;
+  readonly #head: string;
+
+  constructor(options: ResolvedOptions, guard: StoreGuard) {
+    this.#options = options;
+    this.#guard = guard;
+    // `prefix#T:` can never be produced by the default key layout (`prefix:` / `prefix/`).
+    this.#head = `${options.prefix}#T:`;
+  }
+
+  /** The store key of a tag's counter. */
+  key(tag: string): string {
+    return this.#head + tag;
+  }
+
+  /**
+   * The current generation of each tag, creating counters that do not exist yet;
+   * `undefined` when a counter could not be established (it vanished again at
+   * once). Rejects when the store fails. Either way the caller must not cache
+   * what it computes.
+   */
+  async snapshot(tags: readonly string[]): Promise<number[] | undefined> {
+    const found = await this.read(tags);
+    for (let i = 0; i < found.length; i++) {
+      if (found[i] === undefined) found[i] = await this.#create(this.key(tags[i] as string));
+      if (found[i] === undefined) return undefined;
+    }
+    return found as number[];
+  }
+
+  /** The current generation of each tag; `undefined` where the counter is missing. */
+  async read(tags: readonly string[]): Promise<Array<number | undefined>> {
+    const { store } = this.#options;
+    const keys = tags.map((tag) => this.key(tag));
+    let values: Array<Uint8Array | null | undefined>;
+    if (keys.length > 1 && store.getMany !== undefined) {
+      values = await this.#guard.run('tags', () => store.getMany?.(keys) ?? Promise.resolve([]));
+    } else {
+      values = [];
+      for (const key of keys) {
+        const result = this.#guard.run('tags', () => store.get(key));
+        values.push(result instanceof Promise ? await result : result);
+      }
+    }
+    return values.map((bytes) => (bytes == null ? undefined : parseGeneration(bytes)));
+  }
+
+  /** Whether every tag still has the generation recorded (a missing counter is a mismatch). */
+  async current(tags: readonly string[], generations: readonly number[]): Promise<boolean> {
+    const now = await this.read(tags);
+    return now.every((generation, i) => generation !== undefined && generation === generations[i]);
+  }
+
+  /** Move each tag to a new generation. Rejects when the store fails. */
+  async bump(tags: readonly string[]): Promise<void> {
+    const { store, codec } = this.#options;
+    await Promise.all(
+      tags.map(async (tag) => {
+        const key = this.key(tag);
+        if (store.incrBy !== undefined) {
+          try {
+            await this.#guard.run('invalidateTags', () => store.incrBy?.(key, 1) ?? 0);
+            return;
+          } catch (error) {
+            if (!isLarderError(error, 'E_MISSING_KEY') && !isLarderError(error, 'E_NOT_INTEGER')) throw error;
+          }
+        }
+        // No counter (or no atomic increment): any fresh seed differs from every
+        // number an entry could have recorded, so overwriting is an invalidation.
+        await this.#guard.run('invalidateTags', () => store.set(key, encodeEntry(this.#seed(), codec), null));
+      }),
+    );
+  }
+
+  async #create(key: string): Promise<number | undefined> {
+    const { store, codec } = this.#options;
+    await this.#guard.run('tags', () => store.add(key, encodeEntry(this.#seed(), codec), null));
+    // Whoever created it first (we or a racing process), the stored number is the one that counts.
+    const bytes = await this.#guard.run('tags', () => store.get(key));
+    return bytes == null ? undefined : parseGeneration(bytes);
+  }
+
+  #seed(): number {
+    return SEED_LOW + Math.floor(this.#options.random() * SEED_SPAN);
+  }
+}
+
+function parseGeneration(bytes: Uint8Array): number | undefined {
+  try {
+    return parseRawInteger(bytes);
+  } catch {
+    // Foreign bytes under a counter key: treated as missing, so entries read as invalid.
+    return undefined;
+  }
+}
