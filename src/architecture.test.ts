@@ -40,6 +40,8 @@ const LAYERS: readonly LayerRule[] = [
   // Each store imports core and its own client package, never another store.
   { name: 'stores/memory', covers: 'stores/memory/', layers: ['core'], packages: [] },
   { name: 'stores/redis', covers: 'stores/redis/', layers: ['core'], packages: ['redis'] },
+  // The tiered store composes stores it is given; it builds a memory L1 by default.
+  { name: 'stores/tiered', covers: 'stores/tiered/', layers: ['core', 'stores/memory'], packages: [] },
   // The conformance suite takes a store factory, so it needs no store of its own.
   { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
   // `src/index.ts` and the wiring beside it (createCache = core + the MessagePack default).
@@ -62,6 +64,7 @@ const SUBPATH_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   '.': [],
   './memory': [],
   './redis': ['redis'],
+  './tiered': [],
   './testing': [],
 };
 

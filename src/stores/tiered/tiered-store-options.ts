@@ -1,0 +1,176 @@
+/** Options of `tieredStore`, validated and resolved once into plain values. */
+import { LarderError } from '../../core/errors.js';
+import type { Bus, Store } from '../../core/store.js';
+import type { Clock } from '../../core/types.js';
+import { type MemoryStore, memoryStore } from '../memory/memory-store.js';
+import type { HeartbeatOptions } from './heartbeat.js';
+import type { RetryDelays } from './retry-delay.js';
+
+/** Options of `tieredStore`. */
+export interface TieredStoreOptions {
+  /**
+   * The shared tier every process reads and writes, normally `redisStore()`.
+   * The tiered store owns it: `close()` closes it.
+   */
+  readonly l2: Store;
+  /**
+   * The local tier. Its operations must be synchronous (the coherence rules
+   * rely on an L1 update happening in one step), which `memoryStore()` is. The
+   * tiered store owns it: `close()` closes it.
+   * @default memoryStore() (100 000 entries, 64 MiB)
+   */
+  readonly l1?: MemoryStore;
+  /**
+   * Where invalidations are published and heard.
+   * @default l2.bus (required when the L2 store has none)
+   */
+  readonly bus?: Bus;
+  /**
+   * The bus channel. Processes that share data must share a channel; give
+   * unrelated apps on one Redis their own so they do not hear each other.
+   * @default 'larder:tiered'
+   */
+  readonly channel?: string;
+  /**
+   * The longest an L1 entry lives, whatever L2's TTL. It bounds how long a
+   * process can serve a value whose invalidation it never received (a message
+   * lost in flight, a writer that died between its L2 write and its publish).
+   * @default 60_000
+   */
+  readonly l1MaxTtlMs?: number;
+  /**
+   * Backoff of subscribing again after a failed subscribe, and of publishing
+   * again after a failed publish.
+   * @default { initialDelayMs: 100, maxDelayMs: 5_000 }
+   */
+  readonly retry?: Partial<RetryDelays>;
+  /**
+   * Keys (and prefixes) of unpublished invalidations held for retry. Past it
+   * they collapse into one "drop every L1 entry" message: never lost, only
+   * coarser.
+   * @default 10_000
+   */
+  readonly maxPendingKeys?: number;
+  /**
+   * Keys remembered per burst of concurrent L2 reads to detect a fill that an
+   * invalidation overtook; past it the check turns conservative (more fills
+   * are skipped), never unsafe.
+   * @default 10_000
+   */
+  readonly maxTrackedKeys?: number;
+  /**
+   * Publish an empty message every `intervalMs` and quarantine L1 when none of
+   * this store's own messages has come back for `timeoutMs`: it catches a
+   * subscription that died without the connection noticing (a partition with
+   * no reset). `false` turns it off (then only `l1MaxTtlMs` bounds that case).
+   * @default { intervalMs: 1_000, timeoutMs: 5_000 }
+   */
+  readonly heartbeat?: HeartbeatOptions | false;
+  /** Time source for message instants and lag (and of the default L1). @default Date */
+  readonly clock?: Clock;
+  /** Randomness for retry jitter, in [0, 1). @default Math.random */
+  readonly random?: () => number;
+}
+
+/** The options, resolved. */
+export interface ResolvedTieredOptions {
+  readonly l1: MemoryStore;
+  readonly l2: Store;
+  readonly bus: Bus;
+  readonly channel: string;
+  readonly l1MaxTtlMs: number;
+  readonly retry: RetryDelays;
+  readonly maxPendingKeys: number;
+  readonly maxTrackedKeys: number;
+  readonly heartbeat: Required<HeartbeatOptions> | undefined;
+  readonly clock: Clock;
+  readonly random: () => number;
+}
+
+function invalid(option: string, expected: string, got: unknown): LarderError {
+  const shown = typeof got === 'string' ? JSON.stringify(got) : String(got);
+  return new LarderError(
+    'E_INVALID_OPTION',
+    `tieredStore: option "${option}" must be ${expected} (got ${shown})`,
+  );
+}
+
+function positive(option: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw invalid(option, 'a positive finite number', value);
+  return value;
+}
+
+function count(option: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw invalid(option, 'a positive integer', value);
+  return value;
+}
+
+function resolveHeartbeat(heartbeat: HeartbeatOptions): Required<HeartbeatOptions> {
+  const intervalMs = positive('heartbeat.intervalMs', heartbeat.intervalMs ?? 1_000);
+  const timeoutMs = positive('heartbeat.timeoutMs', heartbeat.timeoutMs ?? Math.max(5_000, 2 * intervalMs));
+  if (timeoutMs <= intervalMs)
+    throw invalid('heartbeat.timeoutMs', `more than heartbeat.intervalMs (${intervalMs})`, timeoutMs);
+  return Object.freeze({ intervalMs, timeoutMs });
+}
+
+function isStore(value: unknown): value is Store {
+  const store = value as Partial<Store> | null | undefined;
+  return (
+    typeof store?.get === 'function' &&
+    typeof store.set === 'function' &&
+    typeof store.add === 'function' &&
+    typeof store.delete === 'function' &&
+    typeof store.clear === 'function'
+  );
+}
+
+/** Validate `options` and fill in the defaults; throws `E_INVALID_OPTION`. */
+export function resolveTieredOptions(options: TieredStoreOptions): ResolvedTieredOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
+  const { l2 } = options;
+  if (!isStore(l2)) throw invalid('l2', 'a Store (redisStore(), ...)', l2);
+  if (options.l1 !== undefined && !isStore(options.l1)) throw invalid('l1', 'a memoryStore()', options.l1);
+  if (options.l1 !== undefined && (options.l1 as Store) === l2)
+    throw invalid('l1', 'a different store than l2', 'the same store');
+  const bus = options.bus ?? l2.bus;
+  if (typeof bus?.publish !== 'function' || typeof bus.subscribe !== 'function') {
+    throw new LarderError(
+      'E_INVALID_OPTION',
+      `tieredStore: option "bus" is required: the L2 store (${l2.name}) has no bus to carry invalidations; ` +
+        'pass one, or use an L2 that has one, such as redisStore()',
+    );
+  }
+  const channel = options.channel ?? 'larder:tiered';
+  if (typeof channel !== 'string' || channel.length === 0)
+    throw invalid('channel', 'a non-empty string', channel);
+  const clock = options.clock ?? Date;
+  if (typeof clock?.now !== 'function') throw invalid('clock', 'an object with now()', clock);
+  const random = options.random ?? Math.random;
+  if (typeof random !== 'function') throw invalid('random', 'a function returning [0, 1)', random);
+  const initialDelayMs = positive('retry.initialDelayMs', options.retry?.initialDelayMs ?? 100);
+  const maxDelayMs = positive(
+    'retry.maxDelayMs',
+    options.retry?.maxDelayMs ?? Math.max(5_000, initialDelayMs),
+  );
+  if (maxDelayMs < initialDelayMs)
+    throw invalid('retry.maxDelayMs', `at least retry.initialDelayMs (${initialDelayMs})`, maxDelayMs);
+  const l1MaxTtlMs = positive('l1MaxTtlMs', options.l1MaxTtlMs ?? 60_000);
+  const maxPendingKeys = count('maxPendingKeys', options.maxPendingKeys ?? 10_000);
+  const maxTrackedKeys = count('maxTrackedKeys', options.maxTrackedKeys ?? 10_000);
+  const heartbeat = options.heartbeat === false ? undefined : resolveHeartbeat(options.heartbeat ?? {});
+  return Object.freeze({
+    // Created last, once nothing can throw any more.
+    l1: options.l1 ?? memoryStore(options.clock === undefined ? {} : { clock: options.clock }),
+    l2,
+    bus,
+    channel,
+    l1MaxTtlMs,
+    retry: Object.freeze({ initialDelayMs, maxDelayMs }),
+    maxPendingKeys,
+    maxTrackedKeys,
+    heartbeat,
+    clock,
+    random,
+  });
+}
