@@ -12,8 +12,13 @@ import { type RedisServer, startRedisServer } from './redis-server.js';
 
 /** The operation timeout of the failure tests. */
 export const TIMEOUT_MS = 100;
-/** Event-loop and timer slack on a loaded 2-core machine. */
-export const SLACK_MS = 60;
+/**
+ * Event-loop and timer slack on a loaded 2-core machine. The suite now runs
+ * several multi-process tests (stampede, tiered coherence) beside these, and a
+ * 190 ms call was seen once under that load. The claim stays sharp: without the
+ * deadline a frozen Redis holds a call for node-redis's 5 s default, or forever.
+ */
+export const SLACK_MS = 150;
 
 /** Register before/after hooks in the current `describe` and return the fixture. */
 export function failureFixture(label: string) {
