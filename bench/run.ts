@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { buildLarder } from './lib/build-larder.js';
 
-const SCRIPTS = ['clients', 'memory-store', 'redis-memory'] as const;
+const SCRIPTS = ['clients', 'memory-store', 'redis-memory', 'tiered-l1', 'stampede', 'propagation'] as const;
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(SCRIPTS as readonly string[]).includes(name));
