@@ -90,7 +90,7 @@ export class LarderCache implements Cache {
     const hints = options?.tiers === undefined ? undefined : resolveHints(options.tiers);
     let bytes: Uint8Array | null | undefined;
     try {
-      const result = guard.run('get', () => store.get(storedKey, hints));
+      const result = guard.get(storedKey, hints);
       bytes = result instanceof Promise ? await result : result;
     } catch (error) {
       handleFailure(this.shared, 'get', error);
