@@ -10,6 +10,7 @@ export { jsonSerializer } from './core/json-serializer.js';
 export type {
   Bus,
   BusHandlers,
+  BusNotice,
   BusSubscription,
   MaybePromise,
   Store,
@@ -17,6 +18,8 @@ export type {
   StoreEntry,
   StoreHints,
   StoreTtlMs,
+  StoreWrite,
+  StoreWriteResults,
 } from './core/store.js';
 export type {
   AddResult,

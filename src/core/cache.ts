@@ -84,7 +84,7 @@ export class LarderCache implements Cache {
   get<T = unknown>(key: string, options?: ReadOptions): Promise<T | undefined>;
   get<T = unknown, D = T>(key: string, options: ReadOptions & { readonly default: D }): Promise<T | D>;
   async get(key: string, options?: ReadOptions & { readonly default?: unknown }): Promise<unknown> {
-    const { store, guard, counters } = this.shared;
+    const { guard, counters } = this.shared;
     const pending = this.storedKey(key, resolveVersion(options, this.shared.options));
     const storedKey = typeof pending === 'string' ? pending : await pending;
     const hints = options?.tiers === undefined ? undefined : resolveHints(options.tiers);

@@ -26,6 +26,36 @@ export interface StoreEntry {
 export type StoreAddResult = 'stored' | 'exists';
 
 /**
+ * One write for `Store.writeAndPublish`: the arguments of the method named by
+ * `op`. These are the writes a tiered store sends to its L2.
+ */
+export type StoreWrite =
+  | { readonly op: 'set'; readonly key: string; readonly value: Uint8Array; readonly ttlMs: StoreTtlMs }
+  | { readonly op: 'add'; readonly key: string; readonly value: Uint8Array; readonly ttlMs: StoreTtlMs }
+  | { readonly op: 'delete'; readonly key: string }
+  | { readonly op: 'incrBy'; readonly key: string; readonly delta: number }
+  | { readonly op: 'touch'; readonly key: string; readonly ttlMs: StoreTtlMs }
+  | { readonly op: 'setMany'; readonly entries: readonly StoreEntry[] }
+  | { readonly op: 'deleteMany'; readonly keys: readonly string[] };
+
+/** What each kind of `StoreWrite` resolves to: what the method of that name resolves to. */
+export interface StoreWriteResults {
+  readonly set: undefined;
+  readonly add: StoreAddResult;
+  readonly delete: boolean;
+  readonly incrBy: number;
+  readonly touch: boolean;
+  readonly setMany: boolean[];
+  readonly deleteMany: number;
+}
+
+/** A message for `Store.writeAndPublish` to publish on the store's own bus. */
+export interface BusNotice {
+  readonly channel: string;
+  readonly message: string;
+}
+
+/**
  * Per-call hints that a layered store (tiered: L1 memory + L2 Redis) honours and
  * every other store ignores. Core passes them only when a call asked for them.
  */
@@ -158,6 +188,18 @@ export interface Store {
   releaseLease?(key: string, token: string): MaybePromise<boolean>;
   /** Publish/subscribe over the store's server; absent for stores without one. */
   readonly bus?: Bus;
+  /**
+   * Run `write` and publish `notice` on `bus` as one atomic step (Redis: one
+   * `MULTI`/`EXEC` or script): no process can see the write while the message
+   * is still unsent, and it costs one round trip. Resolves and rejects as the
+   * plain method would, except that a batch may be all or nothing (a refused
+   * entry rejects it). The message goes out only when the write may have
+   * changed something: not for an `add` that found the key, a `touch` of a
+   * missing key, an `incrBy` that rejects, or an empty batch. A tiered store
+   * uses it when its bus is this store's bus; without it, it writes, then
+   * publishes.
+   */
+  writeAndPublish?<W extends StoreWrite>(write: W, notice: BusNotice): Promise<StoreWriteResults[W['op']]>;
   /** Release what the store created (connections, timers). Idempotent. */
   close?(): Promise<void>;
 }

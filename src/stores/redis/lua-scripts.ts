@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisClientLike } from './redis-client-like.js';
+import type { RedisArgument, RedisClientLike } from './redis-client-like.js';
 
 /** A Lua script with its SHA1, for `EVALSHA` with an `EVAL` fallback. */
 export interface LuaScript {
@@ -9,6 +9,23 @@ export interface LuaScript {
 
 function luaScript(source: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * The body of the `INCRBY` scripts: `delta` is where the script finds the
+ * delta, and `then` runs once the new value is kept.
+ */
+function incrBySource(delta: string, then: string): string {
+  return (
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n" +
+    `local n = redis.call('INCRBY', KEYS[1], ${delta})\n` +
+    'if n > 9007199254740991 or n < -9007199254740991 then\n' +
+    `  redis.call('DECRBY', KEYS[1], ${delta})\n` +
+    "  return redis.error_reply('ERR the result is not an integer in the safe range -(2^53 - 1) to 2^53 - 1')\n" +
+    'end\n' +
+    then +
+    'return n'
+  );
 }
 
 /**
@@ -22,15 +39,7 @@ function luaScript(source: string): LuaScript {
  * Lua numbers are doubles, but every integer of 2^53 or more still compares
  * greater than 2^53 - 1 as a double, so the bound check is exact.
  */
-export const INCR_BY_EXISTING = luaScript(
-  "if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n" +
-    "local n = redis.call('INCRBY', KEYS[1], ARGV[1])\n" +
-    'if n > 9007199254740991 or n < -9007199254740991 then\n' +
-    "  redis.call('DECRBY', KEYS[1], ARGV[1])\n" +
-    "  return redis.error_reply('ERR the result is not an integer in the safe range -(2^53 - 1) to 2^53 - 1')\n" +
-    'end\n' +
-    'return n',
-);
+export const INCR_BY_EXISTING = luaScript(incrBySource('ARGV[1]', ''));
 
 /**
  * Make a key persistent and report whether it exists. Plain `PERSIST` answers 0
@@ -52,25 +61,78 @@ export const RELEASE_LEASE = luaScript(
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n" + 'return 0',
 );
 
+// The write-and-publish scripts take the channel and the message as ARGV[1]
+// and ARGV[2]. Each publishes only after its write changed the key: a caller
+// must not make other processes drop copies of a key nobody changed. A script
+// names its one key in KEYS, so in Cluster it runs where that key lives;
+// PUBLISH has no key and may run on any node.
+
+/** `INCR_BY_EXISTING` that also publishes once the new value is kept; the delta is ARGV[3]. */
+export const INCR_BY_AND_PUBLISH = luaScript(
+  incrBySource('ARGV[3]', "redis.call('PUBLISH', ARGV[1], ARGV[2])\n"),
+);
+
+/**
+ * `SET key value NX [PX ttl]` that publishes when it stored. ARGV[3] onwards
+ * are the arguments of the SET after its key (see `setArgs`). Returns 1 when
+ * stored, else 0.
+ */
+export const ADD_AND_PUBLISH = luaScript(
+  "if not redis.call('SET', KEYS[1], unpack(ARGV, 3)) then return 0 end\n" +
+    "redis.call('PUBLISH', ARGV[1], ARGV[2])\n" +
+    'return 1',
+);
+
+/**
+ * Give an existing key a new TTL (ARGV[3], in ms) or none (no ARGV[3]) and
+ * publish; a missing key stays missing and nothing is published. Returns 1
+ * when the key existed, else 0.
+ */
+export const TOUCH_AND_PUBLISH = luaScript(
+  "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n" +
+    "if ARGV[3] then redis.call('PEXPIRE', KEYS[1], ARGV[3]) else redis.call('PERSIST', KEYS[1]) end\n" +
+    "redis.call('PUBLISH', ARGV[1], ARGV[2])\n" +
+    'return 1',
+);
+
+/**
+ * `UNLINK` every key in KEYS and publish, even when none existed (L2 may have
+ * evicted a key that other processes still hold in L1). A script, not a
+ * `MULTI`: over `maxmemory`, Redis refuses every command queued in a
+ * transaction, and a delete must go on working on a full server as a plain
+ * `UNLINK` does. UNLINK takes the keys a thousand at a time, below Lua's limit
+ * on unpacked values. Returns how many existed.
+ */
+export const DELETE_AND_PUBLISH = luaScript(
+  'local n = 0\n' +
+    'for i = 1, #KEYS, 1000 do\n' +
+    "  n = n + redis.call('UNLINK', unpack(KEYS, i, math.min(i + 999, #KEYS)))\n" +
+    'end\n' +
+    "redis.call('PUBLISH', ARGV[1], ARGV[2])\n" +
+    'return n',
+);
+
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
 /**
- * Run `script` on one key with `EVALSHA`, falling back to `EVAL` (which also
- * loads it) when the server does not know the SHA yet — after a restart or a
- * `SCRIPT FLUSH`. Errors are left as node-redis raised them.
+ * Run `script` on `keys` (one key, or several that share a hash slot) with
+ * `EVALSHA`, falling back to `EVAL` (which also loads it) when the server does
+ * not know the SHA yet — after a restart or a `SCRIPT FLUSH`. Errors are left
+ * as node-redis raised them.
  */
 export async function runScript(
   client: RedisClientLike,
   script: LuaScript,
-  key: string,
-  args: readonly string[],
+  keys: string | readonly string[],
+  args: readonly RedisArgument[],
 ): Promise<unknown> {
+  const named = typeof keys === 'string' ? ['1', keys] : [String(keys.length), ...keys];
   try {
-    return await client.sendCommand(['EVALSHA', script.sha, '1', key, ...args]);
+    return await client.sendCommand(['EVALSHA', script.sha, ...named, ...args]);
   } catch (error) {
     if (!isNoScript(error)) throw error;
-    return client.sendCommand(['EVAL', script.source, '1', key, ...args]);
+    return client.sendCommand(['EVAL', script.source, ...named, ...args]);
   }
 }

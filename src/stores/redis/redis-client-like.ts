@@ -13,6 +13,12 @@ export interface RedisCommandOptions {
   readonly typeMapping?: Readonly<Record<number, unknown>>;
   /** node-redis's own per-command timeout; the store sets 0 (off), see redis-store.ts. */
   readonly timeout?: number;
+  /**
+   * Commands sharing this id form one chain (a `MULTI` … `EXEC`): when the
+   * connection drops partway, node-redis rejects the unsent rest of the chain
+   * instead of sending it alone on the next connection.
+   */
+  readonly chainId?: symbol;
 }
 
 /** A connected (or connecting) node-redis client, as the store sees it. */

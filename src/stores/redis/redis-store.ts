@@ -1,11 +1,21 @@
 import { createClient, RESP_TYPES } from 'redis';
 import { LarderError } from '../../core/errors.js';
-import type { Bus, Store, StoreAddResult, StoreEntry, StoreTtlMs } from '../../core/store.js';
+import type {
+  Bus,
+  BusNotice,
+  Store,
+  StoreAddResult,
+  StoreEntry,
+  StoreTtlMs,
+  StoreWrite,
+  StoreWriteResults,
+} from '../../core/store.js';
 import { INCR_BY_EXISTING, PERSIST_EXISTING, RELEASE_LEASE, runScript } from './lua-scripts.js';
 import { type BatchContext, clearPrefix, deleteMany, getMany, setMany } from './redis-batch.js';
 import { RedisBus } from './redis-bus.js';
 import type { RedisClientLike, RedisCommandOptions } from './redis-client-like.js';
 import { type RedisStoreOptions, toClientOptions, validateStoreOptions } from './redis-store-options.js';
+import { type WriteAndPublishContext, writeAndPublish } from './redis-write-and-publish.js';
 import { px, setArgs } from './set-args.js';
 import { rethrowAsLarderError, toLarderError } from './to-larder-error.js';
 
@@ -42,6 +52,16 @@ export interface RedisStore extends Store {
    * `subscribe` and always closed by `close()`).
    */
   readonly bus: Bus;
+  /**
+   * The write and its `PUBLISH` in one `MULTI`/`EXEC` (set, setMany) or one Lua
+   * script (add, incrBy and touch, which publish only when they changed the
+   * key; delete and deleteMany, which publish even when nothing existed). In
+   * Cluster a script's keys, or a transaction's, must share one hash slot: with
+   * `splitBySlot`, a batch over several slots is written per slot, then
+   * published, not atomically. An atomic `setMany` is all or nothing: a
+   * refused entry rejects the batch and nothing is stored.
+   */
+  writeAndPublish<W extends StoreWrite>(write: W, notice: BusNotice): Promise<StoreWriteResults[W['op']]>;
   /**
    * Close the client if the store created it (a passed-in client stays open),
    * and the bus's subscriber connection in any case. Idempotent.
@@ -92,6 +112,7 @@ class RedisByteStore implements RedisStore {
   /** The same connection, answering integers as text (see EXACT_INTEGERS). */
   readonly #exactIntegers: RedisClientLike;
   readonly #batch: BatchContext;
+  readonly #atomic: WriteAndPublishContext;
   readonly #owned: boolean;
   readonly #closeTimeoutMs: number;
   readonly #onConnectionError: ((error: LarderError) => void) | undefined;
@@ -119,6 +140,7 @@ class RedisByteStore implements RedisStore {
       splitBySlot: options.splitBySlot ?? false,
       scanCount: String(options.scanCount ?? 1000),
     };
+    this.#atomic = { batch: this.#batch, exactIntegers: this.#exactIntegers };
     // node-redis emits 'error' on every failed (re)connection attempt, and an
     // 'error' event without a listener kills the process. Ours is always there,
     // also on a passed-in client (and removed again by close()).
@@ -295,6 +317,12 @@ class RedisByteStore implements RedisStore {
   #publish(channel: string, message: string): Promise<void> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.#publish(channel, message));
     return this.#commands.sendCommand(['PUBLISH', channel, message]).then(nothing, rethrowAsLarderError);
+  }
+
+  writeAndPublish<W extends StoreWrite>(write: W, notice: BusNotice): Promise<StoreWriteResults[W['op']]> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.writeAndPublish(write, notice));
+    // The result matches `write.op` by construction (see redis-write-and-publish.ts).
+    return writeAndPublish(this.#atomic, write, notice) as Promise<StoreWriteResults[W['op']]>;
   }
 
   getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {

@@ -16,7 +16,10 @@ export interface Invalidation {
 export interface InvalidationMessage extends Invalidation {
   /** The sending store's random id. */
   readonly origin: string;
-  /** When the write it announces finished, epoch ms on the sender's clock. */
+  /**
+   * When the write it announces finished (or was sent, when L2 published the
+   * message with the write in one step), epoch ms on the sender's clock.
+   */
   readonly sentAt: number;
 }
 

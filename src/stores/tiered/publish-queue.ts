@@ -72,13 +72,20 @@ export class PublishQueue {
       this.#schedule();
       return;
     }
-    // The bus works again: send the backlog now rather than when its timer fires.
-    if (this.#backlog !== undefined && !this.#retrying) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#attempt = 0;
-      void this.#retry();
-    }
+    this.delivered();
+  }
+
+  /**
+   * A message got through (here, or with a write through `writeAndPublish`):
+   * the bus works again, so send the backlog now rather than when its timer
+   * fires.
+   */
+  delivered(): void {
+    if (this.#backlog === undefined || this.#retrying || this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#attempt = 0;
+    void this.#retry();
   }
 
   /** Stop retrying after one last attempt of at most `timeoutMs`. */

@@ -1,8 +1,9 @@
 /**
  * Three processes, each with a tiered cache (memory L1 + Redis L2) over one
- * PRIVATE redis-server: a write in one becomes visible in the others' L1, and
- * after the server is killed and restarted (empty) while writes go on, no
- * process serves a value from before the outage.
+ * PRIVATE redis-server: a write in one (its L2 write and invalidation in one
+ * transaction) becomes visible in the others' L1, and after the server is
+ * killed and restarted (empty) while writes go on, no process serves a value
+ * from before the outage.
  *
  * This file is also the worker: run with TIERED_WORKER set, it builds the
  * cache and answers requests over IPC instead of registering tests.
@@ -11,6 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { createClient } from 'redis';
 import type { Cache } from '../../core/types.js';
 import { createCache } from '../../create-cache.js';
 import { type RedisServer, startRedisServer } from '../../test-support/redis-server.js';
@@ -144,6 +146,7 @@ function registerTests(): void {
 
   describe('tiered store across processes (private redis-server)', () => {
     let server: RedisServer;
+    let admin: ReturnType<typeof createClient>;
     let workers: WorkerProcess[] = [];
 
     const get = (w: WorkerProcess, key: string) =>
@@ -165,6 +168,9 @@ function registerTests(): void {
 
     before(async () => {
       server = await startRedisServer();
+      admin = createClient({ url: server.url });
+      admin.on('error', () => {});
+      await admin.connect();
       const env = { TIERED_WORKER: JSON.stringify({ url: server.url, prefix, channel: `${prefix}:bus` }) };
       workers = [0, 1, 2].map(() => startWorker(script, env));
       // Each announces itself once its bus subscription is live.
@@ -173,6 +179,7 @@ function registerTests(): void {
 
     after(async () => {
       await Promise.all(workers.map((worker) => worker.stop()));
+      admin?.destroy();
       await server?.stop();
     });
 
@@ -183,8 +190,11 @@ function registerTests(): void {
         assert.equal((await get(w, 'user:1')).value, 'v1');
         assert.deepEqual(await get(w, 'user:1'), { value: 'v1', fromL1: true }, 'now held in L1');
       }
+      await admin.configResetStat();
       await w0.call({ op: 'set', key: 'user:1', value: 'v2' });
       for (const w of [w1, w2]) await eventually(w, 'user:1', 'v2');
+      // The write and its invalidation went as one transaction (writeAndPublish).
+      assert.match(await admin.info('commandstats'), /cmdstat_exec:calls=1,/);
       assert.deepEqual(await get(w0, 'user:1'), { value: 'v2', fromL1: true }, 'the writer wrote through');
 
       await w1.call({ op: 'delete', key: 'user:1' });

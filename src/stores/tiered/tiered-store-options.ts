@@ -34,7 +34,8 @@ export interface TieredStoreOptions {
   /**
    * The longest an L1 entry lives, whatever L2's TTL. It bounds how long a
    * process can serve a value whose invalidation it never received (a message
-   * lost in flight, a writer that died between its L2 write and its publish).
+   * lost in flight, or a writer that died between its L2 write and its
+   * publish, where they are two steps: see docs/tiered.md).
    * @default 60_000
    */
   readonly l1MaxTtlMs?: number;

@@ -15,7 +15,9 @@
  * - A write goes to L2 first, then updates this process's L1, then publishes
  *   the keys so other processes drop them. Publishing waits for the L2 write:
  *   announced earlier, another process could drop its copy and refill it from
- *   L2 before the write lands there.
+ *   L2 before the write lands there. When L2 can (`writeAndPublish`, Redis)
+ *   and the bus is its own, the write and the publish are one atomic step, so
+ *   a writer that dies midway leaves neither; `clear(prefix)` stays two steps.
  */
 import { randomUUID } from 'node:crypto';
 import type { LarderError } from '../../core/errors.js';
@@ -132,6 +134,8 @@ export class TieredByteStore implements TieredStore {
       channel: options.channel,
       clock: options.clock,
       l1MaxTtlMs: options.l1MaxTtlMs,
+      // A bus passed in is not one L2 can publish on, even if L2 has a bus.
+      atomic: l2.writeAndPublish !== undefined && bus === l2.bus,
       tracker: internals.tracker ?? new InvalidationTracker(options.maxTrackedKeys),
       queue: this.#queue,
       counters,
@@ -163,19 +167,13 @@ export class TieredByteStore implements TieredStore {
     if (touch !== undefined)
       this.touch = (key, ttlMs) =>
         sync.write(
-          [key],
-          () => touch.call(l2, key, ttlMs),
+          { op: 'touch', key, ttlMs },
           // The L1 copy's TTL was capped by the old one: drop it, here and elsewhere.
           (_, snapshot) => sync.settle(key, snapshot),
-          (touched) => touched, // nothing to tell others about a key that did not exist
         );
     if (incrBy !== undefined)
       this.incrBy = (key, delta) =>
-        sync.write(
-          [key],
-          () => incrBy.call(l2, key, delta),
-          (_, snapshot) => sync.settle(key, snapshot),
-        );
+        sync.write({ op: 'incrBy', key, delta }, (_, snapshot) => sync.settle(key, snapshot));
     // Leases live in L2 only: they never go through get, so L1 never holds one.
     if (acquireLease !== undefined) this.acquireLease = acquireLease.bind(l2);
     if (releaseLease !== undefined) this.releaseLease = releaseLease.bind(l2);
@@ -203,10 +201,8 @@ export class TieredByteStore implements TieredStore {
       return Promise.resolve();
     }
     const keep = hints?.skipL1 === true ? undefined : value;
-    return sync.write(
-      [key],
-      () => this.l2.set(key, value, ttlMs),
-      (_, snapshot) => sync.settle(key, snapshot, keep, ttlMs),
+    return sync.write({ op: 'set', key, value, ttlMs }, (_, snapshot) =>
+      sync.settle(key, snapshot, keep, ttlMs),
     );
   }
 
@@ -220,25 +216,17 @@ export class TieredByteStore implements TieredStore {
       return 'stored';
     }
     const keep = hints?.skipL1 === true ? undefined : value;
-    return sync.write(
-      [key],
-      () => this.l2.add(key, value, ttlMs),
-      (result, snapshot) => {
-        if (result === 'stored') sync.settle(key, snapshot, keep, ttlMs);
-      },
-      (result) => result === 'stored', // `exists`: L2 unchanged, nothing to drop anywhere
-    );
+    // `exists`: L2 unchanged, nothing to drop here, nor to announce (see announces()).
+    return sync.write({ op: 'add', key, value, ttlMs }, (result, snapshot) => {
+      if (result === 'stored') sync.settle(key, snapshot, keep, ttlMs);
+    });
   }
 
   delete(key: string, hints?: StoreHints): Promise<boolean> {
     const sync = this.#sync;
     if (hints?.skipL2 === true) return Promise.resolve(this.#l1.delete(key));
     // skipL1 or not, a copy left in L1 would be stale: it is dropped.
-    return sync.write(
-      [key],
-      () => this.l2.delete(key),
-      (_, snapshot) => sync.settle(key, snapshot),
-    );
+    return sync.write({ op: 'delete', key }, (_, snapshot) => sync.settle(key, snapshot));
   }
 
   async has(key: string): Promise<boolean> {
@@ -250,35 +238,17 @@ export class TieredByteStore implements TieredStore {
 
   setMany(entries: readonly StoreEntry[]): Promise<boolean[]> {
     const sync = this.#sync;
-    const l2 = this.l2;
-    return sync.write(
-      entries.map((entry) => entry.key),
-      async () => {
-        if (l2.setMany !== undefined) return l2.setMany(entries);
-        await Promise.all(entries.map((e) => l2.set(e.key, e.value, e.ttlMs)));
-        return entries.map(() => true);
-      },
-      (stored, snapshot) => {
-        for (const [i, entry] of entries.entries())
-          sync.settle(entry.key, snapshot, stored[i] === true ? entry.value : undefined, entry.ttlMs);
-      },
-    );
+    return sync.write({ op: 'setMany', entries }, (stored, snapshot) => {
+      for (const [i, entry] of entries.entries())
+        sync.settle(entry.key, snapshot, stored[i] === true ? entry.value : undefined, entry.ttlMs);
+    });
   }
 
   deleteMany(keys: readonly string[]): Promise<number> {
     const sync = this.#sync;
-    const l2 = this.l2;
-    return sync.write(
-      keys,
-      async () => {
-        if (l2.deleteMany !== undefined) return l2.deleteMany(keys);
-        const existed = await Promise.all(keys.map((key) => l2.delete(key)));
-        return existed.filter(Boolean).length;
-      },
-      (_, snapshot) => {
-        for (const key of keys) sync.settle(key, snapshot);
-      },
-    );
+    return sync.write({ op: 'deleteMany', keys }, (_, snapshot) => {
+      for (const key of keys) sync.settle(key, snapshot);
+    });
   }
 
   clear(prefix: string): Promise<void> {

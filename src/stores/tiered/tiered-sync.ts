@@ -9,10 +9,23 @@
  */
 import { isStoreFailure } from '../../core/errors.js';
 import { CHANNELS, channels } from '../../core/events.js';
-import type { MaybePromise, Store, StoreHints, StoreTtlMs } from '../../core/store.js';
+import type {
+  MaybePromise,
+  Store,
+  StoreHints,
+  StoreTtlMs,
+  StoreWrite,
+  StoreWriteResults,
+} from '../../core/store.js';
 import type { Clock } from '../../core/types.js';
-import { decodeInvalidation, type Invalidation, type InvalidationMessage } from './invalidation-message.js';
+import {
+  decodeInvalidation,
+  encodeInvalidation,
+  type Invalidation,
+  type InvalidationMessage,
+} from './invalidation-message.js';
 import type { InvalidationTracker } from './invalidation-tracker.js';
+import { announces, keysOf, writeL2 } from './l2-write.js';
 import type { PublishQueue } from './publish-queue.js';
 import type { TieredCounters } from './tiered-stats.js';
 
@@ -41,6 +54,12 @@ export interface TieredSyncOptions {
   readonly channel: string;
   readonly clock: Clock;
   readonly l1MaxTtlMs: number;
+  /**
+   * Publish each write's invalidation with the write itself, through
+   * `l2.writeAndPublish`: only when L2 has it and the bus is L2's own (L2
+   * cannot publish on a bus it does not carry).
+   */
+  readonly atomic: boolean;
   readonly tracker: InvalidationTracker;
   readonly queue: PublishQueue;
   readonly counters: TieredCounters;
@@ -53,10 +72,6 @@ export interface TieredSyncOptions {
 /** The part of a write that runs once L2 answered: update L1 (`snapshot` from when it started). */
 export type Settle<T> = (result: T, snapshot: number) => void;
 
-function always(): boolean {
-  return true;
-}
-
 const NO_TTL: Promise<null> = Promise.resolve(null);
 const UNKNOWN_TTL: Promise<undefined> = Promise.resolve(undefined);
 function unknownTtl(): undefined {
@@ -66,9 +81,12 @@ function unknownTtl(): undefined {
 /** Reads through L1, writes through L2, and applies invalidations. */
 export class TieredSync {
   readonly #o: TieredSyncOptions;
+  /** `l2.writeAndPublish` when `atomic`, else undefined. */
+  readonly #writeAndPublish: Store['writeAndPublish'];
 
   constructor(options: TieredSyncOptions) {
     this.#o = options;
+    this.#writeAndPublish = options.atomic ? options.l2.writeAndPublish : undefined;
   }
 
   /** A read that the L1 fast path did not answer. */
@@ -176,21 +194,32 @@ export class TieredSync {
   }
 
   /**
-   * Run an L2 write, then `settle` L1, then tell the other processes (unless
-   * `changed` says that L2 did not change, so no other L1 can be wrong). Resolves with the L2 result once the
-   * invalidation is published or, if publishing failed, queued for retry.
+   * Run an L2 write, then `settle` L1, and tell the other processes unless the
+   * result says L2 did not change (see `announces`). With `atomic`, L2 publishes
+   * the invalidation in the same step as the write; otherwise it is published
+   * after the write, and resolves once published or, if publishing failed,
+   * queued for retry.
    */
-  async write<T>(
-    keys: readonly string[],
-    call: () => MaybePromise<T>,
-    settle: Settle<T>,
-    changed: (result: T) => boolean = always,
-  ): Promise<T> {
-    const { tracker } = this.#o;
+  async write<W extends StoreWrite>(
+    write: W,
+    settle: Settle<StoreWriteResults[W['op']]>,
+  ): Promise<StoreWriteResults[W['op']]> {
+    const { tracker, l2, queue, origin, channel, clock } = this.#o;
+    const keys = keysOf(write);
+    // An empty batch changes nothing: the plain call answers it, unannounced.
+    const writeAndPublish = keys.length > 0 ? this.#writeAndPublish : undefined;
     const snapshot = tracker.begin();
-    let result: T;
+    let result: StoreWriteResults[W['op']];
     try {
-      result = await call();
+      let reply: unknown;
+      if (writeAndPublish === undefined) reply = await writeL2(l2, write);
+      else {
+        // Stamped when sent: the write lands in the same step on the server.
+        const message = encodeInvalidation({ origin, sentAt: clock.now(), keys, prefixes: [], all: false });
+        reply = await writeAndPublish.call(l2, write, { channel, message });
+      }
+      // Either way, what the L2 method named by `write.op` resolves to.
+      result = reply as StoreWriteResults[W['op']];
       settle(result, snapshot);
     } catch (error) {
       // A write that failed may still have landed (a timeout, a connection lost
@@ -203,7 +232,9 @@ export class TieredSync {
     } finally {
       tracker.end();
     }
-    if (changed(result) && keys.length > 0) await this.#announce({ keys, prefixes: [], all: false });
+    if (writeAndPublish !== undefined) queue.delivered();
+    else if (keys.length > 0 && announces(write, result))
+      await this.#announce({ keys, prefixes: [], all: false });
     return result;
   }
 

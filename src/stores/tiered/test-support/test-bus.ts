@@ -27,6 +27,11 @@ export class TestBus implements Bus {
   /** Messages published through this connection, in order. */
   readonly published: string[] = [];
 
+  /** False between down() and up(). */
+  get isUp(): boolean {
+    return this.#up;
+  }
+
   constructor(network: TestBusNetwork) {
     this.#network = network;
   }

@@ -8,6 +8,7 @@ import { memoryStore } from '../../memory/memory-store.js';
 import type { InvalidationTracker } from '../invalidation-tracker.js';
 import { TieredByteStore, type TieredStore } from '../tiered-store.js';
 import { resolveTieredOptions, type TieredStoreOptions } from '../tiered-store-options.js';
+import { atomicStore } from './atomic-store.js';
 import { type ControlledStore, controlledStore } from './controlled-store.js';
 import { type TestBus, TestBusNetwork } from './test-bus.js';
 
@@ -38,6 +39,11 @@ export interface SimulatedProcess {
 export type ProcessOptions = Partial<Omit<TieredStoreOptions, 'l2' | 'bus' | 'clock'>> & {
   /** Replace the fill-race tracker (the naive-version test). */
   readonly tracker?: InvalidationTracker;
+  /**
+   * Give the process an L2 with `writeAndPublish` on its own bus (as Redis
+   * has), so that its writes publish in one step with the write.
+   */
+  readonly atomic?: boolean;
 };
 
 /** Shared L2, bus network and clock, and the processes created on them. */
@@ -54,13 +60,14 @@ export class World {
 
   /** A process on a connection the test prepared (one that fails to subscribe, say). */
   spawnOn(bus: TestBus, options: ProcessOptions = {}): SimulatedProcess {
-    const { tracker, ...rest } = options;
+    const { tracker, atomic, ...rest } = options;
     const resolved = resolveTieredOptions({
       l1: memoryStore({ clock: this.clock }),
       // Off unless a test turns it on: its messages would show up in `published`.
       heartbeat: false,
       ...rest,
-      l2: this.l2,
+      // Atomic: the bus the tiered store uses is the L2's own, as with Redis.
+      l2: atomic === true ? atomicStore(this.l2, bus) : this.l2,
       bus,
       clock: this.clock,
     });
