@@ -12,6 +12,7 @@ import { memoryStore } from '../stores/memory/memory-store.js';
 import { createRandom } from '../test-support/seeded-random.js';
 import { isLarderError } from './errors.js';
 import { refreshEarly } from './get-or-set.js';
+import type { Store } from './store.js';
 import type { Cache, CacheErrorEvent, CacheOptions } from './types.js';
 
 const START = 1_700_000_000_000;
@@ -216,6 +217,53 @@ describe('getOrSet freshness', () => {
     slow.resolve('eventually');
     await cache.idle();
     assert.equal(await cache.get('h'), 'eventually');
+  });
+
+  it('a tagged getOrSet reads the entry and its tag generations in one round trip', async () => {
+    const { store, clock } = setup();
+    const calls: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    // An asynchronous view of the memory store that answers on the next turn, like a server.
+    const delayed = <T>(name: string, answer: () => T): Promise<T> => {
+      calls.push(name);
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          inFlight--;
+          resolve(answer());
+        }),
+      );
+    };
+    // The memory store answers synchronously; its types say MaybePromise.
+    const local = store as unknown as {
+      get(key: string): Uint8Array | undefined;
+      set(key: string, value: Uint8Array, ttlMs: number | null): void;
+      add(key: string, value: Uint8Array, ttlMs: number | null): 'stored' | 'exists';
+      delete(key: string): boolean;
+    };
+    const remote: Store = {
+      name: 'remote',
+      get: (key) => delayed('get', () => local.get(key)),
+      getMany: (keys) => delayed('getMany', () => keys.map((key) => local.get(key))),
+      set: (key, value, ttlMs) => delayed('set', () => local.set(key, value, ttlMs)),
+      add: (key, value, ttlMs) => delayed('add', () => local.add(key, value, ttlMs)),
+      delete: (key) => delayed('delete', () => local.delete(key)),
+      clear: (prefix) => store.clear(prefix),
+    };
+    const cache = createCache({ store: remote, clock, prefix: 'fresh', lock: false });
+    const tags = ['a', 'b'];
+    const first = cache.getOrSet('k', () => 'v', { tags });
+    await flush();
+    assert.equal(await first, 'v');
+    calls.length = 0;
+    maxInFlight = 0;
+    const hit = cache.getOrSet('k', () => 'w', { tags });
+    await flush();
+    assert.equal(await hit, 'v');
+    assert.deepEqual(calls, ['getMany', 'get'], 'one batch of counters and one GET, nothing after');
+    assert.equal(maxInFlight, 2, 'both in flight at once');
   });
 
   it('waitUntil receives every background refresh', async () => {

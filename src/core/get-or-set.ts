@@ -16,7 +16,7 @@
  */
 import type { LarderCache } from './cache.js';
 import { decodeStored, handleFailure, type Shared } from './cache-context.js';
-import { entryState } from './entry-state.js';
+import { entryState, type PrefetchedGenerations, prefetchGenerations } from './entry-state.js';
 import { type DecodedEntry, encodeEntry } from './envelope.js';
 import { LarderError } from './errors.js';
 import { channels, emit } from './events.js';
@@ -50,6 +50,8 @@ interface Plan<T> {
   /** The entry being replaced (stale, or fresh for an early refresh), if any. */
   readonly found: Found | undefined;
   readonly trigger: Trigger;
+  /** The tag generations read with the entry, before the factory: the fill's snapshot when complete. */
+  readonly prefetched: PrefetchedGenerations | undefined;
 }
 
 /** Longest list of keys remembered as backing off after a failed refresh. */
@@ -66,35 +68,30 @@ export async function getOrSet<T>(
   const call = resolveGetOrSet(options, shared.options);
   const pending = cache.storedKey(key, call.version);
   const storedKey = typeof pending === 'string' ? pending : await pending;
-  const read = await sharedRead(shared, storedKey, call.hints);
+  const { found: read, prefetched } = await sharedRead(shared, storedKey, call);
   const found = read === UNUSABLE ? undefined : read;
   const { counters, options: resolved } = shared;
   if (found !== undefined && !found.stale) {
     counters.hits++;
     if (refreshEarly(found.entry, call.beta, resolved.clock.now(), resolved.random))
-      joinOrStart({ shared, storedKey, factory, call, found, trigger: 'early' });
+      joinOrStart({ shared, storedKey, factory, call, found, trigger: 'early', prefetched });
     return found.entry.value as T;
   }
   counters.misses++;
   if (found === undefined) {
     const trigger = read === UNUSABLE ? 'invalid' : 'miss';
-    const flight = joinOrStart({ shared, storedKey, factory, call, found: undefined, trigger });
+    const flight = joinOrStart({ shared, storedKey, factory, call, found: undefined, trigger, prefetched });
     return (await withHardTimeout(flight, call.hardMs)) as T;
   }
-  return serveStale(shared, storedKey, factory, call, found);
+  return serveStale({ shared, storedKey, factory, call, found, trigger: 'stale', prefetched });
 }
 
 /** A stale entry is at hand: refresh it, serving the stale value when that fails or takes too long. */
-async function serveStale<T>(
-  shared: Shared,
-  storedKey: string,
-  factory: Factory<T>,
-  call: ResolvedGetOrSet,
-  found: Found,
-): Promise<T> {
+async function serveStale<T>(plan: Plan<T> & { readonly found: Found }): Promise<T> {
+  const { shared, storedKey, call, found } = plan;
   const stale = found.entry.value as T;
   if (backingOff(shared, storedKey)) return staleServed(shared, stale, 'fail-safe');
-  const flight = joinOrStart({ shared, storedKey, factory, call, found, trigger: 'stale' });
+  const flight = joinOrStart(plan);
   // No soft limit: stale-while-revalidate, the refresh finishes in the background.
   if (call.softMs === 0) return staleServed(shared, stale, 'grace');
   const limitMs = call.hardMs === undefined ? call.softMs : Math.min(call.softMs, call.hardMs);
@@ -167,7 +164,13 @@ async function compute<T>(plan: Plan<T>): Promise<T> {
   let storable = call.ttlMs !== 0;
   if (tags !== undefined && storable) {
     // Read BEFORE the source is read: an invalidation from here on changes them.
-    generations = await shared.tags.snapshot(tags).catch(() => undefined);
+    // The generations read with the entry qualify (also before the factory);
+    // missing counters must be created, which snapshot() does.
+    const ahead = plan.prefetched?.tags === tags ? await plan.prefetched.generations : undefined;
+    generations =
+      ahead?.every((generation) => generation !== undefined) === true
+        ? (ahead as number[])
+        : await shared.tags.snapshot(tags).catch(() => undefined);
     storable = generations !== undefined;
   }
   counters.factoryCalls++;
@@ -270,21 +273,32 @@ function finished(shared: Shared, trigger: Trigger, startedAt: number, ok: boole
  * in flight: a thousand callers of a cold key send one GET, not a thousand
  * (which would also crowd the store past its timeout and open the breaker).
  */
-function sharedRead(
-  shared: Shared,
-  storedKey: string,
-  hints: StoreHints | undefined,
-): Promise<Found | typeof UNUSABLE | undefined> {
-  if (hints !== undefined) return readUsable(shared, storedKey, hints);
-  const running = shared.reads.get(storedKey) as Promise<Found | typeof UNUSABLE | undefined> | undefined;
+function sharedRead(shared: Shared, storedKey: string, call: ResolvedGetOrSet): Promise<Read> {
+  const { hints, tags } = call;
+  const running =
+    hints === undefined ? (shared.reads.get(storedKey) as Promise<Read> | undefined) : undefined;
   if (running !== undefined) return running;
-  const read = readUsable(shared, storedKey, undefined);
+  // A tagged call reads its tags' generations in the same round trip as the
+  // entry: they validate a hit, and they are a fill's snapshot (taken before
+  // the factory runs, which is all the race needs).
+  const prefetched = tags === undefined ? undefined : prefetchGenerations(shared, tags);
+  const read: Promise<Read> = readUsable(shared, storedKey, hints, prefetched).then((found) => ({
+    found,
+    prefetched,
+  }));
+  if (hints !== undefined) return read;
   shared.reads.set(storedKey, read);
   const done = (): void => {
     if (shared.reads.get(storedKey) === read) shared.reads.delete(storedKey);
   };
   read.then(done, done);
   return read;
+}
+
+/** What a getOrSet read found, and the tag generations read with it. */
+interface Read {
+  readonly found: Found | typeof UNUSABLE | undefined;
+  readonly prefetched: PrefetchedGenerations | undefined;
 }
 
 /** An entry that is stored but may not be served (invalidated by a tag, or undecodable). */
@@ -298,6 +312,7 @@ export async function readUsable(
   shared: Shared,
   storedKey: string,
   hints: StoreHints | undefined,
+  prefetched?: PrefetchedGenerations,
 ): Promise<Found | typeof UNUSABLE | undefined> {
   const { store, guard } = shared;
   let bytes: Uint8Array | null | undefined;
@@ -311,7 +326,7 @@ export async function readUsable(
   if (bytes == null) return undefined;
   const entry = decodeStored(shared, bytes, 'getOrSet');
   if (entry === undefined) return UNUSABLE;
-  const pendingState = entryState(shared, entry, shared.options.clock.now());
+  const pendingState = entryState(shared, entry, shared.options.clock.now(), prefetched);
   const state = pendingState instanceof Promise ? await pendingState : pendingState;
   return state === 'invalid' ? UNUSABLE : { entry, stale: state === 'stale' };
 }
