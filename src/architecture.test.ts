@@ -42,6 +42,9 @@ const LAYERS: readonly LayerRule[] = [
   { name: 'stores/redis', covers: 'stores/redis/', layers: ['core'], packages: ['redis'] },
   // The tiered store composes stores it is given; it builds a memory L1 by default.
   { name: 'stores/tiered', covers: 'stores/tiered/', layers: ['core', 'stores/memory'], packages: [] },
+  // SQL query caching: wraps a node-postgres pool the user gives it, parses SQL with
+  // the Postgres grammar (libpg-query), follows the WAL (logical replication).
+  { name: 'sql', covers: 'sql/', layers: ['core'], packages: ['pg', 'libpg-query', 'pg-logical-replication'] },
   // The conformance suite takes a store factory, so it needs no store of its own.
   { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
   // `src/index.ts` and the wiring beside it (createCache = core + the MessagePack default).
@@ -54,7 +57,7 @@ const LAYERS: readonly LayerRule[] = [
 const OUTERMOST = ['adapters/', 'cli/'];
 
 /** Client libraries that a subpath must never reach unless it is that client's store. */
-const CLIENT_PACKAGES = ['redis', 'ioredis', 'pg'];
+const CLIENT_PACKAGES = ['redis', 'ioredis', 'pg', 'libpg-query'];
 
 /**
  * Packages each `exports` subpath may load, besides the package's own `dependencies`.
@@ -65,6 +68,7 @@ const SUBPATH_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   './memory': [],
   './redis': ['redis'],
   './tiered': [],
+  './sql': ['pg', 'libpg-query', 'pg-logical-replication'],
   './testing': [],
 };
 

@@ -17,3 +17,22 @@ export function redisUrl(): string {
 export function uniquePrefix(name: string): string {
   return `larder-test:${name}:${process.pid}-${randomBytes(4).toString('hex')}:`;
 }
+
+/**
+ * The shared Postgres for integration tests: `DATABASE_URL`, default
+ * `postgres://postgres@127.0.0.1:5432/postgres`. Tests create their own schema
+ * (see uniqueSchema) and drop it afterwards.
+ */
+export function databaseUrl(): string {
+  return process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+/**
+ * A schema name unique to this call: `larder_test_<name>_<pid>_<random>`, lower
+ * case, safe to interpolate as an identifier.
+ * @example const schema = uniqueSchema('cached_pool');
+ */
+export function uniqueSchema(name: string): string {
+  const safe = name.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return `larder_test_${safe}_${process.pid}_${randomBytes(3).toString('hex')}`;
+}
