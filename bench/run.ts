@@ -12,7 +12,16 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { buildLarder } from './lib/build-larder.js';
 
-const SCRIPTS = ['clients', 'memory-store', 'redis-memory', 'tiered-l1', 'stampede', 'propagation'] as const;
+const SCRIPTS = [
+  'clients',
+  'memory-store',
+  'redis-memory',
+  'tiered-l1',
+  'stampede',
+  'propagation',
+  'sql-parse',
+  'sql-query',
+] as const;
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(SCRIPTS as readonly string[]).includes(name));

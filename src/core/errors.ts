@@ -37,6 +37,10 @@ export const ErrorCodes = {
   E_FACTORY_TIMEOUT: 'The factory did not finish within its hard timeout',
   /** A `getOrSet` factory threw while a stale value was at hand; the stale value was served. */
   E_FACTORY_FAILED: 'The factory failed and a stale value was served instead',
+  /** The CDC listener cannot follow the database: `wal_level`, a privilege, the publication or the slot is missing. */
+  E_CDC_SETUP: 'The CDC listener cannot follow the database (wal_level, privileges, publication or slot)',
+  /** The SQL parser (libpg-query) is not installed, or was used before `loadSqlParser()` resolved. */
+  E_SQL_PARSER: 'The SQL parser is not installed or not loaded',
 } as const;
 
 /** One of the stable error codes. */
@@ -48,6 +52,12 @@ export const WarningCodes = {
   W_KEY: 'LARDER_W_KEY',
   /** The store failed and the cache degraded to a miss / no-op (logged once per burst). */
   W_DEGRADED: 'LARDER_W_DEGRADED',
+  /**
+   * The SQL wrapper could not read the cluster's system identifier
+   * (`pg_control_system()` needs privileges) and names the database by server
+   * address instead; pass `identity` to share tags with the CDC listener.
+   */
+  W_SQL_IDENTITY: 'LARDER_W_SQL_IDENTITY',
 } as const;
 
 /** The base class of every Larder error. `code` is stable; `cause` holds the original error. */

@@ -33,8 +33,10 @@ export type StatementKind =
 /** Transaction control statements, which the wrapper tracks per connection. */
 export type TransactionControl =
   | { readonly kind: 'begin' }
-  | { readonly kind: 'commit' }
-  | { readonly kind: 'rollback' }
+  /** `chain`: `COMMIT AND CHAIN` starts a new transaction at once (same characteristics). */
+  | { readonly kind: 'commit'; readonly chain?: boolean }
+  /** `chain`: `ROLLBACK AND CHAIN` starts a new transaction at once. */
+  | { readonly kind: 'rollback'; readonly chain?: boolean }
   | { readonly kind: 'savepoint'; readonly name: string }
   | { readonly kind: 'release'; readonly name: string }
   | { readonly kind: 'rollback-to'; readonly name: string }
@@ -73,6 +75,19 @@ export interface StatementAnalysis {
   readonly writes: readonly RelationRef[];
   /** Functions called, lower-cased, schema-qualified when written so (`pg_catalog.now`). */
   readonly functions: readonly string[];
+  /**
+   * The functions of `functions` that are neither on the analyzer's safe or
+   * volatile lists nor allow-listed: when `bypass` is `unknown-function`, the
+   * wrapper may still cache if every one of these is immutable in `pg_proc`.
+   */
+  readonly unknownFunctions: readonly string[];
+  /**
+   * True when the statement may change relations it does not name, so `writes`
+   * is incomplete: DO, CALL, EXECUTE, TRUNCATE … CASCADE, DROP SCHEMA … CASCADE,
+   * DROP OWNED, DROP EXTENSION, ALTER SCHEMA … RENAME, GRANT … ON ALL TABLES IN
+   * SCHEMA. The wrapper should invalidate the whole database after it commits.
+   */
+  readonly unknownWrites: boolean;
   /** Set for transaction control statements. */
   readonly transaction?: TransactionControl | undefined;
   /** True for `SET search_path` / `SET LOCAL search_path` / `RESET search_path` / `set_config('search_path', …)`: the wrapper re-reads it. */

@@ -1,0 +1,133 @@
+/**
+ * The wrapper's memory of the catalog, per database: name resolution under a
+ * search_path, the relations a read or write touches (views expanded to base
+ * tables, partitions, cascading foreign keys), and function volatility. Each
+ * fact is looked up once and trusted for `catalogTtl`; DDL through the wrapper
+ * forgets everything at once. Lookups run on a connection only on a miss, so a
+ * warm catalog lets `pool.query` answer hits without checking out a client.
+ */
+import type { Clock } from '../core/types.js';
+import {
+  immutableFunctions,
+  type RelationInfo,
+  relationClosure,
+  resolveRelations,
+} from './catalog-queries.js';
+import type { RawQueryable } from './session-state.js';
+import type { RelationRef } from './sql-analysis.js';
+
+/** Gives a connection for a lookup, checked out only when one is needed. */
+export type LookupConnection = () => Promise<RawQueryable>;
+
+/** Most facts kept per kind; the oldest go first. */
+const MAX_FACTS = 10_000;
+
+/** A Map whose entries expire, bounded in size. */
+class Facts<V> {
+  readonly #entries = new Map<string, { readonly value: V; readonly expiresAt: number }>();
+
+  get(key: string, now: number): { readonly value: V } | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= now) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(key: string, value: V, expiresAt: number): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAt });
+    if (this.#entries.size > MAX_FACTS) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+/** The catalog facts of one database. */
+export class SqlCatalog {
+  readonly #ttlMs: number;
+  readonly #clock: Clock;
+  readonly #relations = new Facts<RelationInfo | null>();
+  readonly #closures = new Facts<readonly RelationInfo[]>();
+  readonly #functions = new Facts<boolean>();
+
+  constructor(ttlMs: number, clock: Clock) {
+    this.#ttlMs = ttlMs;
+    this.#clock = clock;
+  }
+
+  /** The relation each name means under `schemas`; `undefined` where none exists. */
+  async resolve(
+    connection: LookupConnection,
+    schemas: readonly string[],
+    refs: readonly RelationRef[],
+  ): Promise<Array<RelationInfo | undefined>> {
+    const now = this.#clock.now();
+    const path = schemas.join('\u0000');
+    const keys = refs.map((ref) => `${path}\u0001${ref.schema ?? ''}\u0000${ref.name}`);
+    const found = keys.map((key) => this.#relations.get(key, now));
+    const missing = refs.filter((_, i) => found[i] === undefined);
+    if (missing.length > 0) {
+      const looked = await resolveRelations(await connection(), schemas, missing);
+      let next = 0;
+      for (let i = 0; i < refs.length; i++) {
+        if (found[i] !== undefined) continue;
+        const value = looked[next++] ?? null;
+        this.#relations.set(keys[i] as string, value, now + this.#ttlMs);
+        found[i] = { value };
+      }
+    }
+    return found.map((fact) => fact?.value ?? undefined);
+  }
+
+  /** Every relation a read or write of `relations` touches (see relationClosure). */
+  async closure(
+    connection: LookupConnection,
+    relations: readonly RelationInfo[],
+    mode: 'read' | 'write',
+  ): Promise<readonly RelationInfo[]> {
+    if (relations.length === 0) return [];
+    const now = this.#clock.now();
+    const oids = [...new Set(relations.map((relation) => relation.oid))].sort();
+    const key = `${mode}:${oids.join(',')}`;
+    const known = this.#closures.get(key, now);
+    if (known !== undefined) return known.value;
+    const value = Object.freeze(await relationClosure(await connection(), oids, mode));
+    this.#closures.set(key, value, now + this.#ttlMs);
+    return value;
+  }
+
+  /** Whether every function named is IMMUTABLE in `pg_proc` (every overload under `schemas`). */
+  async immutable(
+    connection: LookupConnection,
+    schemas: readonly string[],
+    names: readonly string[],
+  ): Promise<boolean> {
+    const now = this.#clock.now();
+    const path = schemas.join('\u0000');
+    const unknown = [...new Set(names)].filter(
+      (name) => this.#functions.get(`${path}\u0001${name}`, now) === undefined,
+    );
+    if (unknown.length > 0) {
+      const verdicts = await immutableFunctions(await connection(), schemas, unknown);
+      for (const [i, name] of unknown.entries()) {
+        this.#functions.set(`${path}\u0001${name}`, verdicts[i] === true, now + this.#ttlMs);
+      }
+    }
+    return names.every((name) => this.#functions.get(`${path}\u0001${name}`, now)?.value === true);
+  }
+
+  /** DDL ran: names may resolve elsewhere now, views may read other tables. */
+  forget(): void {
+    this.#relations.clear();
+    this.#closures.clear();
+    this.#functions.clear();
+  }
+}

@@ -1,0 +1,70 @@
+/** The cached form of a result is the text Postgres sent; a hit parses it the way the caller's query would. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { jsonSerializer } from '../core/json-serializer.js';
+import { type CachedResult, decodeResult, encodeResult } from './result-codec.js';
+
+const field = (name: string, dataTypeID: number) => ({
+  name,
+  tableID: 0,
+  columnID: 0,
+  dataTypeID,
+  dataTypeSize: -1,
+  dataTypeModifier: -1,
+  format: 'text',
+});
+
+const raw = {
+  command: 'SELECT',
+  rowCount: 2,
+  oid: null as unknown as number,
+  fields: [field('id', 23), field('at', 1184), field('pic', 17), field('id', 20)],
+  rows: [
+    ['1', '2024-01-02 03:04:05+00', '\\x0102', '9007199254740993'],
+    ['2', null, null, null],
+  ],
+};
+
+describe('result codec', () => {
+  it('keeps the text and the column descriptions, nothing parsed', () => {
+    const cached = encodeResult(raw as never);
+    assert.deepEqual(cached.rows, raw.rows);
+    assert.deepEqual(
+      cached.fields.map((f) => f.name),
+      ['id', 'at', 'pic', 'id'],
+    );
+    assert.equal(cached.oid, null);
+  });
+
+  it('decodes with the given parsers, into objects built as pg builds them (a repeated name: the later column wins)', () => {
+    const cached = encodeResult(raw as never);
+    const result = decodeResult(cached, undefined, pg.types);
+    const [first, second] = result.rows;
+    assert.deepEqual(Object.keys(first), ['id', 'at', 'pic']);
+    assert.equal(first.id, '9007199254740993');
+    assert.ok(first.at instanceof Date && Buffer.isBuffer(first.pic));
+    assert.deepEqual(second, { id: null, at: null, pic: null });
+    assert.equal(result.command, 'SELECT');
+    assert.equal(result.rowCount, 2);
+    assert.equal(result.fields[1]?.format, 'text');
+  });
+
+  it('decodes rows as arrays for rowMode "array", with custom parsers', () => {
+    const cached = encodeResult(raw as never);
+    const types = { getTypeParser: (() => (text: string) => `<${text}>`) as never };
+    const result = decodeResult(cached, 'array', types);
+    assert.deepEqual(result.rows[0], ['<1>', '<2024-01-02 03:04:05+00>', '<\\x0102>', '<9007199254740993>']);
+    assert.equal(result.rowAsArray, true);
+  });
+
+  it('survives any serializer: the cached form is plain strings', () => {
+    const cached = encodeResult(raw as never);
+    const json = jsonSerializer();
+    const back = json.deserialize(json.serialize(cached)) as CachedResult;
+    assert.deepEqual(
+      decodeResult(back, undefined, pg.types).rows,
+      decodeResult(cached, undefined, pg.types).rows,
+    );
+  });
+});

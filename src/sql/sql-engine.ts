@@ -1,0 +1,279 @@
+/**
+ * The core of `cachedPool` / `cachedClient`: one query on one connection —
+ * analyze it, decide whether the cache may answer it, answer it from the
+ * cache or run it, and follow what it did to the transaction so that writes
+ * are invalidated after COMMIT. The pool and client wrappers only translate
+ * node-postgres's calling conventions into this.
+ */
+import type { CustomTypesConfig, QueryResult } from 'pg';
+import { LarderError } from '../core/errors.js';
+import type { Cache } from '../core/types.js';
+import { SqlCatalog } from './catalog.js';
+import { type ConnectionState, connectionState } from './connection-state.js';
+import { isSqlParserLoaded, loadSqlParser } from './load-sql-parser.js';
+import type { PgClientLike } from './pg-like.js';
+import type { QueryCall } from './query-call.js';
+import { analyzerVerdict, type CachedRead, planRead, type ReadPlan } from './read-plan.js';
+import { type CachedResult, decodeResult, encodeResult, RAW_TYPES } from './result-codec.js';
+import { discoverIdentity, readSession, type SessionState } from './session-state.js';
+import type { SqlAnalysis } from './sql-analysis.js';
+import { SqlAnalyzer } from './sql-analyzer.js';
+import type { SqlBypassReason } from './sql-bypass-reason.js';
+import type { ResolvedSqlOptions } from './sql-options.js';
+import { SqlCounters } from './sql-stats.js';
+import type { DatabaseIdentity } from './table-tags.js';
+import { isTimeDependentValue } from './time-dependent-value.js';
+import { TrackedStatements } from './tracked-statements.js';
+import { typesOf } from './types-of.js';
+
+/** What one wrapper (one pool, or one client) shares between its queries. */
+export class SqlEngine {
+  readonly counters: SqlCounters;
+  readonly options: ResolvedSqlOptions;
+  readonly catalog: SqlCatalog;
+  readonly #cache: Cache;
+  readonly #analyzer: SqlAnalyzer;
+  readonly #tracked: TrackedStatements;
+  #identity: DatabaseIdentity | undefined;
+  #identityPending: Promise<DatabaseIdentity> | undefined;
+  /**
+   * The session of a pool connection nobody changed (search_path and settings
+   * as configured): what `pool.query` hits are keyed by, without a connection.
+   */
+  poolSession: SessionState | undefined;
+  /** The type parsers of the pool's connections, for `pool.query` hits. */
+  poolTypes: CustomTypesConfig = typesOf(undefined);
+
+  constructor(cache: Cache, options: ResolvedSqlOptions) {
+    this.#cache = cache;
+    this.options = options;
+    this.counters = new SqlCounters(options.maxFingerprints);
+    this.catalog = new SqlCatalog(options.catalogTtlMs, options.clock);
+    const analyzerOptions = { allowFunctions: options.allowFunctions };
+    this.#analyzer = new SqlAnalyzer(
+      options.maxParsedStatements === undefined
+        ? analyzerOptions
+        : { ...analyzerOptions, cacheSize: options.maxParsedStatements },
+    );
+    this.#identity = options.identity;
+    this.#tracked = new TrackedStatements(this, cache);
+  }
+
+  /** The database identity once known. */
+  get identity(): DatabaseIdentity | undefined {
+    return this.#identity;
+  }
+
+  /** Analyze a text (parse cache by text; the parser loads on first use). */
+  async analyze(text: string): Promise<SqlAnalysis> {
+    if (!isSqlParserLoaded()) await loadSqlParser();
+    return this.#analyzer.analyze(text);
+  }
+
+  /** Analyze a text once the parser is loaded (views' definitions during planning). */
+  analyzeLoaded = (text: string): SqlAnalysis => this.#analyzer.analyze(text);
+
+  /** The database identity, discovered on `client` the first time. */
+  identityOn(client: PgClientLike): Promise<DatabaseIdentity> {
+    if (this.#identity !== undefined) return Promise.resolve(this.#identity);
+    this.#identityPending ??= discoverIdentity(client).then(
+      (identity) => {
+        this.#identity = identity;
+        return identity;
+      },
+      (error: unknown) => {
+        this.#identityPending = undefined;
+        throw error;
+      },
+    );
+    return this.#identityPending;
+  }
+
+  /** The connection's session, read again when a statement may have changed it. */
+  async sessionOf(client: PgClientLike, state: ConnectionState): Promise<SessionState> {
+    state.session ??= await readSession(client);
+    return state.session;
+  }
+
+  /** The verdict before any catalog lookup: `undefined` when the query is a read worth planning. */
+  verdict(analysis: SqlAnalysis, call: QueryCall): SqlBypassReason | undefined {
+    if (call.unusual !== undefined) return call.unusual;
+    const reason = analyzerVerdict(analysis, call.larder);
+    if (reason !== undefined) return reason;
+    const forced = call.larder?.force === true || analysis.hint?.force === true;
+    const values = call.values ?? [];
+    const timed = values.some(
+      (v) => isTimeDependentValue(v) || (Array.isArray(v) && v.some(isTimeDependentValue)),
+    );
+    return timed && !forced ? 'volatile-function' : undefined;
+  }
+
+  /**
+   * One query on a connection the caller holds (a checked-out client, or a
+   * `pg.Client`). `configuring`: sent by a pool `connect` handler (see ConnectionState).
+   */
+  run(client: PgClientLike, call: QueryCall, configuring = false): Promise<QueryResult> {
+    const state = connectionState(client);
+    return state.exclusive(() => this.#runHeld(client, state, call, configuring));
+  }
+
+  async #runHeld(
+    client: PgClientLike,
+    state: ConnectionState,
+    call: QueryCall,
+    configuring: boolean,
+  ): Promise<QueryResult> {
+    if (call.text === undefined) return this.#tracked.passThrough(client, call);
+    const analysis = await this.analyze(call.text);
+    let reason = this.verdict(analysis, call);
+    if (reason === undefined) {
+      const plan = await this.#planHeld(client, state, analysis, call);
+      if (plan.kind === 'cache') {
+        const run = () => this.#runRaw(client, state, analysis, call);
+        const fallback = () => this.#tracked.run(client, state, analysis, call, configuring);
+        return this.#fetch(analysis, call, plan, run, fallback, call.types ?? typesOf(client));
+      }
+      reason = plan.reason;
+    }
+    this.counters.query(analysis.fingerprint, 'bypass', reason, analysis.parseMs);
+    return this.#tracked.run(client, state, analysis, call, configuring);
+  }
+
+  async #planHeld(
+    client: PgClientLike,
+    state: ConnectionState,
+    analysis: SqlAnalysis,
+    call: QueryCall,
+  ): Promise<ReadPlan> {
+    const blocked = state.transaction.block();
+    if (blocked !== undefined) return { kind: 'bypass', reason: blocked };
+    try {
+      const identity = await this.identityOn(client);
+      const session = await this.sessionOf(client, state);
+      return await this.plan(analysis, call, session, identity, state, async () => client);
+    } catch {
+      // A lookup that failed (the connection broke): run the query as is; its own error will tell.
+      return { kind: 'bypass', reason: 'lookup-failed' };
+    }
+  }
+
+  /** Plan a read under `session`; `state` is the connection's, or `undefined` for pool.query. */
+  plan(
+    analysis: SqlAnalysis,
+    call: QueryCall,
+    session: SessionState,
+    identity: DatabaseIdentity,
+    state: ConnectionState | undefined,
+    connection: () => Promise<PgClientLike>,
+  ): Promise<ReadPlan> {
+    return planRead({
+      analysis,
+      text: call.text ?? '',
+      values: call.values,
+      query: call.larder,
+      session,
+      identity,
+      transaction: state?.transaction,
+      catalog: this.catalog,
+      connection,
+      options: this.options,
+      analyze: this.analyzeLoaded,
+    });
+  }
+
+  /** Run a planned read on the connection, keeping the text Postgres sent for the cache. */
+  async #runRaw(
+    client: PgClientLike,
+    state: ConnectionState,
+    analysis: SqlAnalysis,
+    call: QueryCall,
+  ): Promise<CachedResult> {
+    let raw: QueryResult;
+    try {
+      raw = await client.query({ ...call.config, types: RAW_TYPES, rowMode: 'array' } as never);
+    } catch (error) {
+      await this.#tracked.settleRead(client, state, analysis, error);
+      throw error;
+    }
+    await this.#tracked.settleRead(client, state, analysis);
+    return encodeResult(raw as QueryResult<unknown[]>);
+  }
+
+  /**
+   * Answer a planned read from the cache, or run it and store it. `getOrSet`
+   * reads the tags' generations before `run` starts, so a write committed (and
+   * invalidated) while the query runs makes what it stores a miss.
+   *
+   * Concurrent calls with one key share one run, possibly on another
+   * connection; when that run fails, each joined caller runs the query itself
+   * (`fallback`) rather than adopt another connection's error (its transaction
+   * may have failed, not this one's). A store failure after our own run still
+   * returns the rows: the cache never fails a query that succeeded.
+   */
+  async #fetch(
+    analysis: SqlAnalysis,
+    call: QueryCall,
+    plan: CachedRead,
+    run: () => Promise<CachedResult>,
+    fallback: () => Promise<QueryResult>,
+    types: CustomTypesConfig,
+  ): Promise<QueryResult> {
+    let own: { readonly value: CachedResult } | { readonly error: unknown } | undefined;
+    const factory = async (): Promise<CachedResult> => {
+      try {
+        const value = await run();
+        own = { value };
+        return value;
+      } catch (error) {
+        own = { error };
+        throw error;
+      }
+    };
+    let cached: CachedResult;
+    try {
+      cached = await this.#cache.getOrSet(plan.key, factory, {
+        ...(plan.ttl === undefined ? {} : { ttl: plan.ttl }),
+        tags: plan.tags,
+        lock: this.options.lock,
+        grace: false,
+        beta: 0,
+        timeout: { hard: null },
+      });
+    } catch (error) {
+      if (own !== undefined && 'value' in own) {
+        cached = own.value;
+      } else if (own !== undefined) {
+        this.counters.query(analysis.fingerprint, 'miss', undefined, analysis.parseMs);
+        throw own.error;
+      } else {
+        // Another caller's run of this query failed (on its own connection), or the cache failed
+        // before anything ran: this caller's query has not run yet, so it runs now.
+        const reason: SqlBypassReason =
+          error instanceof LarderError ? 'cache-unavailable' : 'shared-run-failed';
+        this.counters.query(analysis.fingerprint, 'bypass', reason, analysis.parseMs);
+        return fallback();
+      }
+    }
+    this.counters.query(
+      analysis.fingerprint,
+      own === undefined ? 'hit' : 'miss',
+      undefined,
+      analysis.parseMs,
+    );
+    return decodeResult(cached, call.rowMode, types) as QueryResult;
+  }
+
+  /** The cached result of a planned read, if the cache holds a current one (never runs the query). */
+  async peek(plan: CachedRead): Promise<CachedResult | undefined> {
+    try {
+      return await this.#cache.get<CachedResult>(plan.key);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The statements this wrapper runs as they are (writes, transaction control, bypassed reads). */
+  get tracked(): TrackedStatements {
+    return this.#tracked;
+  }
+}
