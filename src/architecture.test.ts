@@ -48,7 +48,7 @@ const LAYERS: readonly LayerRule[] = [
     name: 'sql',
     covers: 'sql/',
     layers: ['core'],
-    packages: ['pg', 'libpg-query', 'pg-logical-replication'],
+    packages: ['pg', 'libpg-query'],
   },
   // The conformance suite takes a store factory, so it needs no store of its own.
   { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
@@ -73,7 +73,7 @@ const SUBPATH_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   './memory': [],
   './redis': ['redis'],
   './tiered': [],
-  './sql': ['pg', 'libpg-query', 'pg-logical-replication'],
+  './sql': ['pg', 'libpg-query'],
   './testing': [],
 };
 
