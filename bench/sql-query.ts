@@ -16,12 +16,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { createClient, type RedisClientType } from 'redis';
 import { createRandom, type Random, randomInt } from './lib/create-random.js';
 import { deletePrefix } from './lib/delete-prefix.js';
 import { describeEnvironment, packageVersion } from './lib/describe-environment.js';
+import { formatTable } from './lib/format-table.js';
 import {
   type Cache,
   cachedPool,
@@ -55,6 +57,61 @@ const server = args['private-server'] ? await startRedisServer() : undefined;
 const redisUrl = server?.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const prefix = `larder-bench:sql-query:${process.pid}-${randomBytes(4).toString('hex')}:`;
+
+/** CPU time, in µs, of this process, of the Postgres processes and of the redis-servers. */
+interface CpuByProcess {
+  readonly node: number;
+  readonly postgres: number;
+  readonly redis: number;
+}
+
+/** CPU ticks so far of each Postgres and redis-server process, by pid, and this process's own CPU. */
+interface CpuSnapshot {
+  readonly ownUs: number;
+  readonly ticks: ReadonlyMap<string, { readonly kind: 'postgres' | 'redis'; readonly ticks: number }>;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux, which Node cannot ask). */
+const TICKS_PER_SECOND = 100;
+
+/** A snapshot for `cpuSince` (Linux only: `undefined` without /proc). */
+function cpuSnapshot(): CpuSnapshot | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  const ticks = new Map<string, { readonly kind: 'postgres' | 'redis'; readonly ticks: number }>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const kind = name.startsWith('postgres')
+      ? 'postgres'
+      : name.startsWith('redis-server')
+        ? 'redis'
+        : undefined;
+    if (kind === undefined) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks.set(pid, { kind, ticks: Number(fields[11]) + Number(fields[12]) }); // utime + stime
+  }
+  const own = process.cpuUsage();
+  return { ownUs: own.user + own.system, ticks };
+}
+
+/**
+ * Where the CPU went between two snapshots: on a machine whose cores Node,
+ * Postgres and Redis share, CPU that Node spends per call is CPU Postgres does
+ * not get. Every Postgres and redis-server process on the machine counts,
+ * whoever's load it serves; a process that exited in between is missed.
+ */
+function cpuSince(before: CpuSnapshot, after: CpuSnapshot): CpuByProcess {
+  const spent = { postgres: 0, redis: 0 };
+  for (const [pid, now] of after.ticks) spent[now.kind] += now.ticks - (before.ticks.get(pid)?.ticks ?? 0);
+  const us = 1_000_000 / TICKS_PER_SECOND;
+  return { node: after.ownUs - before.ownUs, postgres: spent.postgres * us, redis: spent.redis * us };
+}
 
 /** One of the two statements; `$2` is the nonce (see `Mode.nonce`). */
 interface BenchQuery {
@@ -210,19 +267,34 @@ try {
   const configs = queries.flatMap((query) => modes.map((mode) => ({ query, mode })));
   const runs = new Map(configs.map((config) => [config, [] as RunResult[]]));
   const outcomes = new Map(configs.map((config) => [config, { hits: 0, misses: 0, bypasses: 0 }]));
+  const cpu = new Map(configs.map((config) => [config, { calls: 0, node: 0, postgres: 0, redis: 0 }]));
   for (let round = 0; round < args.runs; round++) {
     const shift = round % configs.length;
     for (const config of [...configs.slice(shift), ...configs.slice(0, shift)]) {
       const { query, mode } = config;
       const random = createRandom(1000 * round + configs.indexOf(config));
       const before = mode.stats?.();
+      let calls = 0;
+      const cpuBefore = cpuSnapshot();
       const result = await runOnce({
-        op: (_index) =>
-          mode.pool.query(query.text, [query.pick(random), mode.nonce()]).then((r) => r.rows[0]),
+        op: (_index) => {
+          calls++;
+          return mode.pool.query(query.text, [query.pick(random), mode.nonce()]).then((r) => r.rows[0]);
+        },
         concurrency: args.concurrency,
         durationMs: args['duration-ms'],
         warmupMs: round === 0 ? 4 * args['warmup-ms'] : args['warmup-ms'],
       });
+      const cpuAfter = cpuSnapshot();
+      const spent = cpu.get(config);
+      if (cpuBefore !== undefined && cpuAfter !== undefined && spent !== undefined) {
+        // Over the whole run, warm-up included, per call made (also warm-up included).
+        const used = cpuSince(cpuBefore, cpuAfter);
+        spent.calls += calls;
+        spent.node += used.node;
+        spent.postgres += used.postgres;
+        spent.redis += used.redis;
+      }
       runs.get(config)?.push(result);
       const after = mode.stats?.();
       const counted = outcomes.get(config);
@@ -264,6 +336,30 @@ try {
 
   console.log();
   console.log(formatSqlQueryReport(summaries));
+  if (configs.some((config) => (cpu.get(config)?.calls ?? 0) > 0)) {
+    const perCall = (us: number, calls: number) => `${Math.round(us / calls)} µs`;
+    console.log(
+      `\nCPU per call by process (all runs, warm-ups included; /proc, ${os.availableParallelism()} cores shared):\n${formatTable(
+        ['query', 'mode', 'Node', 'Postgres', 'Redis', 'all three'],
+        configs.map((config) => {
+          const { calls, node, postgres, redis } = cpu.get(config) ?? {
+            calls: 0,
+            node: 0,
+            postgres: 0,
+            redis: 0,
+          };
+          return [
+            config.query.label,
+            config.mode.label,
+            perCall(node, calls),
+            perCall(postgres, calls),
+            perCall(redis, calls),
+            perCall(node + postgres + redis, calls),
+          ];
+        }),
+      )}`,
+    );
+  }
   console.log(
     `\ntotal time ${((Date.now() - startedAt) / 1000).toFixed(0)} s; load average at the end ${os
       .loadavg()
@@ -272,6 +368,11 @@ try {
       args,
       postgres: table.serverVersion,
       results: summaries,
+      cpuPerCall: configs.map((config) => ({
+        query: config.query.id,
+        mode: config.mode.id,
+        ...cpu.get(config),
+      })),
     })}`,
   );
 } finally {

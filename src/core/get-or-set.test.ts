@@ -332,3 +332,132 @@ describe('XFetch early refresh', () => {
     assert.equal(await cache.get('x'), 'v2');
   });
 });
+
+describe('getOrSet storeInBackground', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+  afterEach(() => mock.timers.reset());
+
+  /** The memory store with its entry writes (set, add; not tag counters) held until `open()`, like a slow server. */
+  function heldWrites() {
+    const { store, clock, make } = setup();
+    const local = store as unknown as {
+      set(key: string, value: Uint8Array, ttlMs: number | null): void;
+      add(key: string, value: Uint8Array, ttlMs: number | null): 'stored' | 'exists';
+    };
+    let gate = deferred<void>();
+    const writes: string[] = [];
+    const held: Store = Object.assign(Object.create(store) as Store, {
+      set: async (key: string, value: Uint8Array, ttlMs: number | null) => {
+        if (!key.includes('#')) {
+          writes.push(`set ${key}`);
+          await gate.promise;
+        }
+        local.set(key, value, ttlMs);
+      },
+      add: async (key: string, value: Uint8Array, ttlMs: number | null) => {
+        if (!key.includes('#')) {
+          writes.push(`add ${key}`);
+          await gate.promise;
+        }
+        return local.add(key, value, ttlMs);
+      },
+    });
+    const open = () => {
+      gate.resolve();
+      gate = deferred<void>();
+    };
+    return { clock, held, writes, open, make, cache: make({ store: held, lock: false }) };
+  }
+
+  it('resolves with the value before the store finishes; until then this process joins the run; idle() waits for the store', async () => {
+    const { cache, writes, open } = heldWrites();
+    let calls = 0;
+    const factory = () => `v${++calls}`;
+    let first: string | undefined;
+    void cache.getOrSet('k', factory, { tags: ['t'], storeInBackground: true }).then((v) => (first = v));
+    await flush();
+    assert.equal(first, 'v1', 'resolved while the store is held');
+    assert.equal(writes.length, 1, 'the store has started');
+    assert.equal(await cache.getOrSet('k', factory, { tags: ['t'], storeInBackground: true }), 'v1');
+    assert.equal(calls, 1, 'a caller during the store joined the run');
+    assert.equal(cache.stats().coalesced, 1);
+    let idle = false;
+    const waiting = cache.idle().then(() => (idle = true));
+    await flush();
+    assert.equal(idle, false, 'idle() waits for the background store');
+    open();
+    await waiting;
+    assert.equal(await cache.get('k', {}), 'v1');
+    assert.equal(await cache.getOrSet('k', factory, { tags: ['t'], storeInBackground: true }), 'v1');
+    assert.equal(calls, 1);
+  });
+
+  it('a caller that saw an invalidation after the run read its generations does not join it', async () => {
+    const { cache, open } = heldWrites();
+    let calls = 0;
+    const factory = () => `v${++calls}`;
+    const options = { tags: ['t'], storeInBackground: true };
+    assert.equal(await cache.getOrSet('k', factory, options), 'v1');
+    await cache.invalidateTags(['t']);
+    // The first run is still storing (its write is held), and its value predates the invalidation.
+    assert.equal(await cache.getOrSet('k', factory, options), 'v2');
+    open();
+    await cache.idle();
+    assert.equal(calls, 2);
+    assert.equal(await cache.getOrSet('k', factory, options), 'v2', 'the newer value is the one served');
+  });
+
+  it('without the option the caller waits for the store (the naive order the option changes)', async () => {
+    const { cache, writes, open } = heldWrites();
+    let resolved = false;
+    const result = cache
+      .getOrSet('k', () => 'v', { tags: ['t'] })
+      .then((value) => {
+        resolved = true;
+        return value;
+      });
+    await flush();
+    assert.deepEqual(writes, ['add fresh:1:k']);
+    assert.equal(resolved, false);
+    open();
+    assert.equal(await result, 'v');
+  });
+
+  it('keeps a value a concurrent writer stored first, and returns its own', async () => {
+    const { cache, open, make } = heldWrites();
+    const result = await cache.getOrSet('k', () => 'mine', { storeInBackground: true });
+    await make().set('k', 'theirs'); // another process, whose write lands first
+    assert.equal(result, 'mine');
+    open();
+    await cache.idle();
+    assert.equal(await cache.get('k'), 'theirs');
+  });
+
+  it('releases the lease once stored, so another process waiting for it reads the value', async () => {
+    const { make, held, open } = heldWrites();
+    const a = make({ store: held });
+    const b = make({ store: held });
+    let calls = 0;
+    const factory = () => `v${++calls}`;
+    assert.equal(await a.getOrSet('k', factory, { storeInBackground: true }), 'v1');
+    const waiter = b.getOrSet('k', factory);
+    await flush();
+    await mock.timers.tick(10);
+    await flush();
+    open();
+    await flush();
+    await mock.timers.tick(20);
+    await flush();
+    assert.equal(await waiter, 'v1');
+    assert.equal(calls, 1);
+    assert.equal(b.stats().leaseWaits, 1);
+  });
+
+  it('rejects a storeInBackground that is not a boolean', async () => {
+    const { cache } = setup();
+    await assert.rejects(
+      cache.getOrSet('k', 'v', { storeInBackground: 'yes' as unknown as boolean }),
+      (error: unknown) => isLarderError(error, 'E_INVALID_OPTION'),
+    );
+  });
+});

@@ -13,6 +13,8 @@
  *   background with a probability that grows with the value's compute time.
  * - Tags: their generations are read before the factory runs and stored with
  *   the entry, so an invalidation during the computation makes it a miss.
+ * - `storeInBackground`: callers get the value as soon as it is computed; the
+ *   flight stays joinable until its store finished.
  */
 import type { LarderCache } from './cache.js';
 import { decodeStored, handleFailure, type Shared } from './cache-context.js';
@@ -53,6 +55,24 @@ interface Plan<T> {
   /** The tag generations read with the entry, before the factory: the fill's snapshot when complete. */
   readonly prefetched: PrefetchedGenerations | undefined;
 }
+
+/**
+ * A flight started with `storeInBackground`: the tag generations its value is
+ * computed under (once known), and its store while that runs.
+ */
+interface BackgroundFlight {
+  readonly tags: readonly string[] | undefined;
+  /** It replaces an outdated flight, whose store must not keep this one's out. */
+  readonly overwrite: boolean;
+  snapshot: readonly number[] | undefined;
+  storing: Promise<void> | undefined;
+}
+
+/** Flights started with `storeInBackground`, by their promise (the entries of `shared.flights`). */
+const backgroundFlights = new WeakMap<Promise<unknown>, BackgroundFlight>();
+
+/** `write` without `readWinner`: another writer stored first, and its value was not read. */
+const UNREAD_WINNER = Object.freeze({ value: undefined });
 
 /** Longest list of keys remembered as backing off after a failed refresh. */
 const MAX_BACKOFF_KEYS = 10_000;
@@ -115,9 +135,33 @@ function staleServed<T>(shared: Shared, value: T, reason: string): T {
  * background work so that `idle()` and `close()` can wait for it.
  */
 function joinOrStart<T>(plan: Plan<T>): Promise<FlightResult> {
+  const running = plan.shared.flights.get(plan.storedKey);
+  const background = running === undefined ? undefined : backgroundFlights.get(running);
+  const prefetched = plan.prefetched;
+  // A background flight's value may be older than what this caller must see: it
+  // is kept joinable while it stores, a window that ends one round trip later.
+  if (background?.snapshot !== undefined && prefetched !== undefined && plan.trigger !== 'early') {
+    return prefetched.generations.then((current) => joinOrStartNow(plan, current));
+  }
+  return joinOrStartNow(plan, undefined);
+}
+
+/**
+ * `joinOrStart`, given the tag generations this caller read (when it must
+ * check that the flight in progress is not older than an invalidation it saw).
+ */
+function joinOrStartNow<T>(
+  plan: Plan<T>,
+  current: ReadonlyArray<number | undefined> | undefined,
+): Promise<FlightResult> {
   const { shared, storedKey, trigger } = plan;
   const running = shared.flights.get(storedKey);
-  if (running !== undefined) {
+  const runningBackground = running === undefined ? undefined : backgroundFlights.get(running);
+  const outdatedFlight =
+    runningBackground !== undefined && plan.prefetched !== undefined
+      ? outdated(runningBackground, plan.prefetched.tags, current)
+      : false;
+  if (running !== undefined && !outdatedFlight) {
     // An early refresh joins silently: its caller already has its value.
     if (trigger !== 'early') {
       shared.counters.coalesced++;
@@ -125,17 +169,44 @@ function joinOrStart<T>(plan: Plan<T>): Promise<FlightResult> {
     }
     return running;
   }
-  const flight = fly(plan);
+  const background: BackgroundFlight | undefined = plan.call.storeInBackground
+    ? { tags: plan.call.tags, overwrite: outdatedFlight, snapshot: undefined, storing: undefined }
+    : undefined;
+  const flight = fly(plan, background);
+  // A newer flight takes the key over; the outdated one still finishes (its entry will read as invalid).
   shared.flights.set(storedKey, flight);
-  const done = (): void => {
+  if (background !== undefined) backgroundFlights.set(flight, background);
+  const unregister = (): void => {
     if (shared.flights.get(storedKey) === flight) shared.flights.delete(storedKey);
+  };
+  const done = (): void => {
+    const storing = background?.storing;
+    if (storing === undefined) unregister();
+    else void storing.then(unregister);
   };
   flight.then(done, done);
   shared.work.track(flight);
   return flight;
 }
 
-async function fly<T>(plan: Plan<T>): Promise<FlightResult> {
+/**
+ * Whether a tag generation this caller read differs from the one the flight's
+ * value is computed under: an invalidation came in between, so the flight's
+ * value may predate a write this caller must see. A counter the caller could
+ * not read tells nothing either way.
+ */
+function outdated(
+  flight: BackgroundFlight,
+  tags: readonly string[],
+  current: ReadonlyArray<number | undefined> | undefined,
+): boolean {
+  const snapshot = flight.snapshot;
+  if (snapshot === undefined || current === undefined || flight.tags === undefined) return false;
+  if (flight.tags.length !== tags.length || flight.tags.some((tag, i) => tag !== tags[i])) return false;
+  return current.some((generation, i) => generation !== undefined && generation !== snapshot[i]);
+}
+
+async function fly<T>(plan: Plan<T>, background: BackgroundFlight | undefined): Promise<FlightResult> {
   const { shared, storedKey, call, found } = plan;
   const lease = call.lock
     ? await takeLease(shared, storedKey, found !== undefined, async () => {
@@ -149,14 +220,19 @@ async function fly<T>(plan: Plan<T>): Promise<FlightResult> {
   if (lease?.kind === 'value') return lease.value;
   if (lease?.kind === 'busy') return BUSY;
   try {
-    return await compute(plan);
+    return await compute(plan, background);
   } finally {
-    if (lease?.kind === 'held') await lease.release();
+    if (lease?.kind === 'held') {
+      // Released once the value is stored, so that the processes waiting for it find it.
+      const storing = background?.storing;
+      if (storing === undefined) await lease.release();
+      else shared.work.track(storing.then(lease.release));
+    }
   }
 }
 
 /** Call the factory and store its value with the tag generations read before it ran. */
-async function compute<T>(plan: Plan<T>): Promise<T> {
+async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefined): Promise<T> {
   const { shared, storedKey, factory, call, found, trigger } = plan;
   const { counters, options } = shared;
   const tags = call.tags;
@@ -172,6 +248,7 @@ async function compute<T>(plan: Plan<T>): Promise<T> {
         ? (ahead as number[])
         : await shared.tags.snapshot(tags).catch(() => undefined);
     storable = generations !== undefined;
+    if (background !== undefined) background.snapshot = generations;
   }
   counters.factoryCalls++;
   const startedAt = options.clock.now();
@@ -211,6 +288,17 @@ async function compute<T>(plan: Plan<T>): Promise<T> {
       generations,
     });
     const storeTtlMs = ttlMs === null ? null : ttlMs + call.graceMs;
+    if (background !== undefined) {
+      const absent = trigger === 'miss' && !background.overwrite;
+      const storing = write(shared, storedKey, bytes, storeTtlMs, call.hints, absent, false).then(
+        (winner) => finished(shared, trigger, startedAt, true, winner === undefined),
+        // Reported by write(); the callers already have their value.
+        () => finished(shared, trigger, startedAt, true, false),
+      );
+      background.storing = storing;
+      shared.work.track(storing);
+      return value;
+    }
     // Add where nothing was stored (a writer that stored meanwhile wins); overwrite what we replace.
     const winner = await write(shared, storedKey, bytes, storeTtlMs, call.hints, trigger === 'miss');
     if (winner !== undefined) {
@@ -225,8 +313,8 @@ async function compute<T>(plan: Plan<T>): Promise<T> {
 
 /**
  * Store a computed entry: `add` where the key was absent (a writer that stored
- * meanwhile wins, as in Django, and its value is returned), `set` over a stale
- * entry. Store failures follow the error policy.
+ * meanwhile wins, as in Django, and its value is returned unless `readWinner`
+ * is false), `set` over a stale entry. Store failures follow the error policy.
  */
 async function write(
   shared: Shared,
@@ -235,6 +323,7 @@ async function write(
   ttlMs: number | null,
   hints: StoreHints | undefined,
   absent: boolean,
+  readWinner = true,
 ): Promise<{ readonly value: unknown } | undefined> {
   const { store, guard } = shared;
   try {
@@ -248,6 +337,7 @@ async function write(
       shared.counters.sets++;
       return undefined;
     }
+    if (!readWinner) return result === 'exists' ? UNREAD_WINNER : undefined;
     const theirs = await readUsable(shared, storedKey, hints);
     return theirs === undefined || theirs === UNUSABLE || theirs.stale
       ? undefined

@@ -86,6 +86,8 @@ export interface ResolvedGetOrSet extends ResolvedEntry {
   /** `undefined`: no hard limit. */
   readonly hardMs: number | undefined;
   readonly beta: number;
+  /** Resolve callers with the computed value before it is stored (see `GetOrSetOptions.storeInBackground`). */
+  readonly storeInBackground: boolean;
 }
 
 /** Serializers a cache can be configured with by name (msgpack is supplied by the package entry). */
@@ -154,6 +156,7 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
     lock: lock !== undefined,
     ...timeouts,
     beta: beta('beta', options.beta, DEFAULTS.beta),
+    storeInBackground: false,
   });
   return Object.freeze({
     store,
@@ -242,16 +245,26 @@ export function resolveGetOrSet(
     entry === resolved.defaultEntry &&
     options.lock === undefined &&
     options.timeout === undefined &&
-    options.beta === undefined
+    options.beta === undefined &&
+    options.storeInBackground === undefined
   )
     return fallback;
+  const timeouts =
+    options.timeout === undefined
+      ? fallback
+      : resolveTimeouts(options.timeout, fallback.softMs, fallback.hardMs, 'timeout');
+  // Field by field, not spread: spreading objects of several shapes took ~10% of a tagged getOrSet hit.
   return {
-    ...entry,
+    ttlMs: entry.ttlMs,
+    version: entry.version,
+    graceMs: entry.graceMs,
+    tags: entry.tags,
+    hints: entry.hints,
     lock: options.lock === false ? false : fallback.lock,
-    ...(options.timeout === undefined
-      ? { softMs: fallback.softMs, hardMs: fallback.hardMs }
-      : resolveTimeouts(options.timeout, fallback.softMs, fallback.hardMs, 'timeout')),
+    softMs: timeouts.softMs,
+    hardMs: timeouts.hardMs,
     beta: options.beta === undefined ? fallback.beta : beta('beta', options.beta, fallback.beta),
+    storeInBackground: flag('storeInBackground', options.storeInBackground),
   };
 }
 
@@ -332,6 +345,12 @@ function integer(option: string, value: unknown, min = Number.MIN_SAFE_INTEGER):
   if (!Number.isSafeInteger(value) || (value as number) < min)
     throw invalid(option, min > Number.MIN_SAFE_INTEGER ? `an integer >= ${min}` : 'an integer', value);
   return value as number;
+}
+
+function flag(option: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalid(option, 'a boolean', value);
+  return value;
 }
 
 function positive(option: string, value: unknown): number {

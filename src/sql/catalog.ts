@@ -19,6 +19,15 @@ import type { RelationRef } from './sql-analysis.js';
 /** Gives a connection for a lookup, checked out only when one is needed. */
 export type LookupConnection = () => Promise<RawQueryable>;
 
+/**
+ * Collects when the facts a decision used stop being trusted: the earliest
+ * expiry among them (`untilAt`), so that whoever keeps the decision keeps it
+ * no longer than the facts themselves.
+ */
+export interface FactValidity {
+  untilAt: number;
+}
+
 /** Most facts kept per kind; the oldest go first. */
 const MAX_FACTS = 10_000;
 
@@ -26,7 +35,7 @@ const MAX_FACTS = 10_000;
 class Facts<V> {
   readonly #entries = new Map<string, { readonly value: V; readonly expiresAt: number }>();
 
-  get(key: string, now: number): { readonly value: V } | undefined {
+  get(key: string, now: number): { readonly value: V; readonly expiresAt: number } | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= now) {
@@ -57,10 +66,21 @@ export class SqlCatalog {
   readonly #relations = new Facts<RelationInfo | null>();
   readonly #closures = new Facts<readonly RelationInfo[]>();
   readonly #functions = new Facts<boolean>();
+  #epoch = 0;
 
   constructor(ttlMs: number, clock: Clock) {
     this.#ttlMs = ttlMs;
     this.#clock = clock;
+  }
+
+  /** Counts `forget()` calls: a decision made at another epoch used facts that were forgotten since. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** The catalog's clock (fact expiry instants are on it). */
+  now(): number {
+    return this.#clock.now();
   }
 
   /** The relation each name means under `schemas`; `undefined` where none exists. */
@@ -68,11 +88,13 @@ export class SqlCatalog {
     connection: LookupConnection,
     schemas: readonly string[],
     refs: readonly RelationRef[],
+    validity?: FactValidity,
   ): Promise<Array<RelationInfo | undefined>> {
     const now = this.#clock.now();
     const path = schemas.join('\u0000');
     const keys = refs.map((ref) => `${path}\u0001${ref.schema ?? ''}\u0000${ref.name}`);
-    const found = keys.map((key) => this.#relations.get(key, now));
+    const found: Array<{ readonly value: RelationInfo | null; readonly expiresAt: number } | undefined> =
+      keys.map((key) => this.#relations.get(key, now));
     const missing = refs.filter((_, i) => found[i] === undefined);
     if (missing.length > 0) {
       const looked = await resolveRelations(await connection(), schemas, missing);
@@ -81,10 +103,14 @@ export class SqlCatalog {
         if (found[i] !== undefined) continue;
         const value = looked[next++] ?? null;
         this.#relations.set(keys[i] as string, value, now + this.#ttlMs);
-        found[i] = { value };
+        found[i] = { value, expiresAt: now + this.#ttlMs };
       }
     }
-    return found.map((fact) => fact?.value ?? undefined);
+    return found.map((fact) => {
+      if (validity !== undefined && fact !== undefined)
+        validity.untilAt = Math.min(validity.untilAt, fact.expiresAt);
+      return fact?.value ?? undefined;
+    });
   }
 
   /** Every relation a read or write of `relations` touches (see relationClosure). */
@@ -92,15 +118,20 @@ export class SqlCatalog {
     connection: LookupConnection,
     relations: readonly RelationInfo[],
     mode: 'read' | 'write',
+    validity?: FactValidity,
   ): Promise<readonly RelationInfo[]> {
     if (relations.length === 0) return [];
     const now = this.#clock.now();
     const oids = [...new Set(relations.map((relation) => relation.oid))].sort();
     const key = `${mode}:${oids.join(',')}`;
     const known = this.#closures.get(key, now);
-    if (known !== undefined) return known.value;
+    if (known !== undefined) {
+      if (validity !== undefined) validity.untilAt = Math.min(validity.untilAt, known.expiresAt);
+      return known.value;
+    }
     const value = Object.freeze(await relationClosure(await connection(), oids, mode));
     this.#closures.set(key, value, now + this.#ttlMs);
+    if (validity !== undefined) validity.untilAt = Math.min(validity.untilAt, now + this.#ttlMs);
     return value;
   }
 
@@ -109,6 +140,7 @@ export class SqlCatalog {
     connection: LookupConnection,
     schemas: readonly string[],
     names: readonly string[],
+    validity?: FactValidity,
   ): Promise<boolean> {
     const now = this.#clock.now();
     const path = schemas.join('\u0000');
@@ -121,11 +153,17 @@ export class SqlCatalog {
         this.#functions.set(`${path}\u0001${name}`, verdicts[i] === true, now + this.#ttlMs);
       }
     }
-    return names.every((name) => this.#functions.get(`${path}\u0001${name}`, now)?.value === true);
+    return names.every((name) => {
+      const fact = this.#functions.get(`${path}\u0001${name}`, now);
+      if (validity !== undefined && fact !== undefined)
+        validity.untilAt = Math.min(validity.untilAt, fact.expiresAt);
+      return fact?.value === true;
+    });
   }
 
   /** DDL ran: names may resolve elsewhere now, views may read other tables. */
   forget(): void {
+    this.#epoch++;
     this.#relations.clear();
     this.#closures.clear();
     this.#functions.clear();

@@ -1,18 +1,24 @@
 /**
- * `pool.query()` through the wrapper: a hit is answered without checking out
- * a connection; anything else checks one out, runs on it like a held client
- * would, and releases it (with the error, as pg-pool does, when it failed).
+ * `pool.query()` through the wrapper. A read the wrapper can plan under the
+ * pool's default session goes to the cache without a connection: one round
+ * trip reads the entry and its tags' generations, and only a miss checks out a
+ * connection — inside the shared run of its key, for the query alone, released
+ * before the result is stored. Anything else checks a connection out, runs on
+ * it like a held client would, and releases it (with the error, as pg-pool
+ * does, when it failed).
  *
- * A miss checks the cache first and only then waits for a connection, never
- * while it leads a shared run: a caller holding the pool's last connection
- * may join that run, and a run waiting for that connection would wait forever.
+ * A shared run waiting for a connection could wait for one held by a caller
+ * that joined it (a checked-out client reading the same key): such callers
+ * stop waiting for the run when it stalls (see ConnectionWaits).
  */
 import type { QueryResult } from 'pg';
-import { connectionState } from './connection-state.js';
+import { type ConnectionState, connectionState } from './connection-state.js';
+import { fillRead, RunElsewhere } from './fill-read.js';
 import type { PgPoolClientLike, PgPoolLike } from './pg-like.js';
 import type { QueryCall } from './query-call.js';
-import type { ReadPlan } from './read-plan.js';
-import { decodeResult } from './result-codec.js';
+import type { CachedRead } from './read-plan.js';
+import { type CachedResult, encodeResult } from './result-codec.js';
+import type { SqlAnalysis } from './sql-analysis.js';
 import type { SqlEngine } from './sql-engine.js';
 import { typesOf } from './types-of.js';
 
@@ -21,9 +27,15 @@ class PoolLease {
   readonly #pool: PgPoolLike;
   #client: Promise<PgPoolClientLike> | undefined;
   #error: Error | undefined;
+  #released = false;
 
   constructor(pool: PgPoolLike) {
     this.#pool = pool;
+  }
+
+  /** Whether a connection was asked for. */
+  get used(): boolean {
+    return this.#client !== undefined;
   }
 
   client(): Promise<PgPoolClientLike> {
@@ -32,10 +44,12 @@ class PoolLease {
   }
 
   fail(error: unknown): void {
-    this.#error = error instanceof Error ? error : new Error(String(error));
+    this.#error ??= error instanceof Error ? error : new Error(String(error));
   }
 
   release(): void {
+    if (this.#released) return;
+    this.#released = true;
     this.#client?.then(
       (client) => client.release(this.#error),
       () => undefined,
@@ -47,8 +61,8 @@ class PoolLease {
 export async function poolQuery(engine: SqlEngine, pool: PgPoolLike, call: QueryCall): Promise<QueryResult> {
   const lease = new PoolLease(pool);
   try {
-    const hit = await fromCache(engine, lease, call);
-    if (hit !== undefined) return hit;
+    const answer = await fromCache(engine, lease, call);
+    if (answer !== undefined) return answer;
     const client = await lease.client();
     const result = await engine.run(client, call);
     adoptDefaults(engine, client);
@@ -61,7 +75,12 @@ export async function poolQuery(engine: SqlEngine, pool: PgPoolLike, call: Query
   }
 }
 
-/** A hit under the pool's default session, or `undefined` (the query then runs on a connection). */
+/**
+ * The answer through the cache under the pool's default session, or
+ * `undefined` when the query needs a connection of its own first (not a
+ * cacheable read, planning had to look up the catalog, or the connection the
+ * run got shows another session).
+ */
 async function fromCache(
   engine: SqlEngine,
   lease: PoolLease,
@@ -70,19 +89,81 @@ async function fromCache(
   const session = engine.poolSession;
   const identity = engine.identity;
   if (call.text === undefined || session === undefined || identity === undefined) return undefined;
-  const analysis = await engine.analyze(call.text);
+  const pendingAnalysis = engine.analyzeSoon(call.text);
+  const analysis = pendingAnalysis instanceof Promise ? await pendingAnalysis : pendingAnalysis;
   if (engine.verdict(analysis, call) !== undefined) return undefined;
-  let plan: ReadPlan;
+  const planned = engine.plan(analysis, call, session, identity, undefined, () => lease.client());
+  const plan = planned instanceof Promise ? await planned.catch(() => undefined) : planned;
+  // A catalog lookup checked out a connection: the query runs on it, as on any held connection.
+  if (plan?.kind !== 'cache' || lease.used) return undefined;
+  const read = plan;
   try {
-    plan = await engine.plan(analysis, call, session, identity, undefined, () => lease.client());
-  } catch {
-    return undefined;
+    return await fillRead({
+      cache: engine.cache,
+      counters: engine.counters,
+      analysis,
+      plan: read,
+      rowMode: call.rowMode,
+      types: call.types ?? engine.poolTypes,
+      waits: undefined,
+      run: () => runOnPoolConnection(engine, lease, analysis, call, read),
+      fallback: async () => {
+        const client = await lease.client();
+        const state = connectionState(client);
+        return state.exclusive(() => engine.tracked.run(client, state, analysis, call));
+      },
+    });
+  } catch (error) {
+    if (error instanceof RunElsewhere) return undefined;
+    throw error;
   }
-  if (plan.kind !== 'cache') return undefined;
-  const cached = await engine.peek(plan);
-  if (cached === undefined) return undefined;
-  engine.counters.query(analysis.fingerprint, 'hit', undefined, analysis.parseMs);
-  return decodeResult(cached, call.rowMode, call.types ?? engine.poolTypes) as QueryResult;
+}
+
+/**
+ * The shared run of a `pool.query` miss: a connection for the query alone,
+ * given back before the result is encoded and stored.
+ */
+async function runOnPoolConnection(
+  engine: SqlEngine,
+  lease: PoolLease,
+  analysis: SqlAnalysis,
+  call: QueryCall,
+  plan: CachedRead,
+): Promise<CachedResult> {
+  const client = await engine.waits.connect(plan.key, () => lease.client());
+  const state = connectionState(client);
+  // The key is the pool's default session's: another session's rows must not be stored under it.
+  if (!(await showsPoolDefaults(engine, client, state))) throw new RunElsewhere();
+  let raw: QueryResult<unknown[]>;
+  try {
+    // Not busy (showsPoolDefaults): nothing of this wrapper is queued on it to run first.
+    raw = await engine.runRaw(client, state, analysis, call);
+  } catch (error) {
+    lease.fail(error);
+    throw error;
+  } finally {
+    lease.release();
+  }
+  return encodeResult(raw);
+}
+
+/** Whether a checked-out connection runs queries as the pool's default session does. */
+async function showsPoolDefaults(
+  engine: SqlEngine,
+  client: PgPoolClientLike,
+  state: ConnectionState,
+): Promise<boolean> {
+  const defaults = engine.poolSession;
+  if (defaults === undefined || state.tainted || state.busy || state.transaction.active) return false;
+  const status = client.getTransactionStatus?.();
+  if (status === 'T' || status === 'E') return false;
+  try {
+    // A new connection's session is read once (its first query), as on the held path.
+    const session = await engine.sessionOf(client, state);
+    return session.fingerprint === defaults.fingerprint && session.schemas.join() === defaults.schemas.join();
+  } catch {
+    return false;
+  }
 }
 
 /** The first connection whose session nobody changed gives the defaults that pool.query hits use. */

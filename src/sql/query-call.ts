@@ -50,8 +50,8 @@ export function parseQueryArgs(config: unknown, values?: unknown, callback?: unk
     throw new TypeError('Client was passed a null or undefined query');
   }
   if (isSubmittable(config)) return { kind: 'submittable', submittable: config };
-  const given: Record<string, unknown> =
-    typeof config === 'string' ? { text: config } : clone(config as Record<string, unknown>);
+  if (typeof config === 'string') return textQuery(config, values, callback);
+  const given = clone(config as Record<string, unknown>);
   let done = typeof given.callback === 'function' ? (given.callback as QueryCallback) : undefined;
   if (typeof values === 'function') done = values as QueryCallback;
   else if (values !== undefined && values !== null) given.values = values;
@@ -77,6 +77,33 @@ export function parseQueryArgs(config: unknown, values?: unknown, callback?: unk
       larder,
       callback: done,
       unusual,
+    },
+  };
+}
+
+/**
+ * The common `(text[, values][, callback])` form, as an object literal: a copy
+ * by property descriptors makes a slow object that every later spread (ours,
+ * and node-postgres's own copy of the config) pays for.
+ */
+function textQuery(text: string, values: unknown, callback: unknown): QueryInput {
+  let done: QueryCallback | undefined;
+  let given: readonly unknown[] | undefined;
+  if (typeof values === 'function') done = values as QueryCallback;
+  else if (values !== undefined && values !== null) given = values as readonly unknown[];
+  if (typeof callback === 'function') done = callback as QueryCallback;
+  else if (callback !== undefined) throw new TypeError('callback is not a function');
+  return {
+    kind: 'query',
+    call: {
+      config: given === undefined ? { text } : { text, values: given as unknown[] },
+      text,
+      values: Array.isArray(given) ? given : undefined,
+      rowMode: undefined,
+      types: undefined,
+      larder: undefined,
+      callback: done,
+      unusual: undefined,
     },
   };
 }

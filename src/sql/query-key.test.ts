@@ -1,7 +1,7 @@
 /** Query keys: everything that decides the answer is in the key, and nothing else. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type QueryKeyParts, queryKey, typedParameter } from './query-key.js';
+import { keyHead, keyOf, type QueryKeyParts, queryKey, typedParameter } from './query-key.js';
 
 const base: QueryKeyParts = {
   identity: { systemId: '7000', database: 'shop' },
@@ -55,5 +55,21 @@ describe('queryKey', () => {
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
     assert.throws(() => queryKey({ ...base, values: [cycle] }));
+  });
+
+  it('hashes the statement once (keyHead) and each call’s parameters on top (keyOf)', () => {
+    const head = keyHead(base);
+    assert.equal(keyOf(head, base.values), queryKey(base));
+    assert.notEqual(keyOf(head, [2]), keyOf(keyHead({ ...base, text: `${base.text} ` }), [2]));
+  });
+
+  it('keeps parameter boundaries: ["ab", "c"] and ["a", "bc"] are different keys', () => {
+    const head = keyHead(base);
+    const keys = new Set(
+      [['ab', 'c'], ['a', 'bc'], ['abc'], ['a', 'b', 'c'], ['1', 2], [1, '2'], ['string1:x']].map((values) =>
+        keyOf(head, values),
+      ),
+    );
+    assert.equal(keys.size, 7);
   });
 });

@@ -5,10 +5,10 @@
  * excluded tables, the transaction's own writes).
  */
 import { resolveTtl } from '../core/duration.js';
-import type { Ttl } from '../core/types.js';
-import type { LookupConnection, SqlCatalog } from './catalog.js';
+import type { GetOrSetOptions, Ttl } from '../core/types.js';
+import type { FactValidity, LookupConnection, SqlCatalog } from './catalog.js';
 import type { RelationInfo } from './catalog-queries.js';
-import { queryKey } from './query-key.js';
+import { keyHead, keyOf } from './query-key.js';
 import type { SessionState } from './session-state.js';
 import type { BypassReason, SqlAnalysis } from './sql-analysis.js';
 import type { SqlBypassReason } from './sql-bypass-reason.js';
@@ -23,7 +23,28 @@ export interface CachedRead {
   readonly tags: readonly string[];
   /** ms, `null` for forever, `undefined` for the cache's default. */
   readonly ttl: Ttl | undefined;
+  /** The `getOrSet` options of this read, built once per statement and session. */
+  readonly options: GetOrSetOptions;
 }
+
+/**
+ * `getOrSet` options of a read: no grace, no early refresh, no hard timeout (a
+ * query result is never refreshed in the background on a connection that may
+ * have moved on), and the store off the caller's path.
+ */
+function fillOptions(tags: readonly string[], ttl: Ttl | undefined, lock: boolean): GetOrSetOptions {
+  const common = {
+    tags,
+    lock,
+    grace: false,
+    beta: 0,
+    timeout: NO_HARD_TIMEOUT,
+    storeInBackground: true,
+  } as const;
+  return Object.freeze(ttl === undefined ? common : { ttl, ...common });
+}
+
+const NO_HARD_TIMEOUT = Object.freeze({ hard: null });
 
 /** The plan of a read: cache it, or run it as is and why. */
 export type ReadPlan = CachedRead | { readonly kind: 'bypass'; readonly reason: SqlBypassReason };
@@ -69,42 +90,121 @@ export function analyzerVerdict(
   return forced && FORCEABLE.has(reason) ? undefined : reason;
 }
 
-/** Plan one read (its analyzer verdict already allowed it). */
-export async function planRead(context: ReadContext): Promise<ReadPlan> {
-  const { analysis, catalog, connection, session, transaction } = context;
-  const blocked = transaction?.block();
+/**
+ * What planning found for one statement under one session, before its
+ * parameters: the verdict, and for a cacheable read the key head, tags and
+ * TTL. It depends only on the text, the session and catalog facts, so it is
+ * kept (`ReadShapes`) as long as those facts are trusted.
+ */
+interface ReadShape {
+  /** A reason to bypass, found before the transaction's own writes are considered. */
+  readonly verdict: SqlBypassReason | undefined;
+  readonly touched: readonly RelationInfo[];
+  readonly head: string;
+  readonly tags: readonly string[];
+  readonly ttl: Ttl | undefined;
+  readonly options: GetOrSetOptions;
+  /** When the catalog facts behind it expire (on the catalog's clock), and the catalog epoch they are from. */
+  readonly untilAt: number;
+  readonly epoch: number;
+}
+
+/**
+ * Read shapes by statement analysis and session (both kept by identity: the
+ * analyzer returns the same analysis for a text, a connection the same session
+ * until it changes), so a repeated read plans with two WeakMap lookups.
+ */
+export class ReadShapes {
+  readonly #byAnalysis = new WeakMap<SqlAnalysis, WeakMap<SessionState, ReadShape>>();
+
+  get(context: ReadContext): ReadShape | undefined {
+    const shape = this.#byAnalysis.get(context.analysis)?.get(context.session);
+    if (shape === undefined) return undefined;
+    const { catalog } = context;
+    return shape.epoch === catalog.epoch && catalog.now() < shape.untilAt ? shape : undefined;
+  }
+
+  set(context: ReadContext, shape: ReadShape): void {
+    let bySession = this.#byAnalysis.get(context.analysis);
+    if (bySession === undefined) {
+      bySession = new WeakMap();
+      this.#byAnalysis.set(context.analysis, bySession);
+    }
+    bySession.set(context.session, shape);
+  }
+}
+
+/**
+ * Plan one read (its analyzer verdict already allowed it); synchronous when
+ * `shapes` knows the statement under this session. Per-query options
+ * (`context.query`) are planned afresh every time.
+ */
+export function planRead(context: ReadContext, shapes?: ReadShapes): ReadPlan | Promise<ReadPlan> {
+  const blocked = context.transaction?.block();
   if (blocked !== undefined) return bypass(blocked);
-  if (analysis.reads.some((ref) => ref.schema === 'pg_temp')) return bypass('temp-table');
-  const resolved = await catalog.resolve(connection, session.schemas, analysis.reads);
-  if (resolved.some((relation) => relation === undefined)) return bypass('unknown-relation');
-  const relations = resolved as RelationInfo[];
-  const touched = await catalog.closure(connection, relations, 'read');
-  const forced = context.query?.force === true || analysis.hint?.force === true;
-  const problem = touchedProblem(touched) ?? (await functionProblem(context, touched, forced));
-  if (problem !== undefined) return bypass(problem);
-  if (touched.some((relation) => rule(context.options, relation)?.exclude === true))
-    return bypass('excluded-table');
-  if (transaction?.active === true && touched.some((relation) => transaction.hasWritten(relation))) {
+  const memo = context.query === undefined ? shapes : undefined;
+  const known = memo?.get(context);
+  if (known !== undefined) return finishPlan(context, known);
+  return shapeRead(context).then((shape) => {
+    memo?.set(context, shape);
+    return finishPlan(context, shape);
+  });
+}
+
+/** The plan of one call from its statement's shape: the transaction's own writes, then the key. */
+function finishPlan(context: ReadContext, shape: ReadShape): ReadPlan {
+  if (shape.verdict !== undefined) return bypass(shape.verdict);
+  const transaction = context.transaction;
+  if (transaction?.active === true && shape.touched.some((relation) => transaction.hasWritten(relation))) {
     return bypass('in-transaction-write');
   }
-  if (touched.length > MAX_TABLES) return bypass('too-many-tables');
+  if (shape.touched.length > MAX_TABLES) return bypass('too-many-tables');
   let key: string;
   try {
-    key = queryKey({
-      identity: context.identity,
-      session: session.fingerprint,
-      relations: relations.map((relation) => `${relation.schema}.${relation.name}`),
-      text: context.text,
-      values: context.values,
-    });
+    key = keyOf(shape.head, context.values);
   } catch {
     return bypass('unkeyable-parameters');
   }
-  const tags = [
+  return { kind: 'cache', key, tags: shape.tags, ttl: shape.ttl, options: shape.options };
+}
+
+async function shapeRead(context: ReadContext): Promise<ReadShape> {
+  const { analysis, catalog, connection, session } = context;
+  const validity: FactValidity = { untilAt: Number.POSITIVE_INFINITY };
+  const epoch = catalog.epoch;
+  const shape = (verdict: SqlBypassReason | undefined, touched: readonly RelationInfo[] = []) => ({
+    verdict,
+    touched,
+    head: '',
+    tags: [],
+    ttl: undefined,
+    options: {},
+    untilAt: validity.untilAt,
+    epoch,
+  });
+  if (analysis.reads.some((ref) => ref.schema === 'pg_temp')) return shape('temp-table');
+  const resolved = await catalog.resolve(connection, session.schemas, analysis.reads, validity);
+  if (resolved.some((relation) => relation === undefined)) return shape('unknown-relation');
+  const relations = resolved as RelationInfo[];
+  const touched = await catalog.closure(connection, relations, 'read', validity);
+  const forced = context.query?.force === true || analysis.hint?.force === true;
+  const problem = touchedProblem(touched) ?? (await functionProblem(context, touched, forced, validity));
+  if (problem !== undefined) return shape(problem);
+  if (touched.some((relation) => rule(context.options, relation)?.exclude === true))
+    return shape('excluded-table');
+  const head = keyHead({
+    identity: context.identity,
+    session: session.fingerprint,
+    relations: relations.map((relation) => `${relation.schema}.${relation.name}`),
+    text: context.text,
+  });
+  const tags = Object.freeze([
     databaseTag(context.identity),
     ...touched.map((r) => tableTag(context.identity, r.schema, r.name)),
-  ];
-  return { kind: 'cache', key, tags, ttl: ttlOf(context, touched) };
+  ]);
+  const ttl = ttlOf(context, touched);
+  const options = fillOptions(tags, ttl, context.options.lock);
+  return { ...shape(undefined, touched), head, tags, ttl, options };
 }
 
 function touchedProblem(touched: readonly RelationInfo[]): SqlBypassReason | undefined {
@@ -123,6 +223,7 @@ async function functionProblem(
   context: ReadContext,
   touched: readonly RelationInfo[],
   forced: boolean,
+  validity: FactValidity,
 ): Promise<SqlBypassReason | undefined> {
   const unknown = new Set(context.analysis.statements.flatMap((statement) => statement.unknownFunctions));
   for (const relation of touched) {
@@ -135,9 +236,12 @@ async function functionProblem(
     for (const statement of view.statements) for (const name of statement.unknownFunctions) unknown.add(name);
   }
   if (unknown.size === 0 || forced) return undefined;
-  const immutable = await context.catalog.immutable(context.connection, context.session.schemas, [
-    ...unknown,
-  ]);
+  const immutable = await context.catalog.immutable(
+    context.connection,
+    context.session.schemas,
+    [...unknown],
+    validity,
+  );
   return immutable ? undefined : 'unknown-function';
 }
 

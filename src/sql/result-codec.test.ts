@@ -68,3 +68,35 @@ describe('result codec', () => {
     );
   });
 });
+
+describe('result codec: timestamptz', () => {
+  const builtin = pg.types.getTypeParser(1184, 'text') as (text: string) => unknown;
+  const cached = encodeResult({
+    command: 'SELECT',
+    rowCount: 4,
+    oid: null as unknown as number,
+    fields: [field('at', 1184)],
+    rows: [['2024-01-02 03:04:05.678+00'], ['2024-01-02 08:34:05.678+05:30'], ['infinity'], [null]],
+  } as never);
+
+  it('decodes each text as pg’s own parser does, into a new Date every time', () => {
+    const first = decodeResult(cached, 'array', pg.types).rows;
+    const again = decodeResult(cached, 'array', pg.types).rows;
+    assert.deepEqual(
+      first,
+      cached.rows.map((row) => row.map((text) => (text === null ? null : builtin(text)))),
+    );
+    assert.deepEqual(again, first);
+    const [a, b] = [first[0]?.[0], again[0]?.[0]] as Date[];
+    assert.ok(a instanceof Date && b instanceof Date && a !== b, 'callers never share a Date');
+    assert.equal(Object.getPrototypeOf(b), Date.prototype);
+    assert.equal(first[2]?.[0], Number.POSITIVE_INFINITY);
+  });
+
+  it('leaves a custom timestamptz parser alone', () => {
+    const types = {
+      getTypeParser: ((oid: number) => (oid === 1184 ? (text: string) => `at ${text}` : String)) as never,
+    };
+    assert.equal(decodeResult(cached, 'array', types).rows[0]?.[0], 'at 2024-01-02 03:04:05.678+00');
+  });
+});

@@ -16,6 +16,8 @@ import type { BypassReason } from './sql-analysis.js';
  * - `unkeyable-parameters`: a parameter node-postgres cannot serialize (a cycle).
  * - `lookup-failed`: reading the session or the catalog failed (the connection broke).
  * - `shared-run-failed`: a concurrent caller's run of the same query failed; this caller ran its own.
+ * - `shared-run-waiting`: a concurrent `pool.query` run of the same query waits for a pool connection
+ *   (maybe the one this caller holds); this caller ran the query on its own connection instead.
  * - `cache-unavailable`: the cache failed (under `onError: 'throw'`); the query ran against the database.
  */
 export type SqlBypassReason =
@@ -32,4 +34,5 @@ export type SqlBypassReason =
   | 'unkeyable-parameters'
   | 'lookup-failed'
   | 'shared-run-failed'
+  | 'shared-run-waiting'
   | 'cache-unavailable';

@@ -6,15 +6,16 @@
  * node-postgres's calling conventions into this.
  */
 import type { CustomTypesConfig, QueryResult } from 'pg';
-import { LarderError } from '../core/errors.js';
 import type { Cache } from '../core/types.js';
 import { SqlCatalog } from './catalog.js';
 import { type ConnectionState, connectionState } from './connection-state.js';
+import { ConnectionWaits } from './connection-waits.js';
+import { fillRead } from './fill-read.js';
 import { isSqlParserLoaded, loadSqlParser } from './load-sql-parser.js';
 import type { PgClientLike } from './pg-like.js';
 import type { QueryCall } from './query-call.js';
-import { analyzerVerdict, type CachedRead, planRead, type ReadPlan } from './read-plan.js';
-import { type CachedResult, decodeResult, encodeResult, RAW_TYPES } from './result-codec.js';
+import { analyzerVerdict, planRead, type ReadPlan, ReadShapes } from './read-plan.js';
+import { encodeResult, RAW_TYPES } from './result-codec.js';
 import { discoverIdentity, readSession, type SessionState } from './session-state.js';
 import type { SqlAnalysis } from './sql-analysis.js';
 import { SqlAnalyzer } from './sql-analyzer.js';
@@ -31,6 +32,9 @@ export class SqlEngine {
   readonly counters: SqlCounters;
   readonly options: ResolvedSqlOptions;
   readonly catalog: SqlCatalog;
+  /** Shared runs of `pool.query` waiting for a connection (see ConnectionWaits). */
+  readonly waits = new ConnectionWaits();
+  readonly #shapes = new ReadShapes();
   readonly #cache: Cache;
   readonly #analyzer: SqlAnalyzer;
   readonly #tracked: TrackedStatements;
@@ -68,6 +72,11 @@ export class SqlEngine {
   async analyze(text: string): Promise<SqlAnalysis> {
     if (!isSqlParserLoaded()) await loadSqlParser();
     return this.#analyzer.analyze(text);
+  }
+
+  /** `analyze`, synchronous once the parser is loaded. */
+  analyzeSoon(text: string): SqlAnalysis | Promise<SqlAnalysis> {
+    return isSqlParserLoaded() ? this.#analyzer.analyze(text) : this.analyze(text);
   }
 
   /** Analyze a text once the parser is loaded (views' definitions during planning). */
@@ -124,14 +133,22 @@ export class SqlEngine {
     configuring: boolean,
   ): Promise<QueryResult> {
     if (call.text === undefined) return this.#tracked.passThrough(client, call);
-    const analysis = await this.analyze(call.text);
+    const analysis = await this.analyzeSoon(call.text);
     let reason = this.verdict(analysis, call);
     if (reason === undefined) {
       const plan = await this.#planHeld(client, state, analysis, call);
       if (plan.kind === 'cache') {
-        const run = () => this.#runRaw(client, state, analysis, call);
-        const fallback = () => this.#tracked.run(client, state, analysis, call, configuring);
-        return this.#fetch(analysis, call, plan, run, fallback, call.types ?? typesOf(client));
+        return fillRead({
+          cache: this.#cache,
+          counters: this.counters,
+          analysis,
+          plan,
+          rowMode: call.rowMode,
+          types: call.types ?? typesOf(client),
+          run: async () => encodeResult(await this.runRaw(client, state, analysis, call)),
+          fallback: () => this.#tracked.run(client, state, analysis, call, configuring),
+          waits: this.waits,
+        });
       }
       reason = plan.reason;
     }
@@ -157,7 +174,11 @@ export class SqlEngine {
     }
   }
 
-  /** Plan a read under `session`; `state` is the connection's, or `undefined` for pool.query. */
+  /**
+   * Plan a read under `session`; `state` is the connection's, or `undefined`
+   * for pool.query. Synchronous when the statement was planned under this
+   * session before and the catalog facts behind that are still trusted.
+   */
   plan(
     analysis: SqlAnalysis,
     call: QueryCall,
@@ -165,29 +186,41 @@ export class SqlEngine {
     identity: DatabaseIdentity,
     state: ConnectionState | undefined,
     connection: () => Promise<PgClientLike>,
-  ): Promise<ReadPlan> {
-    return planRead({
-      analysis,
-      text: call.text ?? '',
-      values: call.values,
-      query: call.larder,
-      session,
-      identity,
-      transaction: state?.transaction,
-      catalog: this.catalog,
-      connection,
-      options: this.options,
-      analyze: this.analyzeLoaded,
-    });
+  ): ReadPlan | Promise<ReadPlan> {
+    return planRead(
+      {
+        analysis,
+        text: call.text ?? '',
+        values: call.values,
+        query: call.larder,
+        session,
+        identity,
+        transaction: state?.transaction,
+        catalog: this.catalog,
+        connection,
+        options: this.options,
+        analyze: this.analyzeLoaded,
+      },
+      this.#shapes,
+    );
   }
 
-  /** Run a planned read on the connection, keeping the text Postgres sent for the cache. */
-  async #runRaw(
+  /** The cache this wrapper reads and fills. */
+  get cache(): Cache {
+    return this.#cache;
+  }
+
+  /**
+   * Run a planned read on a held connection, keeping the text Postgres sent
+   * (`RAW_TYPES`, rows as arrays) for the cache, and follow what it did to the
+   * transaction.
+   */
+  async runRaw(
     client: PgClientLike,
     state: ConnectionState,
     analysis: SqlAnalysis,
     call: QueryCall,
-  ): Promise<CachedResult> {
+  ): Promise<QueryResult<unknown[]>> {
     let raw: QueryResult;
     try {
       raw = await client.query({ ...call.config, types: RAW_TYPES, rowMode: 'array' } as never);
@@ -195,81 +228,9 @@ export class SqlEngine {
       await this.#tracked.settleRead(client, state, analysis, error);
       throw error;
     }
-    await this.#tracked.settleRead(client, state, analysis);
-    return encodeResult(raw as QueryResult<unknown[]>);
-  }
-
-  /**
-   * Answer a planned read from the cache, or run it and store it. `getOrSet`
-   * reads the tags' generations before `run` starts, so a write committed (and
-   * invalidated) while the query runs makes what it stores a miss.
-   *
-   * Concurrent calls with one key share one run, possibly on another
-   * connection; when that run fails, each joined caller runs the query itself
-   * (`fallback`) rather than adopt another connection's error (its transaction
-   * may have failed, not this one's). A store failure after our own run still
-   * returns the rows: the cache never fails a query that succeeded.
-   */
-  async #fetch(
-    analysis: SqlAnalysis,
-    call: QueryCall,
-    plan: CachedRead,
-    run: () => Promise<CachedResult>,
-    fallback: () => Promise<QueryResult>,
-    types: CustomTypesConfig,
-  ): Promise<QueryResult> {
-    let own: { readonly value: CachedResult } | { readonly error: unknown } | undefined;
-    const factory = async (): Promise<CachedResult> => {
-      try {
-        const value = await run();
-        own = { value };
-        return value;
-      } catch (error) {
-        own = { error };
-        throw error;
-      }
-    };
-    let cached: CachedResult;
-    try {
-      cached = await this.#cache.getOrSet(plan.key, factory, {
-        ...(plan.ttl === undefined ? {} : { ttl: plan.ttl }),
-        tags: plan.tags,
-        lock: this.options.lock,
-        grace: false,
-        beta: 0,
-        timeout: { hard: null },
-      });
-    } catch (error) {
-      if (own !== undefined && 'value' in own) {
-        cached = own.value;
-      } else if (own !== undefined) {
-        this.counters.query(analysis.fingerprint, 'miss', undefined, analysis.parseMs);
-        throw own.error;
-      } else {
-        // Another caller's run of this query failed (on its own connection), or the cache failed
-        // before anything ran: this caller's query has not run yet, so it runs now.
-        const reason: SqlBypassReason =
-          error instanceof LarderError ? 'cache-unavailable' : 'shared-run-failed';
-        this.counters.query(analysis.fingerprint, 'bypass', reason, analysis.parseMs);
-        return fallback();
-      }
-    }
-    this.counters.query(
-      analysis.fingerprint,
-      own === undefined ? 'hit' : 'miss',
-      undefined,
-      analysis.parseMs,
-    );
-    return decodeResult(cached, call.rowMode, types) as QueryResult;
-  }
-
-  /** The cached result of a planned read, if the cache holds a current one (never runs the query). */
-  async peek(plan: CachedRead): Promise<CachedResult | undefined> {
-    try {
-      return await this.#cache.get<CachedResult>(plan.key);
-    } catch {
-      return undefined;
-    }
+    const settling = this.#tracked.settleRead(client, state, analysis);
+    if (settling !== undefined) await settling;
+    return raw as QueryResult<unknown[]>;
   }
 
   /** The statements this wrapper runs as they are (writes, transaction control, bypassed reads). */

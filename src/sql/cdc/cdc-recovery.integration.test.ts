@@ -2,7 +2,8 @@
  * What the durable slot buys, on a private Postgres: a listener that was down
  * replays every write it missed — and the slot moves only after the bumps —
  * while a slot that was dropped or invalidated in the meantime costs one full,
- * logged invalidation before the listener reports itself ready.
+ * logged invalidation before the listener reports itself ready. A publication
+ * dropped under a running listener makes the stream fail; it recovers the same way.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
