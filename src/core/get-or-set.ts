@@ -17,24 +17,21 @@
  *   flight stays joinable until its store finished.
  */
 import type { LarderCache } from './cache.js';
-import { decodeStored, handleFailure, type Shared } from './cache-context.js';
-import { entryState, type PrefetchedGenerations, prefetchGenerations } from './entry-state.js';
+import { handleFailure, type Shared } from './cache-context.js';
+import { type Found, readUsable, sharedRead, UNUSABLE } from './entry-read.js';
+import type { PrefetchedGenerations } from './entry-state.js';
 import { type DecodedEntry, encodeEntry } from './envelope.js';
 import { LarderError } from './errors.js';
 import { channels, emit } from './events.js';
+import { backingOff, backOff } from './fail-safe-backoff.js';
 import { takeLease } from './lease.js';
 import { type ResolvedGetOrSet, resolveGetOrSet } from './options.js';
+import { settleWithin, withHardTimeout } from './settle-within.js';
 import type { StoreHints } from './store.js';
 import type { FactoryContext, GetOrSetOptions } from './types.js';
 
 /** A factory, or a plain value to store on a miss. */
 export type Factory<T> = T | ((context: FactoryContext<T>) => T | Promise<T>);
-
-/** A usable entry as read: its value, meta and whether it is past its TTL. */
-interface Found {
-  readonly entry: DecodedEntry;
-  readonly stale: boolean;
-}
 
 /** A flight that found another process refreshing: serve the stale value. */
 const BUSY: unique symbol = Symbol('busy');
@@ -73,9 +70,6 @@ const backgroundFlights = new WeakMap<Promise<unknown>, BackgroundFlight>();
 
 /** `write` without `readWinner`: another writer stored first, and its value was not read. */
 const UNREAD_WINNER = Object.freeze({ value: undefined });
-
-/** Longest list of keys remembered as backing off after a failed refresh. */
-const MAX_BACKOFF_KEYS = 10_000;
 
 /** The body of `LarderCache.getOrSet`. */
 export async function getOrSet<T>(
@@ -359,69 +353,6 @@ function finished(shared: Shared, trigger: Trigger, startedAt: number, ok: boole
 }
 
 /**
- * One store read for all the getOrSet calls on a key that arrive while it is
- * in flight: a thousand callers of a cold key send one GET, not a thousand
- * (which would also crowd the store past its timeout and open the breaker).
- */
-function sharedRead(shared: Shared, storedKey: string, call: ResolvedGetOrSet): Promise<Read> {
-  const { hints, tags } = call;
-  const running =
-    hints === undefined ? (shared.reads.get(storedKey) as Promise<Read> | undefined) : undefined;
-  if (running !== undefined) return running;
-  // A tagged call reads its tags' generations in the same round trip as the
-  // entry: they validate a hit, and they are a fill's snapshot (taken before
-  // the factory runs, which is all the race needs).
-  const prefetched = tags === undefined ? undefined : prefetchGenerations(shared, tags);
-  const read: Promise<Read> = readUsable(shared, storedKey, hints, prefetched).then((found) => ({
-    found,
-    prefetched,
-  }));
-  if (hints !== undefined) return read;
-  shared.reads.set(storedKey, read);
-  const done = (): void => {
-    if (shared.reads.get(storedKey) === read) shared.reads.delete(storedKey);
-  };
-  read.then(done, done);
-  return read;
-}
-
-/** What a getOrSet read found, and the tag generations read with it. */
-interface Read {
-  readonly found: Found | typeof UNUSABLE | undefined;
-  readonly prefetched: PrefetchedGenerations | undefined;
-}
-
-/** An entry that is stored but may not be served (invalidated by a tag, or undecodable). */
-export const UNUSABLE: unique symbol = Symbol('unusable');
-
-/**
- * Read `storedKey` and classify it: `undefined` when absent or unreadable,
- * `UNUSABLE` when present but invalid (a fill must then overwrite it, not add).
- */
-export async function readUsable(
-  shared: Shared,
-  storedKey: string,
-  hints: StoreHints | undefined,
-  prefetched?: PrefetchedGenerations,
-): Promise<Found | typeof UNUSABLE | undefined> {
-  const { store, guard } = shared;
-  let bytes: Uint8Array | null | undefined;
-  try {
-    const result = guard.run('get', () => store.get(storedKey, hints));
-    bytes = result instanceof Promise ? await result : result;
-  } catch (error) {
-    handleFailure(shared, 'get', error);
-    return undefined;
-  }
-  if (bytes == null) return undefined;
-  const entry = decodeStored(shared, bytes, 'getOrSet');
-  if (entry === undefined) return UNUSABLE;
-  const pendingState = entryState(shared, entry, shared.options.clock.now(), prefetched);
-  const state = pendingState instanceof Promise ? await pendingState : pendingState;
-  return state === 'invalid' ? UNUSABLE : { entry, stale: state === 'stale' };
-}
-
-/**
  * XFetch (Vattani et al., "Optimal Probabilistic Cache Stampede Prevention"):
  * refresh when `now - computeMs * beta * ln(u) >= staleAt`, u uniform in (0, 1].
  * The closer to expiry and the slower the value was to compute, the likelier.
@@ -430,58 +361,4 @@ export function refreshEarly(entry: DecodedEntry, beta: number, now: number, ran
   const meta = entry.meta;
   if (beta <= 0 || meta?.staleAt === undefined || !meta.computeMs) return false;
   return now - meta.computeMs * beta * Math.log(1 - random()) >= meta.staleAt;
-}
-
-/** Wait for `flight` at most `hardMs`; then reject with `E_FACTORY_TIMEOUT` (the flight goes on). */
-async function withHardTimeout(
-  flight: Promise<FlightResult>,
-  hardMs: number | undefined,
-): Promise<FlightResult> {
-  if (hardMs === undefined) return flight;
-  const outcome = await settleWithin(flight, hardMs);
-  if (outcome.kind === 'value') return outcome.value;
-  if (outcome.kind === 'error') throw outcome.error;
-  throw new LarderError(
-    'E_FACTORY_TIMEOUT',
-    `getOrSet: the factory did not finish within ${hardMs} ms and no stale value was at hand`,
-  );
-}
-
-type Settled =
-  | { readonly kind: 'value'; readonly value: unknown }
-  | { readonly kind: 'error'; readonly error: unknown }
-  | { readonly kind: 'timeout' };
-
-const TIMED_OUT: Settled = Object.freeze({ kind: 'timeout' });
-
-function settleWithin(flight: Promise<FlightResult>, ms: number): Promise<Settled> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(TIMED_OUT), ms);
-    flight.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve({ kind: 'value', value });
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        resolve({ kind: 'error', error });
-      },
-    );
-  });
-}
-
-/** After a failed refresh: this process serves the stale value without retrying for a while. */
-function backOff(shared: Shared, storedKey: string): void {
-  const backoff = shared.backoff;
-  const untilAt = shared.options.clock.now() + shared.options.failSafeBackoffMs;
-  if (backoff.size >= MAX_BACKOFF_KEYS) backoff.clear();
-  backoff.set(storedKey, untilAt);
-}
-
-function backingOff(shared: Shared, storedKey: string): boolean {
-  const untilAt = shared.backoff.get(storedKey);
-  if (untilAt === undefined) return false;
-  if (shared.options.clock.now() < untilAt) return true;
-  shared.backoff.delete(storedKey);
-  return false;
 }
