@@ -211,12 +211,9 @@ function decodeMeta(bytes: Uint8Array): EntryMeta {
   const [createdAt, a] = readVarint(bytes, 0);
   const [stale, b] = a < bytes.length ? readVarint(bytes, a) : [0, a];
   const [compute, c] = b < bytes.length ? readVarint(bytes, b) : [0, b];
-  const meta = {
-    createdAt,
-    staleAt: stale === 0 ? undefined : createdAt + stale - 1,
-    computeMs: compute === 0 ? undefined : compute - 1,
-  };
-  if (c >= bytes.length) return meta;
+  const staleAt = stale === 0 ? undefined : createdAt + stale - 1;
+  const computeMs = compute === 0 ? undefined : compute - 1;
+  if (c >= bytes.length) return { createdAt, staleAt, computeMs };
   let [count, offset] = readVarint(bytes, c);
   if (count > MAX_TAGS) throw decodeError(`too many tags (${count})`);
   const tags: string[] = [];
@@ -229,7 +226,8 @@ function decodeMeta(bytes: Uint8Array): EntryMeta {
     generations.push(generation);
     offset = next;
   }
-  return { ...meta, tags, generations };
+  // One object literal of one shape (no spread): this runs on every tagged hit.
+  return { createdAt, staleAt, computeMs, tags, generations };
 }
 
 function varintLength(value: number): number {

@@ -59,6 +59,14 @@ describe('options', () => {
     assert.deepEqual(resolveEntry({ version: 5 }, o), { ttlMs: 60_000, version: 5, ...plain });
     assert.equal(resolveGetOrSet(undefined, o), o.defaultGetOrSet);
     assert.equal(resolveGetOrSet({}, o), o.defaultGetOrSet);
+    // A frozen options object is resolved once per cache; a plain one every call.
+    const frozen = Object.freeze({ tags: Object.freeze(['t']), ttl: '1m' as const });
+    assert.equal(resolveGetOrSet(frozen, o), resolveGetOrSet(frozen, o));
+    const other = resolve({ defaultTtl: '2m' });
+    assert.notEqual(resolveGetOrSet(frozen, other), resolveGetOrSet(frozen, o), 'per cache');
+    const unfrozen = { tags: ['t'], ttl: '1m' as const };
+    assert.notEqual(resolveGetOrSet(unfrozen, o), resolveGetOrSet(unfrozen, o));
+    assert.deepEqual(resolveGetOrSet(unfrozen, o), resolveGetOrSet(frozen, o));
   });
 
   it('resolves grace, tags, tiers and getOrSet options, naming the option on bad input', () => {

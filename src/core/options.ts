@@ -240,6 +240,33 @@ export function resolveGetOrSet(
 ): ResolvedGetOrSet {
   const fallback = resolved.defaultGetOrSet;
   if (options === undefined) return fallback;
+  // A frozen options object cannot change, so its resolution is reused (callers
+  // such as the SQL wrapper build one per statement and pass it on every hit).
+  const frozen = Object.isFrozen(options);
+  if (frozen) {
+    const known = resolvedCalls.get(options)?.get(resolved);
+    if (known !== undefined) return known;
+  }
+  const result = resolveGetOrSetFresh(options, resolved, fallback);
+  if (frozen) {
+    let byCache = resolvedCalls.get(options);
+    if (byCache === undefined) {
+      byCache = new WeakMap();
+      resolvedCalls.set(options, byCache);
+    }
+    byCache.set(resolved, result);
+  }
+  return result;
+}
+
+/** Resolutions of frozen getOrSet options, per cache (a frozen object may serve several caches). */
+const resolvedCalls = new WeakMap<GetOrSetOptions, WeakMap<ResolvedOptions, ResolvedGetOrSet>>();
+
+function resolveGetOrSetFresh(
+  options: GetOrSetOptions,
+  resolved: ResolvedOptions,
+  fallback: ResolvedGetOrSet,
+): ResolvedGetOrSet {
   const entry = resolveEntry(options, resolved);
   if (
     entry === resolved.defaultEntry &&
