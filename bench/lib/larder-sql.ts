@@ -1,12 +1,12 @@
 /**
- * `larder/sql` (the SQL analyzer), loaded from the same build as the rest of
+ * `larder/sql` (the analyzer and `cachedPool`), loaded from the same build as the rest of
  * the library (see ./larder-shared.ts, which builds it unless run.ts did).
  */
 import { pathToFileURL } from 'node:url';
 import type * as LarderSql from '../../src/sql/index.js';
 import { larderBuild } from './larder-shared.js';
 
-export type { SqlAnalysis } from '../../src/sql/index.js';
+export type { CachedPool, CachedSqlOptions, SqlAnalysis, SqlStats } from '../../src/sql/index.js';
 export { larderBuild };
 
 const given = process.env.LARDER_BENCH_DIST;
@@ -22,3 +22,5 @@ export const analyzeSql = sql.analyzeSql;
 export const loadSqlParser = sql.loadSqlParser;
 /** `SqlAnalyzer` from `larder/sql`. */
 export const SqlAnalyzer = sql.SqlAnalyzer;
+/** `cachedPool` from `larder/sql`. */
+export const cachedPool = sql.cachedPool;
