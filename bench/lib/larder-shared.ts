@@ -35,3 +35,5 @@ export const createCache = larder.createCache;
 export const memoryStore = larder.memoryStore;
 /** `redisStore` from `larder/redis`. */
 export const redisStore = larder.redisStore;
+/** `tieredStore` from `larder/tiered`. */
+export const tieredStore = larder.tieredStore;

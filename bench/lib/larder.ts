@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import type * as LarderEntry from '../../src/index.js';
 import type * as LarderMemory from '../../src/stores/memory/index.js';
 import type * as LarderRedis from '../../src/stores/redis/index.js';
+import type * as LarderTiered from '../../src/stores/tiered/index.js';
 import { buildLarder } from './build-larder.js';
 
 export type { Cache, CacheOptions, Store, StoreAddResult, StoreTtlMs } from '../../src/index.js';
@@ -57,6 +58,7 @@ async function load<T>(compiled: string, source: string): Promise<T> {
 const entry = await load<typeof LarderEntry>('index.js', '../../src/index.js');
 const memory = await load<typeof LarderMemory>('stores/memory/index.js', '../../src/stores/memory/index.js');
 const redis = await load<typeof LarderRedis>('stores/redis/index.js', '../../src/stores/redis/index.js');
+const tiered = await load<typeof LarderTiered>('stores/tiered/index.js', '../../src/stores/tiered/index.js');
 
 /** `createCache` from `larder`. */
 export const createCache = entry.createCache;
@@ -68,3 +70,5 @@ export const msgpackSerializer = entry.msgpackSerializer;
 export const memoryStore = memory.memoryStore;
 /** `redisStore` from `larder/redis`. */
 export const redisStore = redis.redisStore;
+/** `tieredStore` from `larder/tiered`. */
+export const tieredStore = tiered.tieredStore;

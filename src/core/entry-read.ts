@@ -4,10 +4,15 @@
  * in the same round trip, and the entry classified as fresh, stale or unusable.
  */
 import { decodeStored, handleFailure, type Shared } from './cache-context.js';
-import { entryState, type PrefetchedGenerations, prefetchGenerations } from './entry-state.js';
+import {
+  type EntryState,
+  entryState,
+  type PrefetchedGenerations,
+  prefetchGenerations,
+} from './entry-state.js';
 import type { DecodedEntry } from './envelope.js';
 import type { ResolvedGetOrSet } from './options.js';
-import type { StoreHints } from './store.js';
+import type { MaybePromise, StoreHints } from './store.js';
 
 /** A usable entry as read: its value, meta and whether it is past its TTL. */
 export interface Found {
@@ -20,7 +25,7 @@ export interface Found {
  * in flight: a thousand callers of a cold key send one GET, not a thousand
  * (which would also crowd the store past its timeout and open the breaker).
  */
-export function sharedRead(shared: Shared, storedKey: string, call: ResolvedGetOrSet): Promise<Read> {
+export function sharedRead(shared: Shared, storedKey: string, call: ResolvedGetOrSet): MaybePromise<Read> {
   const { hints, tags } = call;
   const running =
     hints === undefined ? (shared.reads.get(storedKey) as Promise<Read> | undefined) : undefined;
@@ -29,10 +34,10 @@ export function sharedRead(shared: Shared, storedKey: string, call: ResolvedGetO
   // entry: they validate a hit, and they are a fill's snapshot (taken before
   // the factory runs, which is all the race needs).
   const prefetched = tags === undefined ? undefined : prefetchGenerations(shared, tags);
-  const read: Promise<Read> = readUsable(shared, storedKey, hints, prefetched).then((found) => ({
-    found,
-    prefetched,
-  }));
+  const usable = readUsable(shared, storedKey, hints, prefetched);
+  // Answered synchronously (an L1 hit): nothing is in flight for others to share.
+  if (!(usable instanceof Promise)) return { found: usable, prefetched };
+  const read: Promise<Read> = usable.then((found) => ({ found, prefetched }));
   if (hints !== undefined) return read;
   shared.reads.set(storedKey, read);
   const done = (): void => {
@@ -54,26 +59,45 @@ export const UNUSABLE: unique symbol = Symbol('unusable');
 /**
  * Read `storedKey` and classify it: `undefined` when absent or unreadable,
  * `UNUSABLE` when present but invalid (a fill must then overwrite it, not add).
+ * Synchronous when the store and the tag counters answer synchronously (an L1
+ * hit), which spares the hot path its promises.
  */
-export async function readUsable(
+export function readUsable(
   shared: Shared,
   storedKey: string,
   hints: StoreHints | undefined,
   prefetched?: PrefetchedGenerations,
-): Promise<Found | typeof UNUSABLE | undefined> {
+): MaybePromise<Found | typeof UNUSABLE | undefined> {
   const { store, guard } = shared;
-  let bytes: Uint8Array | null | undefined;
+  let result: MaybePromise<Uint8Array | null | undefined>;
   try {
-    const result = guard.run('get', () => store.get(storedKey, hints));
-    bytes = result instanceof Promise ? await result : result;
+    result = guard.run('get', () => store.get(storedKey, hints));
   } catch (error) {
     handleFailure(shared, 'get', error);
     return undefined;
   }
+  if (!(result instanceof Promise)) return classify(shared, result, prefetched);
+  return result.then(
+    (bytes) => classify(shared, bytes, prefetched),
+    (error: unknown) => {
+      handleFailure(shared, 'get', error);
+      return undefined;
+    },
+  );
+}
+
+function classify(
+  shared: Shared,
+  bytes: Uint8Array | null | undefined,
+  prefetched: PrefetchedGenerations | undefined,
+): MaybePromise<Found | typeof UNUSABLE | undefined> {
   if (bytes == null) return undefined;
   const entry = decodeStored(shared, bytes, 'getOrSet');
   if (entry === undefined) return UNUSABLE;
-  const pendingState = entryState(shared, entry, shared.options.clock.now(), prefetched);
-  const state = pendingState instanceof Promise ? await pendingState : pendingState;
+  const state = entryState(shared, entry, shared.options.clock.now(), prefetched);
+  return state instanceof Promise ? state.then((settled) => usable(entry, settled)) : usable(entry, state);
+}
+
+function usable(entry: DecodedEntry, state: EntryState): Found | typeof UNUSABLE {
   return state === 'invalid' ? UNUSABLE : { entry, stale: state === 'stale' };
 }

@@ -5,29 +5,47 @@
  */
 import type { Shared } from './cache-context.js';
 import type { DecodedEntry } from './envelope.js';
+import type { MaybePromise } from './store.js';
 
 /** What a reader may do with an entry. */
 export type EntryState = 'fresh' | 'stale' | 'invalid';
 
+/** Generations as read, `undefined` when the counters could not be read. */
+type ReadGenerations = ReadonlyArray<number | undefined> | undefined;
+
 /**
  * Tag generations read ahead, in the same round trip as the entry itself
  * (getOrSet knows its tags before it reads). Never rejects: `undefined` when
- * the counters could not be read.
+ * the counters could not be read. Already a value when the store answered
+ * synchronously (counters in an L1).
  */
 export interface PrefetchedGenerations {
   readonly tags: readonly string[];
-  readonly generations: Promise<ReadonlyArray<number | undefined> | undefined>;
+  readonly generations: MaybePromise<ReadGenerations>;
 }
+
+const unreadable = (): undefined => undefined;
 
 /** Start reading `tags`' generations now, for `entryState` and a fill's snapshot. */
 export function prefetchGenerations(shared: Shared, tags: readonly string[]): PrefetchedGenerations {
-  return {
-    tags,
-    generations: shared.tags.read(tags).then(
-      (generations) => generations,
-      () => undefined,
-    ),
-  };
+  let generations: MaybePromise<ReadGenerations>;
+  try {
+    const read = shared.tags.read(tags);
+    generations = read instanceof Promise ? read.catch(unreadable) : read;
+  } catch {
+    generations = undefined;
+  }
+  return { tags, generations };
+}
+
+/** Whether every counter still holds the generation the entry recorded (a missing one never does). */
+function unchanged(current: ReadGenerations, recorded: readonly number[]): boolean {
+  if (current === undefined) return false;
+  for (let i = 0; i < current.length; i++) {
+    const generation = current[i];
+    if (generation === undefined || generation !== recorded[i]) return false;
+  }
+  return true;
 }
 
 function sameTags(a: readonly string[], b: readonly string[]): boolean {
@@ -53,11 +71,9 @@ export function entryState(
   if (shared.invalidator.anyPending(tags)) return 'invalid';
   const recorded = meta.generations ?? [];
   if (prefetched !== undefined && sameTags(tags, prefetched.tags)) {
-    return prefetched.generations.then((current) =>
-      current?.every((generation, i) => generation !== undefined && generation === recorded[i])
-        ? timeState
-        : 'invalid',
-    );
+    const current = prefetched.generations;
+    if (!(current instanceof Promise)) return unchanged(current, recorded) ? timeState : 'invalid';
+    return current.then((settled) => (unchanged(settled, recorded) ? timeState : 'invalid'));
   }
   return shared.tags.current(tags, recorded).then(
     (valid) => (valid ? timeState : 'invalid'),

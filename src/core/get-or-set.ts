@@ -82,7 +82,8 @@ export async function getOrSet<T>(
   const call = resolveGetOrSet(options, shared.options);
   const pending = cache.storedKey(key, call.version);
   const storedKey = typeof pending === 'string' ? pending : await pending;
-  const { found: read, prefetched } = await sharedRead(shared, storedKey, call);
+  const pendingRead = sharedRead(shared, storedKey, call);
+  const { found: read, prefetched } = pendingRead instanceof Promise ? await pendingRead : pendingRead;
   const found = read === UNUSABLE ? undefined : read;
   const { counters, options: resolved } = shared;
   if (found !== undefined && !found.stale) {
@@ -135,7 +136,10 @@ function joinOrStart<T>(plan: Plan<T>): Promise<FlightResult> {
   // A background flight's value may be older than what this caller must see: it
   // is kept joinable while it stores, a window that ends one round trip later.
   if (background?.snapshot !== undefined && prefetched !== undefined && plan.trigger !== 'early') {
-    return prefetched.generations.then((current) => joinOrStartNow(plan, current));
+    const current = prefetched.generations;
+    return current instanceof Promise
+      ? current.then((settled) => joinOrStartNow(plan, settled))
+      : joinOrStartNow(plan, current);
   }
   return joinOrStartNow(plan, undefined);
 }

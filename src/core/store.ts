@@ -146,8 +146,8 @@ export interface Store {
    */
   clear(prefix: string): Promise<void>;
 
-  /** Fetch many keys at once, in order; absent keys are `undefined`. */
-  getMany?(keys: readonly string[]): Promise<Array<Uint8Array | undefined>>;
+  /** Fetch many keys at once, in order; absent keys are `undefined`. May answer synchronously (an in-process store). */
+  getMany?(keys: readonly string[]): MaybePromise<Array<Uint8Array | undefined>>;
   /** Store many entries at once; resolves, per entry, whether it was stored. */
   setMany?(entries: readonly StoreEntry[]): Promise<boolean[]>;
   /** Remove many keys at once; resolves how many existed. */

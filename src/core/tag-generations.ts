@@ -17,6 +17,7 @@
 import { encodeEntry, parseRawInteger } from './envelope.js';
 import { isLarderError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import type { MaybePromise } from './store.js';
 import type { StoreGuard } from './store-guard.js';
 
 /** Seeds are drawn from [2^40, 2^52): far from any count a counter reaches by increments. */
@@ -28,12 +29,25 @@ export class TagGenerations {
   readonly #options: ResolvedOptions;
   readonly #guard: StoreGuard;
   readonly #head: string;
+  /** Counter keys by (frozen) tag list. */
+  readonly #keys = new WeakMap<readonly string[], readonly string[]>();
+  /** Parse read counters; remembering each number on its bytes when the store shares them (an L1). */
+  readonly #parse: (values: ReadonlyArray<Uint8Array | null | undefined>) => Array<number | undefined>;
 
   constructor(options: ResolvedOptions, guard: StoreGuard) {
     this.#options = options;
     this.#guard = guard;
     // `prefix#T:` can never be produced by the default key layout (`prefix:` / `prefix/`).
     this.#head = `${options.prefix}#T:`;
+    const parse = options.store.sharesBuffers === true ? parseSharedGeneration : parseGeneration;
+    this.#parse = (values) => {
+      const generations = new Array<number | undefined>(values.length);
+      for (let i = 0; i < values.length; i++) {
+        const bytes = values[i];
+        generations[i] = bytes == null ? undefined : parse(bytes);
+      }
+      return generations;
+    };
   }
 
   /** The store key of a tag's counter. */
@@ -56,26 +70,56 @@ export class TagGenerations {
     return found as number[];
   }
 
-  /** The current generation of each tag; `undefined` where the counter is missing. */
-  async read(tags: readonly string[]): Promise<Array<number | undefined>> {
+  /**
+   * The current generation of each tag; `undefined` where the counter is
+   * missing. Synchronous when the store answers synchronously (an L1 hit).
+   */
+  read(tags: readonly string[]): MaybePromise<Array<number | undefined>> {
     const { store } = this.#options;
-    const keys = tags.map((tag) => this.key(tag));
-    let values: Array<Uint8Array | null | undefined>;
+    const keys = this.#keysOf(tags);
     if (keys.length > 1 && store.getMany !== undefined) {
-      values = await this.#guard.run('tags', () => store.getMany?.(keys) ?? Promise.resolve([]));
-    } else {
-      values = [];
-      for (const key of keys) {
-        const result = this.#guard.run('tags', () => store.get(key));
-        values.push(result instanceof Promise ? await result : result);
-      }
+      const values = this.#guard.run('tags', () => store.getMany?.(keys) ?? []);
+      return values instanceof Promise ? values.then(this.#parse) : this.#parse(values);
     }
-    return values.map((bytes) => (bytes == null ? undefined : parseGeneration(bytes)));
+    const values: Array<Uint8Array | null | undefined> = [];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const result = this.#guard.run('tags', () => store.get(key));
+      if (result instanceof Promise) return this.#readRest(keys, values, result);
+      values.push(result);
+    }
+    return this.#parse(values);
+  }
+
+  /** `read` from the first store read that answered with a promise on. */
+  async #readRest(
+    keys: readonly string[],
+    values: Array<Uint8Array | null | undefined>,
+    pending: Promise<Uint8Array | null | undefined>,
+  ): Promise<Array<number | undefined>> {
+    const { store } = this.#options;
+    values.push(await pending);
+    for (let i = values.length; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const result = this.#guard.run('tags', () => store.get(key));
+      values.push(result instanceof Promise ? await result : result);
+    }
+    return this.#parse(values);
+  }
+
+  /** The counters' keys of a tag list; remembered for the frozen lists callers reuse. */
+  #keysOf(tags: readonly string[]): readonly string[] {
+    const known = this.#keys.get(tags);
+    if (known !== undefined) return known;
+    const keys = tags.map((tag) => this.key(tag));
+    if (Object.isFrozen(tags)) this.#keys.set(tags, keys);
+    return keys;
   }
 
   /** Whether every tag still has the generation recorded (a missing counter is a mismatch). */
   async current(tags: readonly string[], generations: readonly number[]): Promise<boolean> {
-    const now = await this.read(tags);
+    const pending = this.read(tags);
+    const now = pending instanceof Promise ? await pending : pending;
     return now.every((generation, i) => generation !== undefined && generation === generations[i]);
   }
 
@@ -111,6 +155,22 @@ export class TagGenerations {
   #seed(): number {
     return SEED_LOW + Math.floor(this.#options.random() * SEED_SPAN);
   }
+}
+
+/**
+ * A counter's number, remembered on bytes that a sharing store (memory, L1)
+ * hands out again and again: it never changes them in place — an increment
+ * stores new bytes.
+ */
+const PARSED: unique symbol = Symbol('larder.generation');
+type ParsedBuffer = Uint8Array & { [PARSED]?: number };
+
+function parseSharedGeneration(bytes: Uint8Array): number | undefined {
+  const known = (bytes as ParsedBuffer)[PARSED];
+  if (known !== undefined) return known;
+  const parsed = parseGeneration(bytes);
+  if (parsed !== undefined) (bytes as ParsedBuffer)[PARSED] = parsed;
+  return parsed;
 }
 
 function parseGeneration(bytes: Uint8Array): number | undefined {

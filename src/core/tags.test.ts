@@ -43,6 +43,23 @@ describe('tags', () => {
     assert.equal(cache.stats().factoryCalls, 2);
   });
 
+  it("counters remembered on a sharing store's bytes never hide a later invalidation", async () => {
+    // The memory store (and an L1) hands out the same bytes on every read, and
+    // core remembers the parsed counter on them: an increment must still show.
+    const cache = createCache({ store: memoryStore(), prefix: 'tags' });
+    const tags = Object.freeze(['a', 'b']);
+    let source = 1;
+    const read = () => cache.getOrSet('k', () => source, { tags });
+    assert.equal(await read(), 1);
+    for (let round = 2; round <= 4; round++) {
+      assert.equal(await read(), round - 1, 'a hit, validated by the remembered counters');
+      source = round;
+      await cache.invalidateTags([round % 2 === 0 ? 'a' : 'b']);
+      assert.equal(await read(), round, 'the bumped counter is read afresh');
+    }
+    assert.equal(cache.stats().factoryCalls, 4);
+  });
+
   it('a missing counter means invalid, never valid, and is re-seeded away from old numbers', async () => {
     const store = memoryStore();
     const cache = createCache({ store, prefix: 'tags' });

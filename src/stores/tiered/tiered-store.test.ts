@@ -24,6 +24,26 @@ describe('tieredStore: reads', () => {
     assert.equal(text(hit as Uint8Array), 'v');
   });
 
+  it('answers getMany synchronously when every key is an L1 hit, and through L2 otherwise', async () => {
+    const { store } = await world.start();
+    await store.set('a', bytes('A'), 60_000);
+    await store.set('b', bytes('B'), 60_000);
+    const hits = store.getMany(['a', 'b']);
+    assert.ok(!(hits instanceof Promise), 'all L1 hits: not a promise');
+    assert.deepEqual(
+      (hits as Array<Uint8Array | undefined>).map((value) => value && text(value)),
+      ['A', 'B'],
+    );
+    await world.l2.set('c', bytes('C'), 60_000);
+    const mixed = store.getMany(['a', 'c', 'missing']);
+    assert.ok(mixed instanceof Promise, 'an L1 miss goes to L2');
+    assert.deepEqual(
+      (await mixed).map((value) => value && text(value)),
+      ['A', 'C', undefined],
+    );
+    assert.equal(text(store.l1.get('c') as Uint8Array), 'C', 'the L2 answer filled L1');
+  });
+
   it('fills L1 from L2 on a miss, then serves from L1', async () => {
     const { store } = await world.start();
     await world.l2.set('k', bytes('from L2'), 60_000);

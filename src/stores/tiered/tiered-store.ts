@@ -56,7 +56,7 @@ export interface TieredStore extends Store {
   set(key: string, value: Uint8Array, ttlMs: StoreTtlMs, hints?: StoreHints): Promise<void>;
   add(key: string, value: Uint8Array, ttlMs: StoreTtlMs, hints?: StoreHints): Promise<StoreAddResult>;
   delete(key: string, hints?: StoreHints): Promise<boolean>;
-  getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>>;
+  getMany(keys: readonly string[]): MaybePromise<Array<Uint8Array | undefined>>;
   setMany(entries: readonly StoreEntry[]): Promise<boolean[]>;
   deleteMany(keys: readonly string[]): Promise<number>;
   has(key: string): Promise<boolean>;
@@ -190,7 +190,7 @@ export class TieredByteStore implements TieredStore {
     return this.#sync.read(key, hints);
   }
 
-  async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
+  getMany(keys: readonly string[]): MaybePromise<Array<Uint8Array | undefined>> {
     return this.#sync.readMany(keys);
   }
 

@@ -129,18 +129,30 @@ export class TieredSync {
     }
   }
 
-  /** getMany: L1 hits as they are, the rest in one L2 batch that then fills L1. */
-  async readMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
-    const { l1, counters, tracker, isLive } = this.#o;
+  /**
+   * getMany: L1 hits as they are (synchronously when all hit), the rest in one
+   * L2 batch that then fills L1.
+   */
+  readMany(keys: readonly string[]): MaybePromise<Array<Uint8Array | undefined>> {
+    const { l1, isLive } = this.#o;
     const live = isLive();
     const found = new Array<Uint8Array | undefined>(keys.length).fill(undefined);
     const missing: number[] = [];
-    for (const [i, key] of keys.entries()) {
-      const bytes = live ? l1.get(key) : undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const bytes = live ? l1.get(keys[i] as string) : undefined;
       if (bytes === undefined) missing.push(i);
       else found[i] = bytes;
     }
-    if (missing.length === 0) return found;
+    return missing.length === 0 ? found : this.#readManyL2(keys, found, missing, live);
+  }
+
+  async #readManyL2(
+    keys: readonly string[],
+    found: Array<Uint8Array | undefined>,
+    missing: readonly number[],
+    live: boolean,
+  ): Promise<Array<Uint8Array | undefined>> {
+    const { l1, counters, tracker } = this.#o;
     counters.l2Reads += missing.length;
     const missed = missing.map((i) => keys[i] as string);
     const snapshot = tracker.begin();
@@ -162,7 +174,7 @@ export class TieredSync {
     }
   }
 
-  #getManyL2(keys: readonly string[]): Promise<ReadonlyArray<Uint8Array | null | undefined>> {
+  #getManyL2(keys: readonly string[]): MaybePromise<ReadonlyArray<Uint8Array | null | undefined>> {
     const { l2 } = this.#o;
     if (l2.getMany !== undefined) return l2.getMany(keys);
     return Promise.all(keys.map((key) => l2.get(key)));
