@@ -13,6 +13,10 @@
  * app); external writes are bounded by the listener's lag, which the test
  * measures and reports. The naive wrapper that invalidates before the write
  * (django-cachalot's order) fails the same check.
+ *
+ * With a tiered store, each app "process" (here: a wrapper with its own L1)
+ * sees its own writes at once and the others' once the bus delivers the
+ * invalidation: that staleness is measured and bounded too.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +24,7 @@ import pg from 'pg';
 import type { Cache } from '../core/types.js';
 import { createCache } from '../create-cache.js';
 import { redisStore } from '../stores/redis/index.js';
+import { tieredStore } from '../stores/tiered/index.js';
 import { redisUrl, uniquePrefix } from '../test-support/env.js';
 import { type PostgresServer, startPostgresServer } from '../test-support/postgres-server.js';
 import { createRandom } from '../test-support/seeded-random.js';
@@ -99,16 +104,20 @@ describe('SQL cache consistency under concurrent app and external writes (random
   /** A fresh table and cache; `naive` invalidates before the write, as django-cachalot does. */
   async function scenario(
     name: string,
-    options: { naive: boolean; external: boolean; listen?: boolean; seed: number },
+    options: { naive: boolean; external: boolean; listen?: boolean; seed: number; tiered?: boolean },
   ) {
     const table = `items_${name}`;
     await admin.query(`CREATE TABLE ${table} (id int PRIMARY KEY, version int NOT NULL)`);
     await admin.query(`INSERT INTO ${table} SELECT g, 0 FROM generate_series(1, ${ROWS}) g`);
-    const cache = createCache({
-      store: redisStore({ url: redisUrl() }),
-      prefix: uniquePrefix(`sql-${name}`),
-    });
-    caches.push(cache);
+    const prefix = uniquePrefix(`sql-${name}`);
+    // Tiered: two wrappers with an L1 each, like two app processes sharing Redis and a bus channel.
+    const stores = options.tiered
+      ? [0, 1].map(() => tieredStore({ l2: redisStore({ url: redisUrl() }), channel: `${prefix}bus` }))
+      : [redisStore({ url: redisUrl() })];
+    for (const store of stores) if ('ready' in store) await store.ready();
+    const processCaches = stores.map((store) => createCache({ store, prefix }));
+    caches.push(...processCaches);
+    const cache = processCaches[0] as Cache;
     let listener: CdcListener | undefined;
     if (options.external && options.listen !== false) {
       listener = createCdcListener({
@@ -122,10 +131,16 @@ describe('SQL cache consistency under concurrent app and external writes (random
       listeners.push(listener);
       await listener.start();
     }
-    const raw = new pg.Pool({ connectionString: server.url, max: APP_CLIENTS + 2 });
-    const pool = options.naive
-      ? new CachedPool(raw, new SqlEngine(cache, resolveSqlOptions({}, { invalidation: 'before-write' })))
-      : cachedPool(raw, cache);
+    const pools = processCaches.map((processCache) => {
+      const raw = new pg.Pool({ connectionString: server.url, max: APP_CLIENTS + 2 });
+      return options.naive
+        ? new CachedPool(
+            raw,
+            new SqlEngine(processCache, resolveSqlOptions({}, { invalidation: 'before-write' })),
+          )
+        : cachedPool(raw, processCache);
+    });
+    const pool = pools[0] as CachedPool;
     const external = new pg.Client({ connectionString: server.url });
     await external.connect();
 
@@ -140,7 +155,8 @@ describe('SQL cache consistency under concurrent app and external writes (random
     const endAt = performance.now() + RUN_MS;
     const pick = () => 1 + Math.floor(random() * ROWS);
 
-    const appClient = async () => {
+    const appClient = async (_: unknown, index: number) => {
+      const pool = pools[index % pools.length] as CachedPool;
       while (performance.now() < endAt) {
         const id = pick();
         const roll = random();
@@ -200,7 +216,7 @@ describe('SQL cache consistency under concurrent app and external writes (random
       settled.push({ id, startedAt, version: rows[0]?.version });
     }
     await external.end();
-    await pool.end();
+    for (const each of pools) await each.end();
     return { verdict: judge(history, reads), settled: judge(history, settled), pool };
   }
 
@@ -213,6 +229,23 @@ describe('SQL cache consistency under concurrent app and external writes (random
     assert.ok(verdict.commits.app > 20 && verdict.commits.external > 20, JSON.stringify(verdict.commits));
     assert.equal(verdict.stale.app, 0, `reads older than a finished app commit: ${JSON.stringify(verdict)}`);
     // The WAL path: bounded by the listener's lag (measured and reported above).
+    assert.ok(verdict.maxStaleMs.external < 2_000, `external staleness ${verdict.maxStaleMs.external} ms`);
+    assert.deepEqual(settled.stale, { app: 0, external: 0 }, 'after quiescence every row reads current');
+  });
+
+  it("tiered stores in two wrappers: own writes at once, the other's within the bus delay; current after quiescence", async (t) => {
+    const { verdict, settled } = await scenario('tiered', {
+      naive: false,
+      external: true,
+      seed: 11,
+      tiered: true,
+    });
+    t.diagnostic(JSON.stringify(verdict));
+    console.log(`[sql-consistency, tiered] ${JSON.stringify(verdict)}`);
+    assert.ok(verdict.reads > 200, `${verdict.reads} reads`);
+    assert.ok(verdict.commits.app > 20 && verdict.commits.external > 20, JSON.stringify(verdict.commits));
+    // Another wrapper's write reaches this L1 through the bus: milliseconds, not a TTL.
+    assert.ok(verdict.maxStaleMs.app < 500, `app staleness across wrappers ${verdict.maxStaleMs.app} ms`);
     assert.ok(verdict.maxStaleMs.external < 2_000, `external staleness ${verdict.maxStaleMs.external} ms`);
     assert.deepEqual(settled.stale, { app: 0, external: 0 }, 'after quiescence every row reads current');
   });
