@@ -1,43 +1,56 @@
 /**
  * Issue 4's query benchmark: `cachedPool` (larder/sql) against a raw `pg.Pool`
  * on 100,000 products, for a primary-key lookup and "20 products of a category
- * ordered by price", at 50 callers in flight: raw, cached with every call a
- * miss, and cached with every call a hit, interleaved in the same run. Targets:
- * the miss path within 1.1x raw latency, hits at least 5x raw throughput.
+ * ordered by price", interleaved in the same run: raw, cached with every call a
+ * miss, cached with every call a hit in Redis (`redisStore`), and cached with
+ * every call a hit in the in-process L1 of a `tieredStore`. Targets: the miss
+ * path within 1.1x raw latency, hits at least 5x raw throughput.
+ *
+ * Two phases. First 50 callers in flight, the throughput targets, and the CPU
+ * per call of each process. Then one caller in flight, which isolates what a
+ * miss adds to a call from CPU queueing: at 50 callers on 2 shared cores p50 is
+ * mostly time queued (Little's law), so there the latency ratio is really a
+ * ratio of CPU per call.
  *
  *   node --import tsx bench/sql-query.ts [--runs 5] [--duration-ms 2000] [--warmup-ms 300] [--concurrency 50]
- *     [--pool-size 10] [--products 100000] [--categories 100] [--hot-ids 10000] [--private-server 1]
+ *     [--latency-runs 3] [--latency-duration-ms 1000] [--pool-size 10] [--products 100000]
+ *     [--categories 100] [--hot-ids 10000] [--private-server 1]
  *
  * Uses the shared Postgres at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)
  * in a schema of its own, and the shared Redis at REDIS_URL under a unique key
- * prefix; both are removed at the end. `--private-server 1` starts a
- * redis-server of its own instead, and then also counts the Redis commands a
- * call costs in each cached mode (INFO commandstats, exact on a quiet server).
+ * prefix (the tiered store's bus channel is named after it too); both are
+ * removed at the end. `--private-server 1` starts a redis-server of its own
+ * instead, and then also counts the Redis commands a call costs in each cached
+ * mode (INFO commandstats, exact on a quiet server).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
 import { createClient, type RedisClientType } from 'redis';
-import { createRandom, type Random, randomInt } from './lib/create-random.js';
+import { createRandom, randomInt } from './lib/create-random.js';
 import { deletePrefix } from './lib/delete-prefix.js';
 import { describeEnvironment, packageVersion } from './lib/describe-environment.js';
-import { formatTable } from './lib/format-table.js';
-import {
-  type Cache,
-  cachedPool,
-  createCache,
-  larderBuild,
-  redisStore,
-  type SqlStats,
-} from './lib/larder-cached-pool.js';
+import { cachedPool, createCache, larderBuild, redisStore, tieredStore } from './lib/larder-cached-pool.js';
 import { numericArgs } from './lib/parse-args.js';
 import { createProductsTable, PRODUCT_COLUMNS } from './lib/products-table.js';
 import { formatCommandsPerOp, redisCommandCounts } from './lib/redis-command-counts.js';
 import { redisVersion } from './lib/redis-version.js';
-import { type RunResult, runOnce, summarize, type ThroughputResult } from './lib/run-throughput.js';
-import { formatSqlQueryReport, type ModeSummary } from './lib/sql-query-report.js';
+import { type RunResult, runOnce, summarize } from './lib/run-throughput.js';
+import {
+  formatCpuPerCall,
+  formatLookupFloor,
+  formatSqlLatencyReport,
+  formatSqlQueryReport,
+  type ModeSummary,
+  missOverheads,
+} from './lib/sql-query-report.js';
+import {
+  runSqlQueryRounds,
+  type SqlBenchMode,
+  type SqlBenchQuery,
+  type SqlConfigRuns,
+} from './lib/sql-query-rounds.js';
 import { startRedisServer } from './lib/start-redis-server.js';
 import { writeResults } from './lib/write-results.js';
 
@@ -46,6 +59,8 @@ const args = numericArgs({
   'duration-ms': 2000,
   'warmup-ms': 300,
   concurrency: 50,
+  'latency-runs': 3,
+  'latency-duration-ms': 1000,
   'pool-size': 10,
   products: 100_000,
   categories: 100,
@@ -57,84 +72,43 @@ const server = args['private-server'] ? await startRedisServer() : undefined;
 const redisUrl = server?.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const prefix = `larder-bench:sql-query:${process.pid}-${randomBytes(4).toString('hex')}:`;
-
-/** CPU time, in µs, of this process, of the Postgres processes and of the redis-servers. */
-interface CpuByProcess {
-  readonly node: number;
-  readonly postgres: number;
-  readonly redis: number;
-}
-
-/** CPU ticks so far of each Postgres and redis-server process, by pid, and this process's own CPU. */
-interface CpuSnapshot {
-  readonly ownUs: number;
-  readonly ticks: ReadonlyMap<string, { readonly kind: 'postgres' | 'redis'; readonly ticks: number }>;
-}
-
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux, which Node cannot ask). */
-const TICKS_PER_SECOND = 100;
-
-/** A snapshot for `cpuSince` (Linux only: `undefined` without /proc). */
-function cpuSnapshot(): CpuSnapshot | undefined {
-  if (!existsSync('/proc/self/stat')) return undefined;
-  const ticks = new Map<string, { readonly kind: 'postgres' | 'redis'; readonly ticks: number }>();
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const kind = name.startsWith('postgres')
-      ? 'postgres'
-      : name.startsWith('redis-server')
-        ? 'redis'
-        : undefined;
-    if (kind === undefined) continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks.set(pid, { kind, ticks: Number(fields[11]) + Number(fields[12]) }); // utime + stime
-  }
-  const own = process.cpuUsage();
-  return { ownUs: own.user + own.system, ticks };
-}
-
 /**
- * Where the CPU went between two snapshots: on a machine whose cores Node,
- * Postgres and Redis share, CPU that Node spends per call is CPU Postgres does
- * not get. Every Postgres and redis-server process on the machine counts,
- * whoever's load it serves; a process that exited in between is missed.
+ * The tiered store's cap on an L1 copy's life, raised from its 60 s default to
+ * the entries' own TTL: warmed once, the L1 copies must outlive the run, or
+ * later rounds would read Redis. One process, so no invalidation can be missed.
  */
-function cpuSince(before: CpuSnapshot, after: CpuSnapshot): CpuByProcess {
-  const spent = { postgres: 0, redis: 0 };
-  for (const [pid, now] of after.ticks) spent[now.kind] += now.ticks - (before.ticks.get(pid)?.ticks ?? 0);
-  const us = 1_000_000 / TICKS_PER_SECOND;
-  return { node: after.ownUs - before.ownUs, postgres: spent.postgres * us, redis: spent.redis * us };
+const L1_MAX_TTL_MS = 30 * 60_000;
+/**
+ * The tiered store's heartbeat timeout: the longest run plus the default 5 s. A
+ * run of L1 hits never yields to the event loop (every call settles in
+ * microtasks), so the heartbeat's echo is read only after the run; with the
+ * default, a run longer than ~4 s would quarantine L1 and empty it.
+ */
+const HEARTBEAT_TIMEOUT_MS =
+  4 * args['warmup-ms'] + Math.max(args['duration-ms'], args['latency-duration-ms']) + 5_000;
+
+/** A configuration's key in the map of Redis commands per call. */
+const configKey = (query: SqlBenchQuery, mode: SqlBenchMode) => `${query.id} ${mode.id}`;
+
+/** The summaries of one phase's configurations, for the report and the results file. */
+function summarizeModes(
+  measured: readonly SqlConfigRuns[],
+  concurrency: number,
+  commands?: ReadonlyMap<string, string>,
+): ModeSummary[] {
+  return measured.map(({ query, mode, runs, outcomes }) => ({
+    query: query.label,
+    mode: mode.id,
+    label: mode.label,
+    result: summarize(mode.label, concurrency, runs),
+    outcomes,
+    redisCommands: commands?.get(configKey(query, mode)),
+  }));
 }
 
-/** One of the two statements; `$2` is the nonce (see `Mode.nonce`). */
-interface BenchQuery {
-  readonly id: 'pk' | 'category';
-  readonly label: string;
-  readonly text: string;
-  /** The `$1` of one call. */
-  readonly pick: (random: Random) => number;
-}
-
-/** One way of sending the statements. */
-interface Mode {
-  readonly id: 'raw' | 'miss' | 'hit';
-  readonly label: string;
-  readonly pool: pg.Pool;
-  /**
-   * The `$2` of one call. `0` except in the miss mode, where it never repeats
-   * within the run: a key that was never stored, so every call is a miss.
-   */
-  readonly nonce: () => number;
-  readonly stats?: () => SqlStats;
-  readonly cache?: Cache;
-}
+/** CPU per configuration, for the results file. */
+const cpuOf = (measured: readonly SqlConfigRuns[]) =>
+  measured.map(({ query, mode, cpu }) => ({ query: query.id, mode: mode.id, ...cpu }));
 
 const startedAt = Date.now();
 const redis = createClient({ url: redisUrl }) as RedisClientType;
@@ -143,14 +117,14 @@ const table = await createProductsTable(databaseUrl, {
   products: args.products,
   categories: args.categories,
 });
-const modes: Mode[] = [];
+const modes: SqlBenchMode[] = [];
 try {
   const setupRandom = createRandom(4);
   const hotIds = new Set<number>();
   while (hotIds.size < Math.min(args['hot-ids'], args.products))
     hotIds.add(randomInt(setupRandom, 1, args.products));
   const ids = [...hotIds];
-  const queries: BenchQuery[] = [
+  const queries: SqlBenchQuery[] = [
     {
       id: 'pk',
       label: 'primary key',
@@ -176,9 +150,19 @@ try {
   let missNonce = 0;
   const missCache = newCache('miss');
   const hitCache = newCache('hit');
+  // The channel is not a key (nothing to delete), but named after the run so no other run hears it.
+  const channel = `${prefix}hit-l1`;
+  const tiered = tieredStore({
+    l2: redisStore({ url: redisUrl }),
+    channel,
+    l1MaxTtlMs: L1_MAX_TTL_MS,
+    heartbeat: { timeoutMs: HEARTBEAT_TIMEOUT_MS },
+  });
+  const hitL1Cache = createCache({ store: tiered, prefix: `${prefix}hit-l1` });
   // Miss entries expire soon (they are never read again); hit entries must outlive the run.
   const missPool = cachedPool(newPool(), missCache, { ttl: '2m' });
   const hitPool = cachedPool(newPool(), hitCache, { ttl: '30m' });
+  const hitL1Pool = cachedPool(newPool(), hitL1Cache, { ttl: '30m' });
   modes.push(
     { id: 'raw', label: 'raw pg.Pool', pool: newPool(), nonce: () => 0 },
     {
@@ -197,8 +181,20 @@ try {
       stats: () => hitPool.stats(),
       cache: hitCache,
     },
+    {
+      id: 'hit-l1',
+      label: 'cachedPool on tieredStore, every call an L1 hit',
+      pool: hitL1Pool,
+      nonce: () => 0,
+      stats: () => hitL1Pool.stats(),
+      l2Reads: () => tiered.stats().l2Reads,
+      cache: hitL1Cache,
+    },
   );
 
+  const everyArg = (query: SqlBenchQuery) =>
+    query.id === 'pk' ? ids : Array.from({ length: args.categories }, (_, i) => i + 1);
+  const warmed = queries.reduce((sum, query) => sum + everyArg(query).length, 0);
   console.log('# SQL query caching: cachedPool vs raw pg.Pool (issue 4)');
   console.log(describeEnvironment(await redisVersion(redis)));
   console.log(
@@ -218,16 +214,22 @@ try {
       `(id uniform over ${ids.length.toLocaleString('en-US')} ids spread over the table) and "... WHERE category_id = $1 ` +
       `AND $2::bigint >= 0 ORDER BY price LIMIT 20" (category uniform over ${args.categories}); every mode sends these ` +
       `same texts; $2 is 0, except in the miss mode where it counts up, so no key repeats and each call is a real ` +
-      `miss (cache lookup, generation snapshot, the query, the store); ${args.concurrency} callers in flight, one ` +
-      `pg.Pool of max ${args['pool-size']} per mode; cache = createCache({ store: redisStore (${server ? 'private' : 'shared'} Redis), ` +
-      `prefix }) with defaults (msgpack, gzip >= 1 KiB) per cached mode, the hit mode warmed with every key it reads; ` +
+      `miss (cache lookup, generation snapshot, the query, the store); one pg.Pool of max ${args['pool-size']} per ` +
+      `mode; cache = createCache({ store: redisStore (${server ? 'private' : 'shared'} Redis), prefix }) with defaults ` +
+      `(msgpack, gzip >= 1 KiB) per cached mode, except the L1 mode's: createCache({ store: tieredStore({ l2: ` +
+      `redisStore, channel of the run's own, l1MaxTtlMs ${L1_MAX_TTL_MS / 60_000} min (default 60 s, shorter than ` +
+      `the run), heartbeat timeoutMs ${HEARTBEAT_TIMEOUT_MS / 1000} s (default 5 s; a run of L1 hits never ` +
+      `yields to the event loop, so the heartbeat's echo is read only after it) }), prefix }) with the default ` +
+      `L1 (memoryStore: 100,000 entries, 64 MiB, for ${warmed.toLocaleString('en-US')} results and their tag ` +
+      `counters); both hit modes warmed with every key they read (a second pass must be all hits, and in the L1 ` +
+      `mode read nothing from Redis); ${args.concurrency} callers in flight: ` +
       `${queries.length * modes.length} configurations x ${args.runs} runs of ${args['duration-ms']} ms ` +
-      `(+${args['warmup-ms']} ms warm-up, 4x before the first), interleaved, order rotated each round; ` +
-      `p50/p99 are medians over runs of each run's percentiles.`,
+      `(+${args['warmup-ms']} ms warm-up, 4x before the first); then one caller in flight: ` +
+      `${queries.length * modes.length} configurations x ${args['latency-runs']} runs of ` +
+      `${args['latency-duration-ms']} ms (+${args['warmup-ms']} ms warm-up); runs interleaved, order rotated each ` +
+      `round; p50/p99 are medians over runs of each run's percentiles.`,
   );
 
-  const everyArg = (query: BenchQuery) =>
-    query.id === 'pk' ? ids : Array.from({ length: args.categories }, (_, i) => i + 1);
   const inParallel = async (items: readonly number[], work: (item: number) => Promise<unknown>) => {
     let next = 0;
     const worker = async () => {
@@ -235,19 +237,40 @@ try {
     };
     await Promise.all(Array.from({ length: args.concurrency }, worker));
   };
+  const readEveryKey = async (mode: SqlBenchMode) => {
+    for (const query of queries)
+      await inParallel(everyArg(query), (arg) => mode.pool.query(query.text, [arg, mode.nonce()]));
+  };
 
-  // Warm the hit mode: every argument once (a miss that stores), then once more, which must all be hits.
-  const hit = modes[2] as Mode;
-  for (const query of queries)
-    await inParallel(everyArg(query), (arg) => hit.pool.query(query.text, [arg, 0]));
-  const beforeCheck = hitPool.stats();
-  for (const query of queries)
-    await inParallel(everyArg(query), (arg) => hit.pool.query(query.text, [arg, 0]));
-  const warmed = queries.reduce((sum, query) => sum + everyArg(query).length, 0);
-  assert.equal(
-    hitPool.stats().hits - beforeCheck.hits,
-    warmed,
-    'the second pass over the warmed keys must be all hits',
+  // L1 serves (and is filled) only once the bus subscription is live.
+  await tiered.ready();
+  // Warm the hit modes: every argument once (a miss that stores), then once more, which must all be hits.
+  for (const mode of modes.filter((mode) => mode.id === 'hit' || mode.id === 'hit-l1')) {
+    await readEveryKey(mode);
+    // The stores run in the background: without waiting, the last calls' keys would still be in flight.
+    await mode.cache?.idle();
+    const hits = () => mode.stats?.().hits ?? 0;
+    const hitsBefore = hits();
+    const l2ReadsBefore = mode.l2Reads?.();
+    await readEveryKey(mode);
+    assert.equal(
+      hits() - hitsBefore,
+      warmed,
+      `${mode.label}: the second pass over the warmed keys must be all hits`,
+    );
+    if (l2ReadsBefore !== undefined)
+      assert.equal(mode.l2Reads?.(), l2ReadsBefore, `${mode.label}: the second pass must not read Redis`);
+  }
+  const l1 = tiered.stats();
+  assert.ok(
+    l1.l1 === 'live' && l1.l1Entries >= warmed,
+    `the L1 must hold every warmed result (size it with tieredStore's l1 option): ` +
+      `${l1.l1Entries} entries for ${warmed} results, L1 ${l1.l1}`,
+  );
+  console.log(
+    `L1 after warming: ${l1.l1Entries.toLocaleString('en-US')} entries, ` +
+      `${(tiered.l1.bytes / 2 ** 20).toFixed(1)} MiB by the memory store's estimate; ` +
+      `${l1.l2Reads} L2 reads so far (the first pass)`,
   );
 
   // Same rows, same JavaScript types, whichever way they came.
@@ -255,111 +278,78 @@ try {
   for (const query of queries) {
     for (let i = 0; i < 50; i++) {
       const arg = query.pick(checkRandom);
-      const [raw, miss, cached] = await Promise.all(
+      const results = await Promise.all(
         modes.map((mode) => mode.pool.query(query.text, [arg, mode.nonce()])),
       );
+      const raw = results[0]; // modes[0] is the raw pool
       assert.ok(raw !== undefined && raw.rows.length > 0, `${query.label}(${arg}) returned no row`);
-      assert.deepStrictEqual(miss?.rows, raw.rows);
-      assert.deepStrictEqual(cached?.rows, raw.rows);
+      for (const [index, mode] of modes.entries())
+        assert.deepStrictEqual(results[index]?.rows, raw.rows, `${query.label}(${arg}): ${mode.label}`);
     }
   }
 
-  const configs = queries.flatMap((query) => modes.map((mode) => ({ query, mode })));
-  const runs = new Map(configs.map((config) => [config, [] as RunResult[]]));
-  const outcomes = new Map(configs.map((config) => [config, { hits: 0, misses: 0, bypasses: 0 }]));
-  const cpu = new Map(configs.map((config) => [config, { calls: 0, node: 0, postgres: 0, redis: 0 }]));
-  for (let round = 0; round < args.runs; round++) {
-    const shift = round % configs.length;
-    for (const config of [...configs.slice(shift), ...configs.slice(0, shift)]) {
-      const { query, mode } = config;
-      const random = createRandom(1000 * round + configs.indexOf(config));
-      const before = mode.stats?.();
-      let calls = 0;
-      const cpuBefore = cpuSnapshot();
-      const result = await runOnce({
-        op: (_index) => {
-          calls++;
-          return mode.pool.query(query.text, [query.pick(random), mode.nonce()]).then((r) => r.rows[0]);
-        },
-        concurrency: args.concurrency,
-        durationMs: args['duration-ms'],
-        warmupMs: round === 0 ? 4 * args['warmup-ms'] : args['warmup-ms'],
-      });
-      const cpuAfter = cpuSnapshot();
-      const spent = cpu.get(config);
-      if (cpuBefore !== undefined && cpuAfter !== undefined && spent !== undefined) {
-        // Over the whole run, warm-up included, per call made (also warm-up included).
-        const used = cpuSince(cpuBefore, cpuAfter);
-        spent.calls += calls;
-        spent.node += used.node;
-        spent.postgres += used.postgres;
-        spent.redis += used.redis;
-      }
-      runs.get(config)?.push(result);
-      const after = mode.stats?.();
-      const counted = outcomes.get(config);
-      if (before !== undefined && after !== undefined && counted !== undefined) {
-        counted.hits += after.hits - before.hits;
-        counted.misses += after.misses - before.misses;
-        counted.bypasses += after.bypasses - before.bypasses;
-      }
-      console.error(
-        `  round ${round + 1} ${query.label}, ${mode.label}: ${(result.opsPerSec / 1000).toFixed(1)} k ops/s, ` +
-          `p50 ${(result.p50Ms * 1000).toFixed(0)} µs${result.misses ? `, ${result.misses} EMPTY RESULTS` : ''}`,
-      );
-    }
-  }
+  const measured = await runSqlQueryRounds({
+    queries,
+    modes,
+    rounds: args.runs,
+    concurrency: args.concurrency,
+    durationMs: args['duration-ms'],
+    warmupMs: args['warmup-ms'],
+    firstWarmupMs: 4 * args['warmup-ms'],
+    seed: 0,
+    phase: `${args.concurrency} in flight`,
+  });
 
   // Commands per call, in a pass of its own: the runs' warm-ups make their own counts inexact.
   const commands = new Map<string, string>();
   if (server !== undefined) {
-    for (const { query, mode } of configs.filter((config) => config.mode.stats !== undefined)) {
-      const random = createRandom(77);
-      const calls = Array.from({ length: 1000 }, () => query.pick(random));
-      const before = await redisCommandCounts(redis);
-      await inParallel(calls, (arg) => mode.pool.query(query.text, [arg, mode.nonce()]));
-      commands.set(
-        `${query.id} ${mode.id}`,
-        formatCommandsPerOp(before, await redisCommandCounts(redis), 1000),
-      );
+    for (const query of queries) {
+      for (const mode of modes.filter((mode) => mode.stats !== undefined)) {
+        const random = createRandom(77);
+        const calls = Array.from({ length: 1000 }, () => query.pick(random));
+        const before = await redisCommandCounts(redis);
+        await inParallel(calls, (arg) => mode.pool.query(query.text, [arg, mode.nonce()]));
+        commands.set(
+          configKey(query, mode),
+          formatCommandsPerOp(before, await redisCommandCounts(redis), 1000),
+        );
+      }
     }
   }
-
-  const summaries: ModeSummary[] = configs.map((config) => ({
-    query: config.query.label,
-    mode: config.mode.id,
-    label: config.mode.label,
-    result: summarize(config.mode.label, args.concurrency, runs.get(config) ?? []) as ThroughputResult,
-    outcomes: config.mode.stats === undefined ? undefined : outcomes.get(config),
-    redisCommands: commands.get(`${config.query.id} ${config.mode.id}`),
-  }));
-
+  const summaries = summarizeModes(measured, args.concurrency, commands);
   console.log();
   console.log(formatSqlQueryReport(summaries));
-  if (configs.some((config) => (cpu.get(config)?.calls ?? 0) > 0)) {
-    const perCall = (us: number, calls: number) => `${Math.round(us / calls)} µs`;
-    console.log(
-      `\nCPU per call by process (all runs, warm-ups included; /proc, ${os.availableParallelism()} cores shared):\n${formatTable(
-        ['query', 'mode', 'Node', 'Postgres', 'Redis', 'all three'],
-        configs.map((config) => {
-          const { calls, node, postgres, redis } = cpu.get(config) ?? {
-            calls: 0,
-            node: 0,
-            postgres: 0,
-            redis: 0,
-          };
-          return [
-            config.query.label,
-            config.mode.label,
-            perCall(node, calls),
-            perCall(postgres, calls),
-            perCall(redis, calls),
-            perCall(node + postgres + redis, calls),
-          ];
-        }),
-      )}`,
+  const cpuTable = formatCpuPerCall(measured, os.availableParallelism());
+  if (cpuTable !== undefined) console.log(`\n${cpuTable}`);
+
+  const latencyMeasured = await runSqlQueryRounds({
+    queries,
+    modes,
+    rounds: args['latency-runs'],
+    concurrency: 1,
+    durationMs: args['latency-duration-ms'],
+    warmupMs: args['warmup-ms'],
+    seed: 500_000,
+    phase: '1 in flight',
+  });
+  const latency = summarizeModes(latencyMeasured, 1);
+  console.log(`\n${formatSqlLatencyReport(latency)}`);
+  // The floor of any miss: the lookup a miss makes before its query, with nothing of Larder around it.
+  const floorKey = `${prefix}floor`;
+  const floorRuns: RunResult[] = [];
+  for (let round = 0; round < args['latency-runs']; round++) {
+    floorRuns.push(
+      await runOnce({
+        op: () => Promise.all([redis.get(floorKey), redis.mGet([`${floorKey}:a`, `${floorKey}:b`])]),
+        concurrency: 1,
+        durationMs: args['latency-duration-ms'],
+        warmupMs: args['warmup-ms'],
+      }),
     );
   }
+  const floor = summarize('redis GET + MGET', 1, floorRuns);
+  console.log(formatLookupFloor(floor, latency));
+
   console.log(
     `\ntotal time ${((Date.now() - startedAt) / 1000).toFixed(0)} s; load average at the end ${os
       .loadavg()
@@ -367,12 +357,15 @@ try {
       .join(' ')}; raw results: ${writeResults('sql-query', {
       args,
       postgres: table.serverVersion,
+      tiered: { channel, l1MaxTtlMs: L1_MAX_TTL_MS, afterWarming: l1, atEnd: tiered.stats() },
       results: summaries,
-      cpuPerCall: configs.map((config) => ({
-        query: config.query.id,
-        mode: config.mode.id,
-        ...cpu.get(config),
-      })),
+      cpuPerCall: cpuOf(measured),
+      oneInFlight: {
+        results: latency,
+        missOverhead: missOverheads(latency),
+        lookupFloor: floor,
+        cpuPerCall: cpuOf(latencyMeasured),
+      },
     })}`,
   );
 } finally {
@@ -382,7 +375,11 @@ try {
   }
   await table.drop();
   const deleted = await deletePrefix(redis, prefix);
-  console.error(`cleanup: dropped schema ${table.schema}, deleted ${deleted} Redis keys under ${prefix}`);
+  // A private server holds nothing but this run's keys: any left lay outside the prefix.
+  const left = server === undefined ? '' : `; ${await redis.dbSize()} keys left on the private server`;
+  console.error(
+    `cleanup: dropped schema ${table.schema}, deleted ${deleted} Redis keys under ${prefix}${left}`,
+  );
   await redis.quit();
   await server?.stop();
 }

@@ -26,8 +26,9 @@ export function formatCommandsPerOp(
 ): string {
   const parts: string[] = [];
   for (const [name, calls] of after) {
-    const perOp = (calls - (before.get(name) ?? 0)) / ops;
-    if (name !== 'info' && perOp > 0) parts.push(`${Number(perOp.toFixed(2))} ${name}`);
+    // Rounded as printed: a stray command (a heartbeat during the pass) that rounds to 0 is not listed.
+    const perOp = Number(((calls - (before.get(name) ?? 0)) / ops).toFixed(2));
+    if (name !== 'info' && perOp > 0) parts.push(`${perOp} ${name}`);
   }
   return parts.length === 0 ? 'none' : parts.join(' + ');
 }

@@ -1,9 +1,11 @@
 /**
  * The tables of bench/sql-query.ts: every mode's throughput and latency, then
- * issue 4's two targets as same-run ratios against the raw pool.
+ * issue 4's targets as same-run ratios against the raw pool, the CPU per call
+ * by process, and the phase with one caller in flight.
  */
 import { formatTable } from './format-table.js';
 import type { ThroughputResult } from './run-throughput.js';
+import type { SqlConfigRuns, SqlModeId, SqlOutcomes } from './sql-query-rounds.js';
 import { formatMicros, formatSpread, type Spread, spread } from './stats.js';
 
 /** The miss path may cost at most this much raw latency (django-cachalot's own figure). */
@@ -14,13 +16,11 @@ export const HIT_THROUGHPUT_TARGET = 5;
 /** One query in one mode, over all runs. */
 export interface ModeSummary {
   readonly query: string;
-  readonly mode: 'raw' | 'miss' | 'hit';
+  readonly mode: SqlModeId;
   readonly label: string;
   readonly result: ThroughputResult;
   /** What the wrapper counted during the runs (warm-ups included); none for the raw pool. */
-  readonly outcomes:
-    | { readonly hits: number; readonly misses: number; readonly bypasses: number }
-    | undefined;
+  readonly outcomes: Readonly<SqlOutcomes> | undefined;
   /** Redis commands per call (`"1 get + 1 mget"`), counted on a private server; otherwise undefined. */
   readonly redisCommands: string | undefined;
 }
@@ -29,18 +29,87 @@ const ratio = (value: number) => `${value.toFixed(2)}x`;
 const ratioSpread = (value: Spread) =>
   `${ratio(value.median)} (${value.min.toFixed(2)}–${value.max.toFixed(2)})`;
 
-/** Per run of the same round: subject / raw, so the machine's drift mostly cancels. */
+/**
+ * Per run of the same round, subject against raw (a ratio unless `combine` says
+ * otherwise), so the machine's drift mostly cancels.
+ */
 function perRound(
   subject: ThroughputResult,
   raw: ThroughputResult,
   pick: (run: ThroughputResult['runs'][number]) => number,
-) {
-  return spread(subject.runs.map((run, round) => pick(run) / pick(raw.runs[round] ?? run)));
+  combine: (subject: number, raw: number) => number = (a, b) => a / b,
+): Spread {
+  return spread(subject.runs.map((run, round) => combine(pick(run), pick(raw.runs[round] ?? run))));
+}
+
+/** The raw pool's result for the same query. */
+function rawOf(summaries: readonly ModeSummary[], query: string): ThroughputResult | undefined {
+  return summaries.find((s) => s.query === query && s.mode === 'raw')?.result;
+}
+
+function formatOutcomes(outcomes: Readonly<SqlOutcomes> | undefined): string {
+  if (outcomes === undefined) return '—';
+  const counts = `${outcomes.hits} / ${outcomes.misses} / ${outcomes.bypasses}`;
+  return outcomes.l2Reads === undefined ? counts : `${counts} (${outcomes.l2Reads} L2 reads)`;
+}
+
+/** The target row of each cached mode, by name. */
+const TARGET_NAMES: Readonly<Partial<Record<SqlModeId, string>>> = {
+  miss: 'miss p50 latency / raw p50',
+  hit: 'hit throughput / raw (redisStore)',
+  'hit-l1': 'L1 hit throughput / raw (tieredStore)',
+};
+
+/** One target row: the miss against raw latency, or a hit mode against raw throughput. */
+function targetRow(summary: ModeSummary, name: string, raw: ThroughputResult): string[] {
+  const { result } = summary;
+  if (summary.mode === 'miss') {
+    const p50 = result.p50Ms / raw.p50Ms;
+    return [
+      summary.query,
+      name,
+      `${formatMicros(result.p50Ms)} / ${formatMicros(raw.p50Ms)}`,
+      ratio(p50),
+      ratioSpread(perRound(result, raw, (run) => run.p50Ms)),
+      `p99 ${ratio(result.p99Ms / raw.p99Ms)}`,
+      `≤ ${ratio(MISS_LATENCY_TARGET)}`,
+      p50 <= MISS_LATENCY_TARGET ? 'pass' : 'FAIL',
+    ];
+  }
+  const ops = result.opsPerSec.median / raw.opsPerSec.median;
+  return [
+    summary.query,
+    name,
+    `${formatSpread(result.opsPerSec)} / ${formatSpread(raw.opsPerSec)}`,
+    ratio(ops),
+    ratioSpread(perRound(result, raw, (run) => run.opsPerSec)),
+    `p50 ${ratio(result.p50Ms / raw.p50Ms)}`,
+    `≥ ${ratio(HIT_THROUGHPUT_TARGET)}`,
+    ops >= HIT_THROUGHPUT_TARGET ? 'pass' : 'FAIL',
+  ];
+}
+
+/**
+ * A WARNING line for every mode whose calls were not what it is named after: a
+ * hit in the miss mode, a miss or bypass in a hit mode, an L1 miss in the L1 mode.
+ */
+function outcomeWarnings(summaries: readonly ModeSummary[]): string[] {
+  return summaries
+    .filter(
+      ({ mode, outcomes }) =>
+        outcomes !== undefined &&
+        (outcomes.bypasses > 0 ||
+          (mode === 'miss' ? outcomes.hits > 0 : outcomes.misses > 0) ||
+          (outcomes.l2Reads ?? 0) > 0),
+    )
+    .map(
+      ({ query, label, outcomes }) =>
+        `WARNING: ${query}, ${label}: ${formatOutcomes(outcomes)} hits / misses / bypasses`,
+    );
 }
 
 /** The report: a table of all modes, then the targets with their verdicts. */
 export function formatSqlQueryReport(summaries: readonly ModeSummary[]): string {
-  const rawOf = (query: string) => summaries.find((s) => s.query === query && s.mode === 'raw')?.result;
   const all = formatTable(
     [
       'query',
@@ -57,44 +126,19 @@ export function formatSqlQueryReport(summaries: readonly ModeSummary[]): string 
       query,
       label,
       formatSpread(result.opsPerSec),
-      ratio(result.opsPerSec.median / (rawOf(query)?.opsPerSec.median ?? Number.NaN)),
+      ratio(result.opsPerSec.median / (rawOf(summaries, query)?.opsPerSec.median ?? Number.NaN)),
       formatMicros(result.p50Ms),
       formatMicros(result.p99Ms),
-      outcomes === undefined ? '—' : `${outcomes.hits} / ${outcomes.misses} / ${outcomes.bypasses}`,
+      formatOutcomes(outcomes),
       outcomes === undefined ? '—' : (redisCommands ?? 'not counted'),
       String(result.runs.length),
     ]),
   );
-
   const rows: string[][] = [];
   for (const summary of summaries) {
-    const raw = rawOf(summary.query);
-    if (raw === undefined || summary.mode === 'raw') continue;
-    if (summary.mode === 'miss') {
-      const p50 = summary.result.p50Ms / raw.p50Ms;
-      rows.push([
-        summary.query,
-        'miss p50 latency / raw p50',
-        `${formatMicros(summary.result.p50Ms)} / ${formatMicros(raw.p50Ms)}`,
-        ratio(p50),
-        ratioSpread(perRound(summary.result, raw, (run) => run.p50Ms)),
-        `p99 ${ratio(summary.result.p99Ms / raw.p99Ms)}`,
-        `≤ ${ratio(MISS_LATENCY_TARGET)}`,
-        p50 <= MISS_LATENCY_TARGET ? 'pass' : 'FAIL',
-      ]);
-    } else {
-      const ops = summary.result.opsPerSec.median / raw.opsPerSec.median;
-      rows.push([
-        summary.query,
-        'hit throughput / raw',
-        `${formatSpread(summary.result.opsPerSec)} / ${formatSpread(raw.opsPerSec)}`,
-        ratio(ops),
-        ratioSpread(perRound(summary.result, raw, (run) => run.opsPerSec)),
-        `p50 ${ratio(summary.result.p50Ms / raw.p50Ms)}`,
-        `≥ ${ratio(HIT_THROUGHPUT_TARGET)}`,
-        ops >= HIT_THROUGHPUT_TARGET ? 'pass' : 'FAIL',
-      ]);
-    }
+    const raw = rawOf(summaries, summary.query);
+    const name = TARGET_NAMES[summary.mode];
+    if (raw !== undefined && name !== undefined) rows.push(targetRow(summary, name, raw));
   }
   const targets = formatTable(
     [
@@ -109,14 +153,113 @@ export function formatSqlQueryReport(summaries: readonly ModeSummary[]): string 
     ],
     rows,
   );
-  const surprises = summaries.filter(
-    ({ mode, outcomes }) =>
-      outcomes !== undefined &&
-      (outcomes.bypasses > 0 || (mode === 'miss' ? outcomes.hits > 0 : outcomes.misses > 0)),
+  return [all, '', targets, ...outcomeWarnings(summaries)].join('\n');
+}
+
+/** CPU per call by process, one row per configuration; `undefined` when nothing was sampled (no /proc). */
+export function formatCpuPerCall(measured: readonly SqlConfigRuns[], cores: number): string | undefined {
+  if (!measured.some(({ cpu }) => cpu.calls > 0)) return undefined;
+  const perCall = (us: number, calls: number) => `${Math.round(us / calls)} µs`;
+  return `CPU per call by process (all runs, warm-ups included; /proc, ${cores} cores shared):\n${formatTable(
+    ['query', 'mode', 'Node', 'Postgres', 'Redis', 'all three'],
+    measured.map(({ query, mode, cpu: { calls, node, postgres, redis } }) => [
+      query.label,
+      mode.label,
+      perCall(node, calls),
+      perCall(postgres, calls),
+      perCall(redis, calls),
+      perCall(node + postgres + redis, calls),
+    ]),
+  )}`;
+}
+
+/** What a miss adds to one call with nothing queued, per query (for the results file too). */
+export interface MissOverhead {
+  readonly query: string;
+  /** Miss p50 minus raw p50 (medians over runs). */
+  readonly addedMs: number;
+  /** The same difference run by run, paired by round. */
+  readonly addedPerRoundMs: Spread;
+  /** Miss p50 over raw p50. */
+  readonly ratio: number;
+  /** The raw p50 from which on the miss stays within `MISS_LATENCY_TARGET`. */
+  readonly breakEvenRawMs: number;
+}
+
+/** The miss overhead of every query that has both a raw and a miss summary. */
+export function missOverheads(summaries: readonly ModeSummary[]): MissOverhead[] {
+  return summaries.flatMap((summary) => {
+    const raw = rawOf(summaries, summary.query);
+    if (summary.mode !== 'miss' || raw === undefined) return [];
+    const addedMs = summary.result.p50Ms - raw.p50Ms;
+    return [
+      {
+        query: summary.query,
+        addedMs,
+        addedPerRoundMs: perRound(
+          summary.result,
+          raw,
+          (run) => run.p50Ms,
+          (a, b) => a - b,
+        ),
+        ratio: summary.result.p50Ms / raw.p50Ms,
+        breakEvenRawMs: Math.max(0, addedMs) / (MISS_LATENCY_TARGET - 1),
+      },
+    ];
+  });
+}
+
+/**
+ * The phase with one caller in flight: why it exists, a table of every mode,
+ * and per query what a miss adds to a call.
+ */
+export function formatSqlLatencyReport(summaries: readonly ModeSummary[]): string {
+  const why =
+    'One caller in flight. At 50 callers on cores that Node, Postgres and Redis share, a call spends most ' +
+    "of its time queued (Little's law: p50 ≈ callers / throughput), so the 50-caller latency ratio above is " +
+    'really a ratio of CPU per call. With one caller nothing queues, and miss p50 − raw p50 is what the ' +
+    'cache adds to a call.';
+  const table = formatTable(
+    ['query', 'mode', 'p50', 'p99', 'ops/s median (min–max)', 'p50 vs raw', 'runs'],
+    summaries.map(({ query, label, result }) => [
+      query,
+      label,
+      formatMicros(result.p50Ms),
+      formatMicros(result.p99Ms),
+      formatSpread(result.opsPerSec),
+      ratio(result.p50Ms / (rawOf(summaries, query)?.p50Ms ?? Number.NaN)),
+      String(result.runs.length),
+    ]),
   );
-  const warnings = surprises.map(
-    ({ query, label, outcomes }) =>
-      `WARNING: ${query}, ${label}: ${outcomes?.hits} hits, ${outcomes?.misses} misses, ${outcomes?.bypasses} bypasses`,
+  const target = `${ratio(MISS_LATENCY_TARGET)}`;
+  const lines = missOverheads(summaries).map(
+    ({ query, addedMs, addedPerRoundMs: round, ratio: missRatio, breakEvenRawMs }) =>
+      `${query}: a miss adds ${formatMicros(addedMs)} at p50 (miss p50 − raw p50; per round ` +
+      `${formatMicros(round.min)}–${formatMicros(round.max)}), ratio ${ratio(missRatio)}; so a miss stays ` +
+      `within ${target} raw latency for queries whose raw p50 is ≥ ${formatMicros(breakEvenRawMs)}.`,
   );
-  return [all, '', targets, ...warnings].join('\n');
+  return [why, '', table, '', ...lines, ...outcomeWarnings(summaries)].join('\n');
+}
+
+/**
+ * What no cache-aside miss can avoid: one Redis round trip (the lookup of the
+ * entry and its tables' generations, pipelined, as the miss sends it) before
+ * the query, measured bare, against each query's raw p50.
+ */
+export function formatLookupFloor(floor: ThroughputResult, summaries: readonly ModeSummary[]): string {
+  const lines = summaries
+    .filter((summary) => summary.mode === 'raw')
+    .map(({ query, result }) => {
+      const share = floor.p50Ms / result.p50Ms;
+      return (
+        `${query}: that round trip alone is ${(100 * share).toFixed(0)}% of the raw p50 ` +
+        `(${formatMicros(result.p50Ms)}), so even a cache that cost nothing else would miss at ` +
+        `≥ ${ratio(1 + share)} raw latency.`
+      );
+    });
+  return [
+    `The floor of a miss: a bare node-redis GET + MGET, pipelined (the lookup a miss makes before its query), ` +
+      `one caller, ${floor.runs.length} runs: p50 ${formatMicros(floor.p50Ms)}, p99 ${formatMicros(floor.p99Ms)}.`,
+    ...lines,
+  ].join('\n');
 }
