@@ -117,10 +117,9 @@ interface ReadShape {
 export class ReadShapes {
   readonly #byAnalysis = new WeakMap<SqlAnalysis, WeakMap<SessionState, ReadShape>>();
 
-  get(context: ReadContext): ReadShape | undefined {
-    const shape = this.#byAnalysis.get(context.analysis)?.get(context.session);
+  get(analysis: SqlAnalysis, session: SessionState, catalog: SqlCatalog): ReadShape | undefined {
+    const shape = this.#byAnalysis.get(analysis)?.get(session);
     if (shape === undefined) return undefined;
-    const { catalog } = context;
     return shape.epoch === catalog.epoch && catalog.now() < shape.untilAt ? shape : undefined;
   }
 
@@ -140,28 +139,51 @@ export class ReadShapes {
  * (`context.query`) are planned afresh every time.
  */
 export function planRead(context: ReadContext, shapes?: ReadShapes): ReadPlan | Promise<ReadPlan> {
-  const blocked = context.transaction?.block();
+  const { transaction, values } = context;
+  const blocked = transaction?.block();
   if (blocked !== undefined) return bypass(blocked);
   const memo = context.query === undefined ? shapes : undefined;
-  const known = memo?.get(context);
-  if (known !== undefined) return finishPlan(context, known);
+  const known = memo?.get(context.analysis, context.session, context.catalog);
+  if (known !== undefined) return finishPlan(transaction, values, known);
   return shapeRead(context).then((shape) => {
     memo?.set(context, shape);
-    return finishPlan(context, shape);
+    return finishPlan(transaction, values, shape);
   });
 }
 
+/**
+ * The plan of a repeated read whose shape is known, without a `ReadContext`
+ * (the hot path: one allocation fewer per call); `undefined` when the shape
+ * must be (re)computed by `planRead`.
+ */
+export function planKnownRead(
+  shapes: ReadShapes,
+  analysis: SqlAnalysis,
+  session: SessionState,
+  catalog: SqlCatalog,
+  transaction: TransactionState | undefined,
+  values: readonly unknown[] | undefined,
+): ReadPlan | undefined {
+  const blocked = transaction?.block();
+  if (blocked !== undefined) return bypass(blocked);
+  const known = shapes.get(analysis, session, catalog);
+  return known === undefined ? undefined : finishPlan(transaction, values, known);
+}
+
 /** The plan of one call from its statement's shape: the transaction's own writes, then the key. */
-function finishPlan(context: ReadContext, shape: ReadShape): ReadPlan {
+function finishPlan(
+  transaction: TransactionState | undefined,
+  values: readonly unknown[] | undefined,
+  shape: ReadShape,
+): ReadPlan {
   if (shape.verdict !== undefined) return bypass(shape.verdict);
-  const transaction = context.transaction;
   if (transaction?.active === true && shape.touched.some((relation) => transaction.hasWritten(relation))) {
     return bypass('in-transaction-write');
   }
   if (shape.touched.length > MAX_TABLES) return bypass('too-many-tables');
   let key: string;
   try {
-    key = keyOf(shape.head, context.values);
+    key = keyOf(shape.head, values);
   } catch {
     return bypass('unkeyable-parameters');
   }

@@ -58,6 +58,20 @@ describe('result codec', () => {
     assert.equal(result.rowAsArray, true);
   });
 
+  it("decodes one cached result under each caller's parsers, into rows and field arrays of its own", () => {
+    const cached = encodeResult(raw as never);
+    const tagged = (tag: string) => ({ getTypeParser: (() => (text: string) => `${tag}${text}`) as never });
+    const first = decodeResult(cached, 'array', tagged('a:'));
+    const again = decodeResult(cached, 'array', tagged('b:'));
+    assert.equal(first.rows[0]?.[0], 'a:1');
+    assert.equal(again.rows[0]?.[0], 'b:1', 'another types object: its own parsers, not the remembered ones');
+    assert.equal(decodeResult(cached, 'array', tagged('a:')).rows[0]?.[0], 'a:1');
+    assert.notEqual(first.rows, again.rows);
+    assert.notEqual(first.fields, again.fields, 'each result has its own fields array');
+    assert.deepEqual(first.fields, again.fields);
+    assert.ok(Object.isFrozen(first.fields[0]), 'the shared field descriptions cannot be changed');
+  });
+
   it('survives any serializer: the cached form is plain strings', () => {
     const cached = encodeResult(raw as never);
     const json = jsonSerializer();

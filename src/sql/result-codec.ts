@@ -87,23 +87,33 @@ function parseTimestamptz(text: string): unknown {
   return parsed;
 }
 
+/** How one cached column list decodes under one set of type parsers. */
+interface Decoder {
+  readonly types: CustomTypesConfig;
+  readonly names: readonly string[];
+  readonly parsers: readonly Parser[];
+  /** Every column name, null: rows start from a copy, so their keys come in column order. */
+  readonly template: Readonly<Record<string, unknown>>;
+  /** node-postgres's field descriptions, frozen: every result gets its own array of them. */
+  readonly fields: readonly FieldDef[];
+}
+
 /**
- * The result the caller would have received: values parsed by `types` (the
- * query's own, else the connection's), rows as arrays or objects. Objects are
- * built as node-postgres builds them: keys in column order, and a later column
- * with a repeated name overwrites the earlier one.
+ * Decoders by cached column list. A cached result decoded once is shared by
+ * every hit on it (core keeps decoded entries on the bytes an in-process store
+ * hands out), so its hits look their parsers up once; a result read from Redis
+ * is decoded afresh and builds its decoder once per call, as before.
  */
-export function decodeResult(
-  cached: CachedResult,
-  rowMode: string | undefined,
-  types: CustomTypesConfig,
-): DecodedResult {
-  const cachedFields = cached.fields;
+const decoders = new WeakMap<readonly CachedField[], Decoder>();
+
+function decoderOf(cachedFields: readonly CachedField[], types: CustomTypesConfig): Decoder {
+  const known = decoders.get(cachedFields);
+  if (known !== undefined && known.types === types) return known;
   const width = cachedFields.length;
   const names: string[] = new Array(width);
   const parsers: Parser[] = new Array(width);
-  const fields: FieldDef[] = new Array(width);
   const template: Record<string, unknown> = {};
+  const fields: FieldDef[] = new Array(width);
   for (let i = 0; i < width; i++) {
     const { name, column } = cachedFields[i] as CachedField;
     const dataTypeID = column[2];
@@ -111,7 +121,7 @@ export function decodeResult(
     const parser = types.getTypeParser(dataTypeID, 'text') as unknown as Parser;
     parsers[i] = dataTypeID === TIMESTAMPTZ && parser === builtinTimestamptz ? parseTimestamptz : parser;
     template[name] = null;
-    fields[i] = {
+    fields[i] = Object.freeze({
       name,
       tableID: column[0],
       columnID: column[1],
@@ -119,8 +129,31 @@ export function decodeResult(
       dataTypeSize: column[3],
       dataTypeModifier: column[4],
       format: 'text',
-    };
+    });
   }
+  const decoder = { types, names, parsers, template, fields };
+  // Custom `types` are usually one object per pool or ORM; a per-query one just replaces the entry.
+  decoders.set(cachedFields, decoder);
+  return decoder;
+}
+
+/**
+ * The result the caller would have received: values parsed by `types` (the
+ * query's own, else the connection's), rows as arrays or objects. Objects are
+ * built as node-postgres builds them: keys in column order, and a later column
+ * with a repeated name overwrites the earlier one. Rows and the fields array
+ * are new on every call, so the caller may change them; the field descriptions
+ * in it are shared and frozen.
+ */
+export function decodeResult(
+  cached: CachedResult,
+  rowMode: string | undefined,
+  types: CustomTypesConfig,
+): DecodedResult {
+  const cachedFields = cached.fields;
+  const decoder = decoderOf(cachedFields, types);
+  const { names, parsers, template } = decoder;
+  const fields = decoder.fields.slice();
   const asArray = rowMode === 'array';
   const cachedRows = cached.rows;
   const rows: unknown[] = new Array(cachedRows.length);

@@ -14,7 +14,7 @@ import { fillRead } from './fill-read.js';
 import { isSqlParserLoaded, loadSqlParser } from './load-sql-parser.js';
 import type { PgClientLike } from './pg-like.js';
 import type { QueryCall } from './query-call.js';
-import { analyzerVerdict, planRead, type ReadPlan, ReadShapes } from './read-plan.js';
+import { analyzerVerdict, planKnownRead, planRead, type ReadPlan, ReadShapes } from './read-plan.js';
 import { encodeResult, RAW_TYPES } from './result-codec.js';
 import { discoverIdentity, readSession, type SessionState } from './session-state.js';
 import type { SqlAnalysis } from './sql-analysis.js';
@@ -187,6 +187,17 @@ export class SqlEngine {
     state: ConnectionState | undefined,
     connection: () => Promise<PgClientLike>,
   ): ReadPlan | Promise<ReadPlan> {
+    if (call.larder === undefined) {
+      const known = planKnownRead(
+        this.#shapes,
+        analysis,
+        session,
+        this.catalog,
+        state?.transaction,
+        call.values,
+      );
+      if (known !== undefined) return known;
+    }
     return planRead(
       {
         analysis,
