@@ -26,6 +26,14 @@ const raw = {
   ],
 };
 
+function deepFrozen<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFrozen(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 describe('result codec', () => {
   it('keeps the text and the column descriptions, nothing parsed', () => {
     const cached = encodeResult(raw as never);
@@ -59,7 +67,8 @@ describe('result codec', () => {
   });
 
   it("decodes one cached result under each caller's parsers, into rows and field arrays of its own", () => {
-    const cached = encodeResult(raw as never);
+    // Frozen, as core shares a decoded entry between hits.
+    const cached = deepFrozen(encodeResult(raw as never));
     const tagged = (tag: string) => ({ getTypeParser: (() => (text: string) => `${tag}${text}`) as never });
     const first = decodeResult(cached, 'array', tagged('a:'));
     const again = decodeResult(cached, 'array', tagged('b:'));
@@ -70,6 +79,11 @@ describe('result codec', () => {
     assert.notEqual(first.fields, again.fields, 'each result has its own fields array');
     assert.deepEqual(first.fields, again.fields);
     assert.ok(Object.isFrozen(first.fields[0]), 'the shared field descriptions cannot be changed');
+    const unshared = decodeResult(encodeResult(raw as never), 'array', tagged('a:'));
+    assert.ok(
+      !Object.isFrozen(unshared.fields[0]),
+      'a result decoded for one caller is left as pg leaves it',
+    );
   });
 
   it('survives any serializer: the cached form is plain strings', () => {

@@ -94,20 +94,22 @@ interface Decoder {
   readonly parsers: readonly Parser[];
   /** Every column name, null: rows start from a copy, so their keys come in column order. */
   readonly template: Readonly<Record<string, unknown>>;
-  /** node-postgres's field descriptions, frozen: every result gets its own array of them. */
+  /** node-postgres's field descriptions (frozen when shared): every result gets its own array of them. */
   readonly fields: readonly FieldDef[];
 }
 
 /**
  * Decoders by cached column list. A cached result decoded once is shared by
- * every hit on it (core keeps decoded entries on the bytes an in-process store
- * hands out), so its hits look their parsers up once; a result read from Redis
- * is decoded afresh and builds its decoder once per call, as before.
+ * every hit on it (core keeps decoded entries, frozen, on the bytes an
+ * in-process store hands out), so its hits look their parsers up once; a
+ * result read from Redis is decoded afresh and builds its decoder per call.
  */
 const decoders = new WeakMap<readonly CachedField[], Decoder>();
 
 function decoderOf(cachedFields: readonly CachedField[], types: CustomTypesConfig): Decoder {
-  const known = decoders.get(cachedFields);
+  // Core freezes what it shares between hits; anything else is decoded once, so remembering costs more than it saves.
+  const shared = Object.isFrozen(cachedFields);
+  const known = shared ? decoders.get(cachedFields) : undefined;
   if (known !== undefined && known.types === types) return known;
   const width = cachedFields.length;
   const names: string[] = new Array(width);
@@ -121,7 +123,7 @@ function decoderOf(cachedFields: readonly CachedField[], types: CustomTypesConfi
     const parser = types.getTypeParser(dataTypeID, 'text') as unknown as Parser;
     parsers[i] = dataTypeID === TIMESTAMPTZ && parser === builtinTimestamptz ? parseTimestamptz : parser;
     template[name] = null;
-    fields[i] = Object.freeze({
+    const description: FieldDef = {
       name,
       tableID: column[0],
       columnID: column[1],
@@ -129,11 +131,12 @@ function decoderOf(cachedFields: readonly CachedField[], types: CustomTypesConfi
       dataTypeSize: column[3],
       dataTypeModifier: column[4],
       format: 'text',
-    });
+    };
+    fields[i] = shared ? Object.freeze(description) : description;
   }
   const decoder = { types, names, parsers, template, fields };
   // Custom `types` are usually one object per pool or ORM; a per-query one just replaces the entry.
-  decoders.set(cachedFields, decoder);
+  if (shared) decoders.set(cachedFields, decoder);
   return decoder;
 }
 
