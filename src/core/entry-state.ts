@@ -6,6 +6,7 @@
 import type { Shared } from './cache-context.js';
 import type { DecodedEntry } from './envelope.js';
 import type { MaybePromise } from './store.js';
+import { unchanged } from './tag-generations.js';
 
 /** What a reader may do with an entry. */
 export type EntryState = 'fresh' | 'stale' | 'invalid';
@@ -36,16 +37,6 @@ export function prefetchGenerations(shared: Shared, tags: readonly string[]): Pr
     generations = undefined;
   }
   return { tags, generations };
-}
-
-/** Whether every counter still holds the generation the entry recorded (a missing one never does). */
-function unchanged(current: ReadGenerations, recorded: readonly number[]): boolean {
-  if (current === undefined) return false;
-  for (let i = 0; i < current.length; i++) {
-    const generation = current[i];
-    if (generation === undefined || generation !== recorded[i]) return false;
-  }
-  return true;
 }
 
 function sameTags(a: readonly string[], b: readonly string[]): boolean {

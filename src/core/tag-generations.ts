@@ -119,8 +119,7 @@ export class TagGenerations {
   /** Whether every tag still has the generation recorded (a missing counter is a mismatch). */
   async current(tags: readonly string[], generations: readonly number[]): Promise<boolean> {
     const pending = this.read(tags);
-    const now = pending instanceof Promise ? await pending : pending;
-    return now.every((generation, i) => generation !== undefined && generation === generations[i]);
+    return unchanged(pending instanceof Promise ? await pending : pending, generations);
   }
 
   /** Move each tag to a new generation. Rejects when the store fails. */
@@ -155,6 +154,19 @@ export class TagGenerations {
   #seed(): number {
     return SEED_LOW + Math.floor(this.#options.random() * SEED_SPAN);
   }
+}
+
+/** Whether every counter read still holds the generation recorded (a missing or unreadable one never does). */
+export function unchanged(
+  current: ReadonlyArray<number | undefined> | undefined,
+  recorded: readonly number[],
+): boolean {
+  if (current === undefined) return false;
+  for (let i = 0; i < current.length; i++) {
+    const generation = current[i];
+    if (generation === undefined || generation !== recorded[i]) return false;
+  }
+  return true;
 }
 
 /**

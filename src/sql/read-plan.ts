@@ -134,27 +134,10 @@ export class ReadShapes {
 }
 
 /**
- * Plan one read (its analyzer verdict already allowed it); synchronous when
- * `shapes` knows the statement under this session. Per-query options
- * (`context.query`) are planned afresh every time.
- */
-export function planRead(context: ReadContext, shapes?: ReadShapes): ReadPlan | Promise<ReadPlan> {
-  const { transaction, values } = context;
-  const blocked = transaction?.block();
-  if (blocked !== undefined) return bypass(blocked);
-  const memo = context.query === undefined ? shapes : undefined;
-  const known = memo?.get(context.analysis, context.session, context.catalog);
-  if (known !== undefined) return finishPlan(transaction, values, known);
-  return shapeRead(context).then((shape) => {
-    memo?.set(context, shape);
-    return finishPlan(transaction, values, shape);
-  });
-}
-
-/**
- * The plan of a repeated read whose shape is known, without a `ReadContext`
- * (the hot path: one allocation fewer per call); `undefined` when the shape
- * must be (re)computed by `planRead`.
+ * The plan of a repeated read whose shape `shapes` knows under this session
+ * (the hot path, synchronous, no `ReadContext` built); `undefined` when the
+ * shape must be computed by `planRead`. Only for calls without per-query
+ * options, which are planned afresh every time.
  */
 export function planKnownRead(
   shapes: ReadShapes,
@@ -168,6 +151,20 @@ export function planKnownRead(
   if (blocked !== undefined) return bypass(blocked);
   const known = shapes.get(analysis, session, catalog);
   return known === undefined ? undefined : finishPlan(transaction, values, known);
+}
+
+/**
+ * Plan one read (its analyzer verdict already allowed it) whose shape is not
+ * known yet: look up what the catalog says, then remember the shape in
+ * `shapes` unless the call has per-query options (`context.query`).
+ */
+export async function planRead(context: ReadContext, shapes?: ReadShapes): Promise<ReadPlan> {
+  const { transaction, values } = context;
+  const blocked = transaction?.block();
+  if (blocked !== undefined) return bypass(blocked);
+  const shape = await shapeRead(context);
+  if (context.query === undefined) shapes?.set(context, shape);
+  return finishPlan(transaction, values, shape);
 }
 
 /** The plan of one call from its statement's shape: the transaction's own writes, then the key. */
