@@ -38,6 +38,7 @@ export type {
   FactoryContext,
   FactoryTimeouts,
   GetOrSetOptions,
+  InvalidationResult,
   KeyFunction,
   KeyValidation,
   LockOptions,

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { AddResult, Cache, CacheOptions, Duration, Store, Ttl } from './index.js';
+import type { AddResult, Cache, CacheOptions, Duration, InvalidationResult, Store, Ttl } from './index.js';
 import { createCache } from './index.js';
 import { memoryStore } from './stores/memory/index.js';
 
@@ -34,7 +34,8 @@ async function typeChecks(cache: Cache): Promise<void> {
     { ttl: '1m', grace: '10m', tags: ['user:2'], lock: false, timeout: { soft: 50, hard: '2s' }, beta: 1 },
   );
   expectType<Equal<typeof refreshed, User>>(true);
-  expectType<Equal<Awaited<ReturnType<Cache['invalidateTags']>>, void>>(true);
+  expectType<Equal<Awaited<ReturnType<Cache['invalidateTags']>>, InvalidationResult>>(true);
+  expectType<Equal<Awaited<ReturnType<Cache['delete']>>, boolean | 'journaled'>>(true);
   await cache.get('k', { tiers: { l1: false } });
   // Type errors only: never called.
   const wrongOptions = () => [

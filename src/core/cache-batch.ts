@@ -3,7 +3,7 @@
  * operations, a parallel fallback over the single-key ones where it does not.
  */
 import type { LarderCache } from './cache.js';
-import { decodeStored, handleFailure } from './cache-context.js';
+import { decodeStored, deleteKeys, handleFailure, journalFailure } from './cache-context.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
 import { entryState } from './entry-state.js';
 import { encodeEntry } from './envelope.js';
@@ -31,11 +31,13 @@ export async function getMany<T>(
   keys: Iterable<string>,
   version: number,
 ): Promise<Map<string, T>> {
-  const { store, guard, counters } = cache.shared;
+  const { store, guard, counters, journal } = cache.shared;
   const byUserKey = await storedKeys(cache, keys, version);
   const found = new Map<string, T>();
   if (byUserKey.size === 0) return found;
   const stored = [...byUserKey.values()];
+  // Keys whose invalidation has not reached the store yet read as misses.
+  const blocked = journal.blocking ? stored.map((key) => journal.blocks(key)) : undefined;
   let values: Array<Uint8Array | null | undefined>;
   try {
     values = await guard.run('getMany', () =>
@@ -49,7 +51,8 @@ export async function getMany<T>(
   let index = 0;
   const now = cache.shared.options.clock.now();
   for (const userKey of byUserKey.keys()) {
-    const bytes = values[index++];
+    const bytes = blocked?.[index] === true ? undefined : values[index];
+    index++;
     let entry = bytes == null ? undefined : decodeStored(cache.shared, bytes, 'getMany');
     if (entry?.meta !== undefined) {
       // Grace or tags: only fresh, valid entries are hits.
@@ -118,33 +121,29 @@ export async function setMany(cache: LarderCache, entries: Entries, entry: Resol
     counters.sets += userKeys.length - failed.length;
     return failed;
   } catch (error) {
-    handleFailure(cache.shared, 'setMany', error);
+    // As for set: neither the old values nor these are known to be current.
+    journalFailure(cache.shared, 'setMany', error, (journal) => journal.recordKeys(storedKeys));
     return userKeys;
   }
 }
 
-/** Remove many keys; resolves how many existed. */
+/** Remove many keys; resolves how many existed, or `'journaled'`. */
 export async function deleteMany(
   cache: LarderCache,
   keys: Iterable<string>,
   version: number,
-): Promise<number> {
+): Promise<number | 'journaled'> {
   const stored = [...(await storedKeys(cache, keys, version)).values()];
   return stored.length === 0 ? 0 : deleteStored(cache, stored);
 }
 
-async function deleteStored(cache: LarderCache, stored: string[]): Promise<number> {
-  const { store, guard, counters } = cache.shared;
+async function deleteStored(cache: LarderCache, stored: string[]): Promise<number | 'journaled'> {
+  const shared = cache.shared;
   try {
-    const count = await guard.run('deleteMany', async () => {
-      if (store.deleteMany !== undefined) return store.deleteMany(stored);
-      const existed = await Promise.all(stored.map((key) => store.delete(key)));
-      return existed.filter(Boolean).length;
-    });
-    counters.deletes += count;
+    const count = await shared.invalidationGuard.run('deleteMany', () => deleteKeys(shared.store, stored));
+    shared.counters.deletes += count;
     return count;
   } catch (error) {
-    handleFailure(cache.shared, 'deleteMany', error);
-    return 0;
+    return journalFailure(shared, 'deleteMany', error, (journal) => journal.recordKeys(stored));
   }
 }

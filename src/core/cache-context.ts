@@ -9,23 +9,32 @@ import type { Codec, DecodedEntry } from './envelope.js';
 import { decodeEntry } from './envelope.js';
 import { type ErrorCode, isStoreFailure, type LarderError, WarningCodes } from './errors.js';
 import { CacheEventHub } from './events.js';
+import { InvalidationJournal } from './invalidation-journal.js';
 import { LeaseWaker } from './lease-waker.js';
-import type { ResolvedOptions } from './options.js';
+import { DEFAULTS, type ResolvedOptions } from './options.js';
 import type { Store } from './store.js';
 import { type Counters, StoreGuard, toLarderError } from './store-guard.js';
 import { TagGenerations } from './tag-generations.js';
-import { TagInvalidator } from './tag-invalidator.js';
 import { WorkTracker } from './work-tracker.js';
 
 /** What a cache and all its namespace views share. */
 export interface Shared {
   readonly options: ResolvedOptions;
   readonly store: Store;
+  /** Reads and writes: the operation timeout and the breaker that reads open. */
   readonly guard: StoreGuard;
+  /**
+   * Invalidations (delete, clear, tag bumps, lease releases): their own
+   * deadline and breaker, so a breaker that slow reads opened never skips them.
+   */
+  readonly invalidationGuard: StoreGuard;
+  /** Replays of the journal: a deadline, no breaker (a replay is the probe). */
+  readonly replayGuard: StoreGuard;
   readonly counters: Counters;
   readonly events: CacheEventHub;
   readonly tags: TagGenerations;
-  readonly invalidator: TagInvalidator;
+  /** Invalidations that did not reach the store, replayed once it answers (see invalidation-journal.ts). */
+  readonly journal: InvalidationJournal;
   /** Factory runs in flight in this process, by stored key (single flight). */
   readonly flights: Map<string, Promise<unknown>>;
   /** getOrSet reads in flight, by stored key, shared by the calls that arrive meanwhile. */
@@ -46,6 +55,32 @@ export interface Shared {
 /** Degraded failures are logged at most once per window; the rest are counted. */
 const LOG_WINDOW_MS = 10_000;
 
+/** The first retry of a journal replay; it doubles up to the breaker's open time. */
+const JOURNAL_FIRST_RETRY_MS = 50;
+
+/**
+ * Remove every key of a cache: entries, namespaces, then metadata (tag
+ * counters, leases). Exact prefixes, never `prefix*`, which would also match
+ * `prefix2:…`. Removing a tag counter is safe: a missing counter makes entries
+ * invalid, never valid.
+ */
+export async function clearKeyspace(options: ResolvedOptions, guard: StoreGuard): Promise<void> {
+  const { prefix, store } = options;
+  for (const head of keyspacePrefixes(prefix)) await guard.run('clear', () => store.clear(head));
+}
+
+/** Delete stored keys in one batch where the store can; resolves how many existed. */
+export async function deleteKeys(store: Store, keys: readonly string[]): Promise<number> {
+  if (store.deleteMany !== undefined) return store.deleteMany(keys);
+  const existed = await Promise.all(keys.map((key) => store.delete(key)));
+  return existed.filter(Boolean).length;
+}
+
+/** The stored-key prefixes of a cache's keyspace: entries, namespaces, metadata. */
+export function keyspacePrefixes(prefix: string): readonly string[] {
+  return [`${prefix}:`, `${prefix}/`, `${prefix}#`];
+}
+
 /** Create the shared state of a new cache. */
 export function createShared(options: ResolvedOptions): Shared {
   const counters: Counters = {
@@ -63,18 +98,52 @@ export function createShared(options: ResolvedOptions): Shared {
     leaseWaits: 0,
     leaseTakeovers: 0,
   };
-  const guard = new StoreGuard(options, counters);
+  // A breaker closing means the store answers again: replay what it missed now.
+  const kick = (state: string): void => {
+    if (state === 'closed') shared.journal.kick();
+  };
+  const guard = new StoreGuard(options, counters, kick);
+  const invalidationGuard = new StoreGuard(
+    { ...options, timeoutMs: options.invalidationTimeoutMs },
+    counters,
+    kick,
+  );
+  const replayGuard = new StoreGuard(
+    { ...options, timeoutMs: options.invalidationTimeoutMs, breaker: undefined },
+    counters,
+  );
   const tags = new TagGenerations(options, guard);
   const shared: Shared = {
     options,
     store: options.store,
     guard,
+    invalidationGuard,
+    replayGuard,
     counters,
     events: new CacheEventHub(options.prefix),
     tags,
-    invalidator: new TagInvalidator(tags, (error) => {
-      if (isStoreFailure(error))
-        reportError(shared, 'invalidateTags', toLarderError(error, 'invalidateTags'));
+    journal: new InvalidationJournal({
+      maxMembers: options.maxJournalMembers,
+      replays: {
+        deleteKeys: (keys) => replayGuard.run('delete', () => deleteKeys(options.store, keys)),
+        bumpTags: (list) => tags.bump(list, replayGuard),
+        releaseLease: async (key, token) => {
+          await replayGuard.run('lease', () => options.store.releaseLease?.(key, token) ?? false);
+          // Waiters parked on the orphan take the lease at once instead of at their next poll.
+          shared.waker.notify(key);
+        },
+        clearAll: () => clearKeyspace(options, replayGuard),
+      },
+      firstRetryMs: JOURNAL_FIRST_RETRY_MS,
+      maxRetryMs: options.breaker?.openMs ?? DEFAULTS.openMs,
+      onReplayFailure: (error, operation) => {
+        if (isStoreFailure(error)) reportError(shared, operation, toLarderError(error, operation));
+      },
+      onOverflow: (records) =>
+        options.logger.warn(
+          `${records} invalidations could not reach the ${options.store.name} store and overflowed the journal; this process serves nothing from the store until one clear of the cache's keys lands`,
+          { code: WarningCodes.W_JOURNAL_OVERFLOW },
+        ),
     }),
     flights: new Map(),
     reads: new Map(),
@@ -137,6 +206,23 @@ export function handleFailure(shared: Shared, operation: string, error: unknown,
   if (alwaysThrow || !storeFailure || shared.options.onError === 'throw') throw larderError;
 }
 
+/**
+ * An invalidating operation failed. A store failure is journaled — replayed
+ * once the store answers, and tombstoned here meanwhile — and then follows the
+ * error policy (reported under `degrade`, rethrown under `throw`); any other
+ * error is the caller's and is thrown, unjournaled.
+ */
+export function journalFailure(
+  shared: Shared,
+  operation: string,
+  error: unknown,
+  record: (journal: InvalidationJournal) => void,
+): 'journaled' {
+  if (isStoreFailure(error)) record(shared.journal);
+  handleFailure(shared, operation, error);
+  return 'journaled';
+}
+
 /** Count an error, emit the event, and log it once per window. */
 export function reportError(shared: Shared, operation: string, error: LarderError): void {
   shared.counters.errors++;
@@ -162,6 +248,8 @@ export function reportError(shared: Shared, operation: string, error: LarderErro
 
 /** How long `close()` waits for background refreshes before closing the store anyway. */
 const CLOSE_WAIT_MS = 5_000;
+/** How long `close()` tries to replay journaled invalidations before giving up on them. */
+const CLOSE_FLUSH_MS = 1_000;
 
 /**
  * Close a cache: let background refreshes store their values (serverless: the
@@ -180,12 +268,15 @@ export async function closeShared(shared: Shared): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
-  if (!(await shared.invalidator.flush().catch(() => false)))
+  if (!(await shared.journal.flush(CLOSE_FLUSH_MS)))
     shared.options.logger.warn(
-      `closing with ${shared.invalidator.pendingCount} tag invalidation(s) not stored; other processes may serve those entries until their TTL`,
+      `closing with ${shared.journal.pendingCount} invalidation(s) not stored; other processes may serve those entries until their TTL`,
+      { code: WarningCodes.W_JOURNAL_LOST },
     );
-  shared.invalidator.stop();
+  shared.journal.stop();
   await shared.waker.close();
   shared.guard.close();
+  shared.invalidationGuard.close();
+  shared.replayGuard.close();
   await shared.store.close?.();
 }

@@ -4,7 +4,7 @@
  */
 import { decodeStored, handleFailure, type Shared } from './cache-context.js';
 import { encodeEntry, isRawInteger } from './envelope.js';
-import { LarderError } from './errors.js';
+import { isStoreFailure, LarderError } from './errors.js';
 
 /** Throw `E_INVALID_OPTION` unless `delta` is a safe integer. */
 export function checkDelta(delta: number): void {
@@ -55,6 +55,7 @@ export interface VersionMove {
 export async function moveVersion(shared: Shared, key: string, move: VersionMove): Promise<number> {
   const { store, guard } = shared;
   const { from, to } = move;
+  let writing = false;
   try {
     const bytes = await guard.run('incrVersion', () => store.get(from));
     const ttlMs =
@@ -67,10 +68,14 @@ export async function moveVersion(shared: Shared, key: string, move: VersionMove
         `incrVersion: key ${JSON.stringify(key)} does not exist at version ${move.version}`,
       );
     // Copy the bytes as they are (no decode), keeping the TTL left, then drop the old version.
+    writing = true;
     await guard.run('incrVersion', () => store.set(to, bytes, ttlMs));
     await guard.run('incrVersion', () => store.delete(from));
     return move.next;
   } catch (error) {
+    // Half moved, or not at all: either version may be read later as the value;
+    // neither may be, until both deletes land.
+    if (writing && isStoreFailure(error)) shared.journal.recordKeys([from, to]);
     handleFailure(shared, 'incrVersion', error, true);
     throw error;
   }

@@ -62,16 +62,20 @@ describe('cache policies', () => {
     await cache.set('k', 'w');
     assert.equal(await cache.add('new', 1), 'unavailable', 'add tells unavailable apart from exists');
     assert.equal(await cache.has('k'), false);
-    assert.equal(await cache.delete('k'), false);
+    assert.equal(await cache.delete('k'), 'journaled', 'the writer is told the delete did not land yet');
     assert.deepEqual(await cache.getMany(['k']), new Map());
     assert.deepEqual(await cache.setMany({ a: 1, b: 2 }), ['a', 'b']);
     await cache.clear();
     assert.ok(events.length >= 8);
     assert.ok(events.every((e) => e.code === 'E_STORE' && e.error.cause instanceof Error));
     assert.equal(cache.stats().errors, events.length);
+    assert.equal(cache.stats().pendingInvalidations, 4, 'set, delete, setMany and clear are journaled');
     state.healthy = true;
-    assert.equal(await cache.get('k'), 'v', 'nothing was lost or overwritten');
-    assert.equal(await cache.add('k', 1), 'exists');
+    assert.equal(await cache.get('k'), undefined, 'a key whose delete is journaled reads as a miss');
+    assert.equal(await cache.flushInvalidations(), true);
+    assert.equal(cache.stats().pendingInvalidations, 0);
+    assert.equal(await cache.get('k'), undefined, 'the delete reached the store');
+    assert.equal(await cache.add('k', 1), 'stored');
   });
 
   it('counting operations cannot degrade: incr throws the store error', async () => {

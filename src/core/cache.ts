@@ -4,29 +4,35 @@
  * and the failure policy in cache-context.ts.
  */
 import { deleteMany, getMany, setMany } from './cache-batch.js';
-import { closeShared, decodeStored, handleFailure, type Shared } from './cache-context.js';
+import { closeShared, decodeStored, handleFailure, journalFailure, type Shared } from './cache-context.js';
 import { checkDelta, incrBy, moveVersion } from './cache-counters.js';
-import { resolveTtl } from './duration.js';
+import { resolveTtl, toMs } from './duration.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
 import { entryState } from './entry-state.js';
 import { encodeEntry } from './envelope.js';
-import { LarderError } from './errors.js';
+import { isStoreFailure, LarderError } from './errors.js';
 import { channels, emit } from './events.js';
 import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
 import { checkKey, fitKey } from './keys.js';
 import { checkTag, resolveEntry, resolveHints, resolveVersion } from './options.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
+import type { StoreHints } from './store.js';
 import type {
   AddResult,
   Cache,
   CacheEvents,
   CacheStats,
+  Duration,
   EntryOptions,
   GetOrSetOptions,
+  InvalidationResult,
   ReadOptions,
   Ttl,
 } from './types.js';
+
+/** How long `flushInvalidations()` waits when no timeout is given. */
+const FLUSH_TIMEOUT_MS = 5_000;
 
 /** User keys whose stored form is remembered, per generation of the memo. */
 const KEY_MEMO_SIZE = 10_000;
@@ -47,7 +53,7 @@ export class LarderCache implements Cache {
 
   constructor(shared: Shared, scope?: KeyScope, prefix?: string) {
     this.shared = shared;
-    this.#scope = scope ?? rootScope(shared.options, shared.guard);
+    this.#scope = scope ?? rootScope(shared.options);
     this.prefix = prefix ?? shared.options.prefix;
     this.version = shared.options.version;
     this.#keyMemo = scope === undefined ? new KeyMemo(KEY_MEMO_SIZE) : undefined;
@@ -90,7 +96,11 @@ export class LarderCache implements Cache {
     const hints = options?.tiers === undefined ? undefined : resolveHints(options.tiers);
     let bytes: Uint8Array | null | undefined;
     try {
-      const result = guard.get(storedKey, hints);
+      // An invalidation of this key that has not reached the store yet: a miss.
+      const result =
+        this.shared.journal.blocking && this.shared.journal.blocks(storedKey)
+          ? null
+          : guard.get(storedKey, hints);
       bytes = result instanceof Promise ? await result : result;
     } catch (error) {
       handleFailure(this.shared, 'get', error);
@@ -126,7 +136,7 @@ export class LarderCache implements Cache {
     const { store, guard } = this.shared;
     if (entry.ttlMs === 0) {
       // Django: a zero or negative timeout stores nothing and removes the old value.
-      await this.#write('set', () => guard.run('set', () => store.delete(storedKey, entry.hints)));
+      await this.#deleteStored('set', storedKey, entry.hints);
       return;
     }
     const pending = entryEncoder(this.shared, entry);
@@ -139,10 +149,14 @@ export class LarderCache implements Cache {
       return;
     }
     const { bytes, ttlMs } = encode(value);
-    if (
-      await this.#write('set', () => guard.run('set', () => store.set(storedKey, bytes, ttlMs, entry.hints)))
-    )
+    try {
+      await guard.run('set', () => store.set(storedKey, bytes, ttlMs, entry.hints));
       this.shared.counters.sets++;
+    } catch (error) {
+      // The old value may still be stored, or this one may have landed: neither
+      // is known to be current, so the key is deleted once the store answers.
+      journalFailure(this.shared, 'set', error, (journal) => journal.recordKeys([storedKey]));
+    }
   }
 
   async add(key: string, value: unknown, options?: EntryOptions): Promise<AddResult> {
@@ -169,21 +183,31 @@ export class LarderCache implements Cache {
     return getOrSet(this, key, factory, options);
   }
 
-  async invalidateTags(tags: Iterable<string>): Promise<void> {
+  async invalidateTags(tags: Iterable<string>): Promise<InvalidationResult> {
     if (this.shared.closed) throw new LarderError('E_CLOSED', 'the cache is closed');
     const list = [...new Set(typeof tags === 'string' ? [tags] : tags)];
     for (const tag of list) checkTag(tag);
-    if (list.length === 0) return;
+    if (list.length === 0) return 'stored';
+    const { journal, tags: generations, invalidationGuard } = this.shared;
     const publish = (ok: boolean) =>
       emit(channels.invalidate, () => ({ prefix: this.prefix, tags: list.length, ok }));
+    // Held from now: the bump may land at any moment, and no local read may outlive it.
+    journal.hold(list);
     try {
-      await this.shared.invalidator.invalidate(list);
+      await generations.bump(list, invalidationGuard);
       publish(true);
+      return 'stored';
     } catch (error) {
       publish(false);
-      // Retried in the background until it lands; meanwhile this process serves none of these tags.
-      handleFailure(this.shared, 'invalidateTags', error);
+      return journalFailure(this.shared, 'invalidateTags', error, (j) => j.recordTags(list));
+    } finally {
+      journal.release(list);
     }
+  }
+
+  flushInvalidations(timeout?: Duration): Promise<boolean> {
+    const timeoutMs = timeout === undefined ? FLUSH_TIMEOUT_MS : toMs(timeout, 'timeout');
+    return this.shared.journal.flush(timeoutMs);
   }
 
   idle(): Promise<void> {
@@ -204,27 +228,35 @@ export class LarderCache implements Cache {
     return setMany(this, entries, resolveEntry(options, this.shared.options));
   }
 
-  deleteMany(keys: Iterable<string>, options?: ReadOptions): Promise<number> {
+  deleteMany(keys: Iterable<string>, options?: ReadOptions): Promise<number | 'journaled'> {
     return deleteMany(this, keys, resolveVersion(options, this.shared.options));
   }
 
-  async delete(key: string, options?: ReadOptions): Promise<boolean> {
+  async delete(key: string, options?: ReadOptions): Promise<boolean | 'journaled'> {
     const storedKey = await this.storedKey(key, resolveVersion(options, this.shared.options));
-    const { store, guard } = this.shared;
-    const hints = resolveHints(options?.tiers);
+    return this.#deleteStored('delete', storedKey, resolveHints(options?.tiers));
+  }
+
+  /** Delete one stored key through the invalidation guard; journaled when the store fails. */
+  async #deleteStored(
+    operation: string,
+    storedKey: string,
+    hints: StoreHints | undefined,
+  ): Promise<boolean | 'journaled'> {
+    const { store, invalidationGuard } = this.shared;
     try {
-      const existed = await guard.run('delete', () => store.delete(storedKey, hints));
+      const existed = await invalidationGuard.run(operation, () => store.delete(storedKey, hints));
       if (existed) this.shared.counters.deletes++;
       return existed;
     } catch (error) {
-      handleFailure(this.shared, 'delete', error);
-      return false;
+      return journalFailure(this.shared, operation, error, (journal) => journal.recordKeys([storedKey]));
     }
   }
 
   async has(key: string, options?: ReadOptions): Promise<boolean> {
     const storedKey = await this.storedKey(key, resolveVersion(options, this.shared.options));
     const { store, guard } = this.shared;
+    if (this.shared.journal.blocks(storedKey)) return false;
     try {
       if (store.has !== undefined) return await guard.run('has', () => store.has?.(storedKey) ?? false);
       const bytes = await guard.run('has', () => store.get(storedKey));
@@ -257,9 +289,10 @@ export class LarderCache implements Cache {
     const ttlMs = resolveTtl(ttl, this.shared.options.defaultTtlMs);
     const storedKey = await this.storedKey(key, resolveVersion(options, this.shared.options));
     const { store, guard } = this.shared;
+    // A zero TTL expires the key at once, as Django's touch(key, 0) does.
+    if (ttlMs === 0) return (await this.#deleteStored('touch', storedKey, undefined)) === true;
+    if (this.shared.journal.blocks(storedKey)) return false;
     try {
-      // A zero TTL expires the key at once, as Django's touch(key, 0) does.
-      if (ttlMs === 0) return await guard.run('touch', () => store.delete(storedKey));
       if (store.touch !== undefined)
         return await guard.run('touch', () => store.touch?.(storedKey, ttlMs) ?? false);
       const bytes = await guard.run('touch', () => store.get(storedKey));
@@ -277,6 +310,7 @@ export class LarderCache implements Cache {
     const { store, guard } = this.shared;
     if (store.ttl === undefined)
       throw new LarderError('E_STORE', `the ${store.name} store cannot report TTLs`);
+    if (this.shared.journal.blocks(storedKey)) return undefined;
     try {
       return await guard.run('ttl', () => store.ttl?.(storedKey));
     } catch (error) {
@@ -298,12 +332,16 @@ export class LarderCache implements Cache {
     return this.incrVersion(key, -delta, options);
   }
 
-  async clear(): Promise<void> {
+  async clear(): Promise<InvalidationResult> {
     if (this.shared.closed) throw new LarderError('E_CLOSED', 'the cache is closed');
+    const scope = this.#scope;
+    const { invalidationGuard, replayGuard } = this.shared;
     try {
-      await this.#scope.clear();
+      await scope.clear(invalidationGuard);
+      return 'stored';
     } catch (error) {
-      handleFailure(this.shared, 'clear', error);
+      if (isStoreFailure(error)) await scope.journalClear(this.shared.journal, replayGuard);
+      return journalFailure(this.shared, 'clear', error, () => {});
     }
   }
 
@@ -324,23 +362,12 @@ export class LarderCache implements Cache {
   stats(): CacheStats {
     return Object.freeze({
       ...this.shared.counters,
-      pendingInvalidations: this.shared.invalidator.pendingCount,
+      pendingInvalidations: this.shared.journal.pendingCount,
       breaker: this.shared.guard.state,
     });
   }
 
   close(): Promise<void> {
     return closeShared(this.shared);
-  }
-
-  /** Run a write under the error policy; resolves whether it reached the store. */
-  async #write(operation: string, call: () => unknown): Promise<boolean> {
-    try {
-      await call();
-      return true;
-    } catch (error) {
-      handleFailure(this.shared, operation, error);
-      return false;
-    }
   }
 }

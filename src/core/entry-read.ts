@@ -68,7 +68,10 @@ export function readUsable(
   hints: StoreHints | undefined,
   prefetched?: PrefetchedGenerations,
 ): MaybePromise<Found | typeof UNUSABLE | undefined> {
-  const { store, guard } = shared;
+  const { store, guard, journal } = shared;
+  // An invalidation of this key has not reached the store yet: whatever is
+  // stored may be superseded, so a fill must overwrite it, not add.
+  if (journal.blocking && journal.blocks(storedKey)) return UNUSABLE;
   let result: MaybePromise<Uint8Array | null | undefined>;
   try {
     result = guard.run('get', () => store.get(storedKey, hints));

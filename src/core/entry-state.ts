@@ -59,7 +59,7 @@ export function entryState(
   const tags = meta.tags;
   if (tags === undefined || tags.length === 0) return timeState;
   // An invalidation this process made but could not store yet still counts.
-  if (shared.invalidator.anyPending(tags)) return 'invalid';
+  if (shared.journal.blocking && shared.journal.blocksTags(tags)) return 'invalid';
   const recorded = meta.generations ?? [];
   if (prefetched !== undefined && sameTags(tags, prefetched.tags)) {
     const current = prefetched.generations;

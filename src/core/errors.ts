@@ -41,6 +41,12 @@ export const ErrorCodes = {
   E_CDC_SETUP: 'The CDC listener cannot follow the database (wal_level, privileges, publication or slot)',
   /** The SQL parser (libpg-query) is not installed, or was used before `loadSqlParser()` resolved. */
   E_SQL_PARSER: 'The SQL parser is not installed or not loaded',
+  /**
+   * A transaction committed, but its invalidation did not reach the store within
+   * the bound; it stays journaled and is replayed, and other processes may read
+   * the old rows from the cache until it lands.
+   */
+  E_INVALIDATION_PENDING: 'Committed, but the invalidation has not reached the store yet',
 } as const;
 
 /** One of the stable error codes. */
@@ -52,6 +58,14 @@ export const WarningCodes = {
   W_KEY: 'LARDER_W_KEY',
   /** The store failed and the cache degraded to a miss / no-op (logged once per burst). */
   W_DEGRADED: 'LARDER_W_DEGRADED',
+  /**
+   * More invalidations failed than the journal holds: they collapsed into one
+   * clear of the cache's keys, and the process serves nothing from the store
+   * until it lands.
+   */
+  W_JOURNAL_OVERFLOW: 'LARDER_W_JOURNAL_OVERFLOW',
+  /** The cache closed with journaled invalidations that never reached the store. */
+  W_JOURNAL_LOST: 'LARDER_W_JOURNAL_LOST',
   /**
    * The SQL wrapper could not read the cluster's system identifier
    * (`pg_control_system()` needs privileges) and names the database by server

@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Shared } from './cache-context.js';
 import { reportError } from './cache-context.js';
+import { isLarderError } from './errors.js';
 import { channels, emit } from './events.js';
 import { toLarderError } from './store-guard.js';
 
@@ -53,6 +54,9 @@ export async function takeLease(
   const { store, guard, options, counters } = shared;
   const lock = options.lock;
   if (lock === undefined || store.acquireLease === undefined || store.releaseLease === undefined) return NONE;
+  // A store that is failing cannot arbitrate: single flight stays in the process,
+  // and no caller waits on a lease the store may never answer for.
+  if (guard.state !== 'closed') return NONE;
   const key = leaseKey(shared, storedKey);
   const token = randomBytes(12).toString('base64url');
   const startedAt = options.clock.now();
@@ -64,13 +68,21 @@ export async function takeLease(
       const result = guard.run('lease', () => store.acquireLease?.(key, token, lock.ttlMs) ?? false);
       acquired = result instanceof Promise ? await result : result;
     } catch (error) {
-      // The store cannot arbitrate: compute without a lease (at most one call per process).
+      // The store cannot arbitrate: compute without a lease (at most one call per
+      // process). A SET whose reply was lost may still land and orphan the lease,
+      // parking every other process's caller until its TTL: it is released (ours,
+      // by token) as soon as the store answers again.
+      if (!isLarderError(error, 'E_CIRCUIT_OPEN')) journalRelease(shared, key, token);
       reportError(shared, 'lease', toLarderError(error, 'lease'));
       if (waited) finishWait(shared, startedAt, 'unavailable');
       return NONE;
     }
     if (acquired) {
-      const release = () => releaseLease(shared, key, token);
+      const renewal = renewWhileHeld(shared, key, token, lock.ttlMs);
+      const release = () => {
+        clearInterval(renewal);
+        return releaseLease(shared, key, token);
+      };
       // The holder we waited for (or one that finished between our read and our
       // take) may have stored the value: look before computing it again.
       const found = await lookup().catch(() => undefined);
@@ -108,16 +120,51 @@ export async function takeLease(
 }
 
 async function releaseLease(shared: Shared, key: string, token: string): Promise<void> {
-  const { store, guard } = shared;
+  const { store, invalidationGuard } = shared;
   try {
-    await guard.run('lease', () => store.releaseLease?.(key, token) ?? false);
+    await invalidationGuard.run('lease', () => store.releaseLease?.(key, token) ?? false);
   } catch (error) {
-    // It expires by its TTL; waiters poll meanwhile.
+    // Retried like an invalidation, so no other process waits out the lease's TTL.
+    journalRelease(shared, key, token);
     reportError(shared, 'lease', toLarderError(error, 'lease'));
   }
   shared.waker.notify(key);
 }
 
+/**
+ * Renew the lease every third of its TTL while the holder computes, so the TTL
+ * can be short: waiters are then blocked by a dead holder, or by a lease whose
+ * SET landed after its reply was lost, for one short TTL at most, while a slow
+ * factory keeps its lease. A failed renewal is not retried: the lease may then
+ * lapse and a waiter take over, which costs one duplicate call, never a hang.
+ */
+function renewWhileHeld(
+  shared: Shared,
+  key: string,
+  token: string,
+  ttlMs: number,
+): NodeJS.Timeout | undefined {
+  const { store, guard } = shared;
+  if (store.renewLease === undefined) return undefined;
+  const timer = setInterval(
+    () => {
+      try {
+        const renewed = guard.run('lease', () => store.renewLease?.(key, token, ttlMs) ?? false);
+        if (renewed instanceof Promise) renewed.catch(() => {});
+      } catch {
+        // The breaker is open: the lease lapses by its TTL.
+      }
+    },
+    Math.max(1, Math.floor(ttlMs / 3)),
+  );
+  timer.unref();
+  return timer;
+}
+
+/** Release `key` if `token` holds it, once the store answers (a journal member without a tombstone). */
+function journalRelease(shared: Shared, key: string, token: string): void {
+  shared.journal.recordLease(key, token);
+}
 function finishWait(shared: Shared, startedAt: number, outcome: string): void {
   emit(channels.leaseWait, () => ({
     prefix: shared.options.prefix,

@@ -72,7 +72,7 @@ describe('options', () => {
   it('resolves grace, tags, tiers and getOrSet options, naming the option on bad input', () => {
     const o = resolve({ grace: '1m', timeout: { soft: 50 }, lock: { ttl: '2s' } });
     assert.equal(o.defaultEntry.graceMs, 60_000);
-    assert.deepEqual(o.lock, { ttlMs: 2000, waitMs: 10_000 });
+    assert.deepEqual(o.lock, { ttlMs: 2000, waitMs: 3_000 });
     const call = resolveGetOrSet(
       { tags: ['a', 'b', 'a'], lock: false, timeout: { hard: '1s' }, tiers: { l1: false } },
       o,

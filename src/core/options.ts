@@ -32,8 +32,11 @@ export const DEFAULTS = Object.freeze({
   failureThreshold: 5,
   openMs: 1000,
   compressionThresholdBytes: 1024,
-  lockTtlMs: 10_000,
-  lockWaitMs: 10_000,
+  /** With a store that renews leases (see Store.renewLease); without, the TTL must outlast a factory. */
+  lockTtlMs: 2_000,
+  lockTtlWithoutRenewalMs: 10_000,
+  lockWaitMs: 3_000,
+  maxJournalMembers: 100_000,
   failSafeBackoffMs: 5_000,
   beta: 1,
 });
@@ -49,6 +52,10 @@ export interface ResolvedOptions {
   readonly defaultTtlMs: number | null;
   readonly onError: ErrorPolicy;
   readonly timeoutMs: number;
+  /** The operation timeout of invalidations and their replays. */
+  readonly invalidationTimeoutMs: number;
+  /** The most journaled keys, tags and prefixes before they collapse into one clear. */
+  readonly maxJournalMembers: number;
   readonly breaker: { readonly failureThreshold: number; readonly openMs: number } | undefined;
   readonly keyValidation: KeyValidation;
   readonly keyFunction: KeyFunction;
@@ -112,6 +119,12 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
   if (defaultTtlMs === 0) throw invalid('defaultTtl', "a positive duration or 'forever'", options.defaultTtl);
   const onError = oneOf('onError', options.onError ?? 'degrade', ['degrade', 'throw'] as const);
   const timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
+  const invalidationTimeoutMs = positive('invalidationTimeoutMs', options.invalidationTimeoutMs ?? timeoutMs);
+  const maxJournalMembers = integer(
+    'maxJournalMembers',
+    options.maxJournalMembers ?? DEFAULTS.maxJournalMembers,
+    1,
+  );
   const breaker =
     options.breaker === false
       ? undefined
@@ -140,7 +153,12 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
     options.lock === false
       ? undefined
       : Object.freeze({
-          ttlMs: duration('lock.ttl', options.lock?.ttl, DEFAULTS.lockTtlMs, 1),
+          ttlMs: duration(
+            'lock.ttl',
+            options.lock?.ttl,
+            store.renewLease === undefined ? DEFAULTS.lockTtlWithoutRenewalMs : DEFAULTS.lockTtlMs,
+            1,
+          ),
           waitMs: duration('lock.wait', options.lock?.wait, DEFAULTS.lockWaitMs, 0),
         });
   const defaultEntry: ResolvedEntry = Object.freeze({
@@ -165,6 +183,8 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
     defaultTtlMs,
     onError,
     timeoutMs,
+    invalidationTimeoutMs,
+    maxJournalMembers,
     breaker,
     keyValidation,
     keyFunction,

@@ -3,8 +3,10 @@
  * namespace scope adds `/name#generation` and clears in O(1) by bumping the
  * generation, which orphans every older key (they expire by TTL).
  */
+import { clearKeyspace } from './cache-context.js';
 import { encodeEntry, parseRawInteger } from './envelope.js';
 import { isLarderError } from './errors.js';
+import type { InvalidationJournal } from './invalidation-journal.js';
 import { namespaceBase } from './keys.js';
 import type { ResolvedOptions } from './options.js';
 import type { StoreGuard } from './store-guard.js';
@@ -13,23 +15,20 @@ import type { StoreGuard } from './store-guard.js';
 export interface KeyScope {
   /** The current prefix: a string for a fixed scope, a promise where a generation must be read. */
   current(): string | Promise<string>;
-  /** Remove (or orphan) every key of the scope. */
-  clear(): Promise<void>;
+  /** Remove (or orphan) every key of the scope, through `guard` (invalidations have their own). */
+  clear(guard: StoreGuard): Promise<void>;
+  /** Journal a clear that did not reach the store; replayed through `guard`. */
+  journalClear(journal: InvalidationJournal, guard: StoreGuard): void | Promise<void>;
 }
 
 /** The root scope: `prefix:…` and, below it, the namespaces `prefix/…`. */
-export function rootScope(options: ResolvedOptions, guard: StoreGuard): KeyScope {
-  const { prefix, store } = options;
+export function rootScope(options: ResolvedOptions): KeyScope {
+  const { prefix } = options;
   return {
     current: () => prefix,
-    async clear() {
-      // Exact prefixes, never `prefix*`, which would also match `prefix2:…`:
-      // entries, namespaces, then metadata (tag counters, leases). Removing a tag
-      // counter is safe: a missing counter makes entries invalid, never valid.
-      await guard.run('clear', () => store.clear(`${prefix}:`));
-      await guard.run('clear', () => store.clear(`${prefix}/`));
-      await guard.run('clear', () => store.clear(`${prefix}#`));
-    },
+    clear: (guard) => clearKeyspace(options, guard),
+    // The whole keyspace: what the journal's own catch-all replays.
+    journalClear: (journal) => journal.recordAll(),
   };
 }
 
@@ -66,7 +65,7 @@ export function namespaceScope(
     return `${base}${await readGeneration(base)}`;
   }
 
-  return {
+  const scope: KeyScope = {
     current() {
       if (inflight === undefined) {
         inflight = resolve();
@@ -77,7 +76,19 @@ export function namespaceScope(
       }
       return inflight;
     },
-    async clear() {
+    async journalClear(journal, guard) {
+      // The namespace's keys all start with its base; if the parent's prefix
+      // cannot be read now (a nested namespace, the store down), everything.
+      let base: string;
+      try {
+        base = namespaceBase(await parent.current(), name);
+      } catch {
+        journal.recordAll();
+        return;
+      }
+      journal.recordClear(base, () => scope.clear(guard));
+    },
+    async clear(guard) {
       const base = namespaceBase(await parent.current(), name);
       if (store.incrBy !== undefined) {
         try {
@@ -103,4 +114,5 @@ export function namespaceScope(
       inflight = undefined;
     },
   };
+  return scope;
 }

@@ -48,7 +48,8 @@ export class StoreGuard {
   #lastFailure: unknown;
   readonly #store: Store;
 
-  constructor(options: ResolvedOptions, counters: Counters) {
+  /** `onStateChange` hears every breaker state change (the journal replays when it closes). */
+  constructor(options: ResolvedOptions, counters: Counters, onStateChange?: (state: BreakerState) => void) {
     this.#counters = counters;
     this.#deadlines = new DeadlineQueue(options.timeoutMs);
     const breaker =
@@ -57,6 +58,7 @@ export class StoreGuard {
         : new CircuitBreaker(options.breaker.failureThreshold, options.breaker.openMs, options.clock);
     if (breaker !== undefined) {
       breaker.onChange = (state) => {
+        onStateChange?.(state);
         if (breakerChannel.hasSubscribers)
           breakerChannel.publish({ prefix: options.prefix, store: options.store.name, state });
       };

@@ -186,6 +186,15 @@ export interface Store {
    * atomic). Resolves whether it was released.
    */
   releaseLease?(key: string, token: string): MaybePromise<boolean>;
+  /**
+   * Give the lease `key` a new TTL of `ttlMs`, only if `token` still holds it
+   * (compare-and-expire, atomic). Resolves whether it was renewed. A holder
+   * renews while its factory runs, so the TTL can be short — a crashed holder,
+   * or a lease orphaned by a lost reply, blocks waiters for one short TTL —
+   * without cutting off a slow factory. Without it, the TTL must outlast the
+   * slowest factory.
+   */
+  renewLease?(key: string, token: string, ttlMs: number): MaybePromise<boolean>;
   /** Publish/subscribe over the store's server; absent for stores without one. */
   readonly bus?: Bus;
   /**

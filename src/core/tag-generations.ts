@@ -122,15 +122,15 @@ export class TagGenerations {
     return unchanged(pending instanceof Promise ? await pending : pending, generations);
   }
 
-  /** Move each tag to a new generation. Rejects when the store fails. */
-  async bump(tags: readonly string[]): Promise<void> {
+  /** Move each tag to a new generation, through `guard` (invalidations have their own). Rejects when the store fails. */
+  async bump(tags: readonly string[], guard: StoreGuard): Promise<void> {
     const { store, codec } = this.#options;
     await Promise.all(
       tags.map(async (tag) => {
         const key = this.key(tag);
         if (store.incrBy !== undefined) {
           try {
-            await this.#guard.run('invalidateTags', () => store.incrBy?.(key, 1) ?? 0);
+            await guard.run('invalidateTags', () => store.incrBy?.(key, 1) ?? 0);
             return;
           } catch (error) {
             if (!isLarderError(error, 'E_MISSING_KEY') && !isLarderError(error, 'E_NOT_INTEGER')) throw error;
@@ -138,7 +138,7 @@ export class TagGenerations {
         }
         // No counter (or no atomic increment): any fresh seed differs from every
         // number an entry could have recorded, so overwriting is an invalidation.
-        await this.#guard.run('invalidateTags', () => store.set(key, encodeEntry(this.#seed(), codec), null));
+        await guard.run('invalidateTags', () => store.set(key, encodeEntry(this.#seed(), codec), null));
       }),
     );
   }

@@ -20,7 +20,7 @@ import type { Cache } from './types.js';
 interface Strategy {
   readonly name: string;
   fill(cache: Cache, key: string, read: () => Promise<number>): Promise<number>;
-  invalidate(cache: Cache, key: string): Promise<void>;
+  invalidate(cache: Cache, key: string): Promise<unknown>;
 }
 
 const tagged: Strategy = {

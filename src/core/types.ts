@@ -106,15 +106,20 @@ export interface FactoryTimeouts {
 /** The cluster-wide lease that lets one process compute a missing value while the others wait. */
 export interface LockOptions {
   /**
-   * How long a lease is held before another process may take over (a holder
-   * that crashed or hangs). Keep it above your slowest factory.
-   * @default 10_000
+   * How long a lease lasts without renewal: how long a holder that crashed, or
+   * a lease orphaned by a lost reply, keeps waiters from taking over. The holder
+   * renews it every third of this while its factory runs, where the store can
+   * (`renewLease`: memory, Redis, tiered); with a store that cannot, keep it
+   * above your slowest factory.
+   * @default 2_000 with renewal, 10_000 without
    */
   readonly ttl?: Duration;
   /**
    * How long a process waits for the holder's value before it calls the factory
-   * itself (one call per process), so a waiter never hangs.
-   * @default 10_000
+   * itself (one call per process), so a waiter never hangs. A live holder keeps
+   * its lease while it computes; raise this above your slowest factory if a
+   * duplicate call per process costs more than the wait.
+   * @default 3_000
    */
   readonly wait?: Duration;
 }
@@ -174,6 +179,22 @@ export interface CacheOptions {
    * @default 100
    */
   readonly timeoutMs?: number;
+  /**
+   * Longest wait for one invalidation (`delete`, `clear`, `invalidateTags`, a
+   * lease release, a journal replay) before it counts as failed and is
+   * journaled. Invalidations have their own breaker, which reads cannot open.
+   * See docs/resilience.md.
+   * @default timeoutMs
+   */
+  readonly invalidationTimeoutMs?: number;
+  /**
+   * How many distinct keys, tags and prefixes whose invalidation could not
+   * reach the store are kept for replay (a few hundred bytes each). Past that
+   * they collapse into one clear of this cache's keys (logged), and the
+   * process serves nothing from the store until it lands.
+   * @default 100_000
+   */
+  readonly maxJournalMembers?: number;
   /** Circuit breaker settings, or `false` to turn it off. */
   readonly breaker?: BreakerOptions | false;
   /**
@@ -268,6 +289,14 @@ export interface ReadOptions {
   readonly tiers?: TierOptions;
 }
 
+/**
+ * The outcome of an invalidation (`invalidateTags`, `clear`): `'stored'` when it
+ * reached the store; `'journaled'` when the store failed, timed out or was
+ * short-circuited — it is then replayed as soon as the store answers, and this
+ * process reads what it covers as misses until then (docs/resilience.md).
+ */
+export type InvalidationResult = 'stored' | 'journaled';
+
 /** The outcome of `add`: written, already present, or the store could not be asked. */
 export type AddResult = 'stored' | 'exists' | 'unavailable';
 
@@ -294,7 +323,7 @@ export interface CacheStats {
   readonly leaseWaits: number;
   /** Leases taken over after the holder's lease expired. */
   readonly leaseTakeovers: number;
-  /** Tag invalidations that failed and are being retried. */
+  /** Invalidations in the journal: they did not reach the store yet and are being replayed. */
   readonly pendingInvalidations: number;
   /** `'closed'` (healthy), `'open'` (short-circuiting) or `'half-open'` (probing). */
   readonly breaker: 'closed' | 'open' | 'half-open';
@@ -343,11 +372,17 @@ export interface Cache {
   ): Promise<T>;
   /**
    * Make every entry carrying any of `tags` a miss, in every process, in O(1).
-   * Resolves once the invalidation is stored; under `degrade`, a failure is
-   * retried in the background and entries with those tags read as misses here
-   * meanwhile.
+   * Resolves `'stored'` once the invalidation is stored, or `'journaled'` when
+   * the store failed: it is replayed once the store answers, and entries with
+   * those tags read as misses here meanwhile (under `throw` it also rejects).
    */
-  invalidateTags(tags: Iterable<string>): Promise<void>;
+  invalidateTags(tags: Iterable<string>): Promise<InvalidationResult>;
+  /**
+   * Replay every journaled invalidation now and wait until none is left or
+   * `timeout` passes; resolves whether none is left.
+   * @default timeout 5_000
+   */
+  flushInvalidations(timeout?: Duration): Promise<boolean>;
   /** Resolves when every background refresh and pending invalidation has settled. */
   idle(): Promise<void>;
   /** The present keys only (stored nulls included), in a Map keyed by the keys you gave. */
@@ -360,10 +395,14 @@ export interface Cache {
       | Iterable<readonly [string, unknown]>,
     options?: EntryOptions,
   ): Promise<string[]>;
-  /** Remove `key`; resolves whether it existed. */
-  delete(key: string, options?: ReadOptions): Promise<boolean>;
-  /** Remove many keys; resolves how many existed. */
-  deleteMany(keys: Iterable<string>, options?: ReadOptions): Promise<number>;
+  /**
+   * Remove `key`; resolves whether it existed, or `'journaled'` when the store
+   * failed: the delete is replayed once the store answers, and this process
+   * reads the key as a miss until then.
+   */
+  delete(key: string, options?: ReadOptions): Promise<boolean | 'journaled'>;
+  /** Remove many keys; resolves how many existed, or `'journaled'` (see `delete`). */
+  deleteMany(keys: Iterable<string>, options?: ReadOptions): Promise<number | 'journaled'>;
   /** Whether `key` holds a value (a stored `null` counts). */
   has(key: string, options?: ReadOptions): Promise<boolean>;
   /** Atomically add `delta` (default 1) to an integer; keeps the TTL. Throws `E_MISSING_KEY` / `E_NOT_INTEGER`. */
@@ -378,8 +417,8 @@ export interface Cache {
   incrVersion(key: string, delta?: number, options?: ReadOptions): Promise<number>;
   /** Move the entry to version - `delta`. */
   decrVersion(key: string, delta?: number, options?: ReadOptions): Promise<number>;
-  /** Remove this cache's keys and nothing else (O(1) in a namespace). */
-  clear(): Promise<void>;
+  /** Remove this cache's keys and nothing else (O(1) in a namespace); `'journaled'` as for `invalidateTags`. */
+  clear(): Promise<InvalidationResult>;
   /** A view whose keys live apart from this cache's, with an O(1) `clear()`. */
   namespace(name: string): Cache;
   /** Listen to an event; returns a function that removes the listener. */

@@ -12,6 +12,8 @@ export interface MemoryLeases {
   acquire(key: string, token: string, ttlMs: number): boolean;
   /** Release `key` if `token` still holds it; true when released. */
   release(key: string, token: string): boolean;
+  /** Give `key` a new TTL if `token` still holds it; true when renewed. */
+  renew(key: string, token: string, ttlMs: number): boolean;
   /** Leases held, expired ones not yet swept included. */
   readonly size: number;
   /** Drop every lease. */
@@ -42,14 +44,18 @@ export function memoryLeases(clock: Clock): MemoryLeases {
     sweepAt = Math.max(FIRST_SWEEP_AT, leases.size * 2);
   }
 
+  function checkTtl(method: string, ttlMs: number): void {
+    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
+      throw new LarderError(
+        'E_INVALID_OPTION',
+        `memoryStore.${method}: ttlMs must be a positive finite number (got ${ttlMs})`,
+      );
+    }
+  }
+
   return {
     acquire(key, token, ttlMs) {
-      if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
-        throw new LarderError(
-          'E_INVALID_OPTION',
-          `memoryStore.acquireLease: ttlMs must be a positive finite number (got ${ttlMs})`,
-        );
-      }
+      checkTtl('acquireLease', ttlMs);
       const now = clock.now();
       const held = leases.get(key);
       if (held !== undefined && held.expiresAt > now) return false;
@@ -66,6 +72,14 @@ export function memoryLeases(clock: Clock): MemoryLeases {
       }
       if (held.token !== token) return false;
       leases.delete(key);
+      return true;
+    },
+    renew(key, token, ttlMs) {
+      checkTtl('renewLease', ttlMs);
+      const now = clock.now();
+      const held = leases.get(key);
+      if (held === undefined || held.expiresAt <= now || held.token !== token) return false;
+      leases.set(key, { token, expiresAt: now + ttlMs });
       return true;
     },
     get size() {

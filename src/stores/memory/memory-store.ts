@@ -64,6 +64,7 @@ export interface MemoryStore extends Store {
   readonly leases: number;
   acquireLease(key: string, token: string, ttlMs: number): boolean;
   releaseLease(key: string, token: string): boolean;
+  renewLease(key: string, token: string, ttlMs: number): boolean;
   /** Publish/subscribe within this store instance: always live, delivered in a microtask. */
   readonly bus: Bus;
   /** Drop every entry, lease and subscription; the store stays usable. */
@@ -220,6 +221,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
     releaseLease(key, token) {
       return leases.release(key, token);
+    },
+    renewLease(key, token, ttlMs) {
+      return leases.renew(key, token, ttlMs);
     },
     async close() {
       leases.clear();

@@ -61,6 +61,12 @@ export const RELEASE_LEASE = luaScript(
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n" + 'return 0',
 );
 
+/** Renew a lease: a new PX only while the key still holds the caller's token; returns 1 when renewed, else 0. */
+export const RENEW_LEASE = luaScript(
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end\n" +
+    'return 0',
+);
+
 // The write-and-publish scripts take the channel and the message as ARGV[1]
 // and ARGV[2]. Each publishes only after its write changed the key: a caller
 // must not make other processes drop copies of a key nobody changed. A script

@@ -10,7 +10,7 @@ import type {
   StoreWrite,
   StoreWriteResults,
 } from '../../core/store.js';
-import { INCR_BY_EXISTING, PERSIST_EXISTING, RELEASE_LEASE, runScript } from './lua-scripts.js';
+import { INCR_BY_EXISTING, PERSIST_EXISTING, RELEASE_LEASE, RENEW_LEASE, runScript } from './lua-scripts.js';
 import { type BatchContext, clearPrefix, deleteMany, getMany, setMany } from './redis-batch.js';
 import { RedisBus } from './redis-bus.js';
 import type { RedisClientLike, RedisCommandOptions } from './redis-client-like.js';
@@ -46,6 +46,7 @@ export interface RedisStore extends Store {
   incrBy(key: string, delta: number): Promise<number>;
   acquireLease(key: string, token: string, ttlMs: number): Promise<boolean>;
   releaseLease(key: string, token: string): Promise<boolean>;
+  renewLease(key: string, token: string, ttlMs: number): Promise<boolean>;
   /**
    * Redis pub/sub. PUBLISH uses the store's connection; subscriptions share one
    * subscriber connection (a `duplicate()` of the client, opened on the first
@@ -312,6 +313,22 @@ class RedisByteStore implements RedisStore {
   releaseLease(key: string, token: string): Promise<boolean> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.releaseLease(key, token));
     return runScript(this.#commands, RELEASE_LEASE, key, [token]).then(isPositive, rethrowAsLarderError);
+  }
+
+  renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
+    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
+      return Promise.reject(
+        new LarderError(
+          'E_INVALID_OPTION',
+          `redisStore.renewLease: ttlMs must be a positive finite number (got ${ttlMs})`,
+        ),
+      );
+    }
+    if (this.#starting !== undefined) return this.#starting.then(() => this.renewLease(key, token, ttlMs));
+    return runScript(this.#commands, RENEW_LEASE, key, [token, px(ttlMs)]).then(
+      isPositive,
+      rethrowAsLarderError,
+    );
   }
 
   #publish(channel: string, message: string): Promise<void> {

@@ -90,6 +90,7 @@ export class TieredByteStore implements TieredStore {
   readonly incrBy?: (key: string, delta: number) => Promise<number>;
   readonly acquireLease?: (key: string, token: string, ttlMs: number) => MaybePromise<boolean>;
   readonly releaseLease?: (key: string, token: string) => MaybePromise<boolean>;
+  readonly renewLease?: (key: string, token: string, ttlMs: number) => MaybePromise<boolean>;
   readonly mapError?: (error: unknown) => LarderError;
   /** The same store as `l1`, typed as what it is: synchronous. */
   readonly #l1: SyncL1;
@@ -161,7 +162,7 @@ export class TieredByteStore implements TieredStore {
       },
     });
     // Present exactly when L2 has them, so that core's fallbacks apply otherwise.
-    const { ttl, touch, incrBy, acquireLease, releaseLease, mapError } = l2;
+    const { ttl, touch, incrBy, acquireLease, releaseLease, renewLease, mapError } = l2;
     const sync = this.#sync;
     if (ttl !== undefined) this.ttl = ttl.bind(l2);
     if (touch !== undefined)
@@ -177,6 +178,7 @@ export class TieredByteStore implements TieredStore {
     // Leases live in L2 only: they never go through get, so L1 never holds one.
     if (acquireLease !== undefined) this.acquireLease = acquireLease.bind(l2);
     if (releaseLease !== undefined) this.releaseLease = releaseLease.bind(l2);
+    if (renewLease !== undefined) this.renewLease = renewLease.bind(l2);
     if (mapError !== undefined) this.mapError = mapError.bind(l2);
     this.#gate.start();
   }

@@ -60,6 +60,20 @@ export const leaseCases = defineCases('leases', {
     assert.equal(await store.releaseLease(key, 'token-b'), true);
   },
 
+  async 'only the holder renews a lease, and a renewed lease outlives its first TTL'(h) {
+    const store = leaseStore(h);
+    if (store === undefined || store.renewLease === undefined) return;
+    const key = leaseKey(h, 'renew');
+    assert.equal(await store.acquireLease(key, 'token-a', 150), true);
+    assert.equal(await store.renewLease(key, 'token-b', 5_000), false, 'not the holder');
+    assert.equal(await store.renewLease(key, 'token-a', 5_000), true);
+    await h.wait(300);
+    assert.equal(await store.acquireLease(key, 'token-b', 5_000), false, 'still held past the first TTL');
+    assert.equal(await store.releaseLease(key, 'token-a'), true);
+    assert.equal(await store.renewLease(key, 'token-a', 5_000), false, 'released: nothing to renew');
+    assert.equal(await store.renewLease(leaseKey(h, 'never'), 'token-a', 5_000), false);
+  },
+
   async 'of many concurrent attempts, exactly one wins'(h) {
     const store = leaseStore(h);
     if (store === undefined) return;
