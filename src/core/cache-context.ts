@@ -56,6 +56,7 @@ export function createShared(options: ResolvedOptions): Shared {
     errors: 0,
     shortCircuited: 0,
     timeouts: 0,
+    stallTimeouts: 0,
     staleServed: 0,
     factoryCalls: 0,
     factoryErrors: 0,

@@ -281,7 +281,18 @@ export interface CacheStats {
   readonly errors: number;
   /** Operations answered without the store because the breaker was open. */
   readonly shortCircuited: number;
+  /**
+   * Store calls that timed out (`timeoutMs`) while this process was responsive:
+   * they count toward the circuit breaker.
+   */
   readonly timeouts: number;
+  /**
+   * Store calls that timed out because this process's own event loop was
+   * blocked past their deadline (a long synchronous task): their callers still
+   * got `E_TIMEOUT`, but they do not count toward the breaker. A steady rise
+   * points at the application's CPU work, not at the store.
+   */
+  readonly stallTimeouts: number;
   /** `getOrSet` calls answered with a stale value (grace, fail-safe, timeouts). */
   readonly staleServed: number;
   /** Factory calls by `getOrSet` (misses, refreshes, early refreshes). */
