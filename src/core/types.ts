@@ -164,6 +164,16 @@ export interface CacheOptions {
    */
   readonly compression?: CompressionOptions | false;
   /**
+   * The largest value, in bytes once serialized (before compression), that the
+   * cache writes or reads. Writing a larger value throws `E_SERIALIZE`; a stored
+   * value that is, or would decompress to, more is a miss plus an `E_DECODE`
+   * event, found out before it is inflated or decoded. Decoding is synchronous:
+   * this bounds how long one read can block the event loop (and what a corrupt
+   * or hostile entry can allocate). See docs/serialization.md.
+   * @default 16_777_216 (16 MiB)
+   */
+  readonly maxValueBytes?: number;
+  /**
    * `'degrade'`: a store failure is a miss for reads and a no-op for writes,
    * logged once per burst and counted. `'throw'`: rethrow it with its cause.
    * @default 'degrade'
