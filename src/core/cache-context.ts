@@ -91,6 +91,7 @@ export function createShared(options: ResolvedOptions): Shared {
     errors: 0,
     shortCircuited: 0,
     timeouts: 0,
+    stallTimeouts: 0,
     staleServed: 0,
     factoryCalls: 0,
     factoryErrors: 0,
@@ -99,14 +100,16 @@ export function createShared(options: ResolvedOptions): Shared {
     leaseTakeovers: 0,
   };
   // A breaker closing means the store answers again: replay what it missed now.
-  const kick = (state: string): void => {
-    if (state === 'closed') shared.journal.kick();
+  const hooks = {
+    onStateChange: (state: string): void => {
+      if (state === 'closed') shared.journal.kick();
+    },
   };
-  const guard = new StoreGuard(options, counters, kick);
+  const guard = new StoreGuard(options, counters, hooks);
   const invalidationGuard = new StoreGuard(
     { ...options, timeoutMs: options.invalidationTimeoutMs },
     counters,
-    kick,
+    hooks,
   );
   const replayGuard = new StoreGuard(
     { ...options, timeoutMs: options.invalidationTimeoutMs, breaker: undefined },

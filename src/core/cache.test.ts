@@ -148,6 +148,23 @@ describe('cache policies', () => {
     assert.deepEqual(await cache.getMany(['bad']), new Map());
   });
 
+  it('maxValueBytes: a larger stored value is a miss plus E_DECODE; writing one throws E_SERIALIZE', async () => {
+    const writer = setup({ compression: { algorithm: 'gzip', thresholdBytes: 0 } });
+    const big = 'x'.repeat(100_000);
+    await writer.cache.set('big', big);
+    assert.equal(await writer.cache.get('big'), big);
+    // A reader with a lower limit shares the store (and the keys: same prefix).
+    const { cache, data, events } = setup({ onError: 'throw', maxValueBytes: 50_000 });
+    for (const [key, value] of writer.data) data.set(key, value);
+    assert.equal(await cache.get('big', { default: 'fallback' }), 'fallback');
+    assert.equal(events[0]?.code, 'E_DECODE');
+    assert.match(events[0]?.error.message ?? '', /maxValueBytes/);
+    await assert.rejects(
+      cache.set('other', big),
+      (e) => e instanceof LarderError && e.code === 'E_SERIALIZE' && /maxValueBytes/.test(e.message),
+    );
+  });
+
   it('logs degraded failures once per 10 s window, with the count it held back', async () => {
     const { cache, state, clock, logged } = setup({ breaker: false });
     state.healthy = false;

@@ -53,4 +53,18 @@ describe('CircuitBreaker', () => {
     clock.at = 2000;
     assert.equal(breaker.allow(), true);
   });
+
+  it('release() frees the probe slot and stays half-open: the next call probes', () => {
+    const clock = fakeClock();
+    const breaker = new CircuitBreaker(1, 1000, clock);
+    breaker.failure();
+    clock.at = 1000;
+    assert.equal(breaker.allow(), true);
+    assert.equal(breaker.probing, true);
+    breaker.release();
+    assert.equal(breaker.probing, false);
+    assert.equal(breaker.state, 'half-open');
+    assert.equal(breaker.allow(), true, 'a new probe');
+    assert.equal(breaker.allow(), false, 'still one at a time');
+  });
 });

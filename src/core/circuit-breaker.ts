@@ -45,6 +45,20 @@ export class CircuitBreaker {
     return true;
   }
 
+  /** True while a half-open probe is out: the call just allowed through is that probe. */
+  get probing(): boolean {
+    return this.#probing;
+  }
+
+  /**
+   * The probe came back without saying anything about the store (an answer from
+   * a local tier, a timeout caused by our own stall): free the probe slot and
+   * stay half-open, so that the next call becomes the probe.
+   */
+  release(): void {
+    this.#probing = false;
+  }
+
   /** A call succeeded. */
   success(): void {
     this.#failures = 0;

@@ -13,9 +13,6 @@ export const CompressionIds = { none: 0, gzip: 1, deflate: 2, brotli: 3, deflate
 /** One of the compression ids. */
 export type CompressionId = (typeof CompressionIds)[keyof typeof CompressionIds];
 
-// A corrupt or hostile entry must not inflate without bound.
-const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
-
 /** A resolved compression setting: compresses, and knows how to undo any id. */
 export interface Compressor {
   /** Id written into the envelope for values this compressor compresses. */
@@ -80,10 +77,17 @@ function compressFn(
 
 /**
  * Undo compression `id`. `dictionary` is the reader's own preset dictionary; the
- * envelope's dictionary id has already been checked against it.
+ * envelope's dictionary id has already been checked against it. Output beyond
+ * `maxOutputBytes` throws (see `isOutputTooLarge`): a corrupt or hostile entry
+ * must not inflate without bound, nor block the event loop for long.
  */
-export function decompress(id: number, bytes: Uint8Array, dictionary: Uint8Array | undefined): Uint8Array {
-  const limit = { maxOutputLength: MAX_OUTPUT_BYTES };
+export function decompress(
+  id: number,
+  bytes: Uint8Array,
+  dictionary: Uint8Array | undefined,
+  maxOutputBytes: number,
+): Uint8Array {
+  const limit = { maxOutputLength: maxOutputBytes };
   switch (id) {
     case CompressionIds.gzip:
       return zlib.gunzipSync(bytes, limit);
@@ -98,4 +102,9 @@ export function decompress(id: number, bytes: Uint8Array, dictionary: Uint8Array
     default:
       throw new Error(`unknown compression id ${id}`);
   }
+}
+
+/** True for the error zlib throws when output would exceed `maxOutputLength`. */
+export function isOutputTooLarge(error: unknown): boolean {
+  return error instanceof RangeError && (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
 }

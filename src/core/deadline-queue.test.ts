@@ -84,4 +84,135 @@ describe('DeadlineQueue', () => {
     assert.ok(error instanceof LarderError);
     assert.equal(error.message, 'mapped');
   });
+
+  describe('when the sweep runs late (our own event loop was blocked)', () => {
+    /** A promise and the function that resolves it. */
+    function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+      let resolve: (value: T) => void = () => {};
+      const promise = new Promise<T>((r) => {
+        resolve = r;
+      });
+      return { promise, resolve };
+    }
+    const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+    it('gives a reply that arrived during the stall one I/O turn before timing it out', async () => {
+      const queue = new DeadlineQueue(100, () => now);
+      const reply = deferred<string>();
+      const seen: unknown[] = [];
+      const raced = queue.race(reply.promise, 'get', (error) => {
+        seen.push(error);
+        return error;
+      });
+      // The loop is blocked for 300 ms: the timer due at 100 fires at 300.
+      now = 300;
+      mock.timers.tick(300);
+      // The reply is read from the socket in the poll phase, before setImmediate callbacks.
+      reply.resolve('value');
+      assert.equal(await raced, 'value');
+      await nextTurn();
+      assert.deepEqual(seen, [undefined], 'a success, never a timeout');
+    });
+
+    it('times out what is still pending after that turn, flagged as a stall', async () => {
+      const queue = new DeadlineQueue(100, () => now);
+      const flags: unknown[] = [];
+      const raced = queue
+        .race(new Promise<never>(() => {}), 'get', (error, _operation, stalled) => {
+          flags.push(stalled);
+          return error;
+        })
+        .catch((error: unknown) => error);
+      now = 300;
+      mock.timers.tick(300);
+      assert.deepEqual(flags, [], 'nothing is rejected inside the late sweep itself');
+      await nextTurn(); // the queue's own turn is unref'd: keep the loop alive past it
+      const error = await raced;
+      assert.ok(error instanceof LarderError);
+      assert.equal(error.code, 'E_TIMEOUT');
+      assert.match(error.message, /event loop was blocked/);
+      assert.deepEqual(flags, [true]);
+    });
+
+    it('a sweep late by at most half the timeout is on time: rejects at once, not a stall', async () => {
+      const queue = new DeadlineQueue(100, () => now);
+      const flags: unknown[] = [];
+      const raced = queue
+        .race(new Promise<never>(() => {}), 'get', (error, _operation, stalled) => {
+          flags.push(stalled);
+          return error;
+        })
+        .catch(() => {});
+      now = 150;
+      mock.timers.tick(150);
+      assert.deepEqual(flags, [false], 'rejected inside the sweep');
+      await raced;
+    });
+
+    it('only deadlines that passed during the stall are stall timeouts', async () => {
+      const queue = new DeadlineQueue(100, () => now);
+      const flags = new Map<string, unknown>();
+      const track = (name: string) =>
+        queue
+          .race(new Promise<never>(() => {}), name, (error, operation, stalled) => {
+            flags.set(operation, stalled);
+            return error;
+          })
+          .catch(() => {});
+      const a = track('a'); // deadline 100
+      now = 260;
+      const b = track('b'); // deadline 360
+      now = 355;
+      mock.timers.tick(355); // the sweep runs 255 ms late, at 355
+      now = 365; // by the I/O turn, b's deadline has passed too, but not during the stall
+      await nextTurn();
+      await Promise.all([a, b]);
+      assert.deepEqual(
+        [...flags],
+        [
+          ['a', true],
+          ['b', false],
+        ],
+      );
+    });
+
+    it('measures lateness on the precise clock: a coarse reading is as old as the stall', async () => {
+      let precise = 0;
+      const queue = new DeadlineQueue(
+        100,
+        () => now,
+        () => precise,
+      );
+      const flags: unknown[] = [];
+      const raced = queue
+        .race(new Promise<never>(() => {}), 'get', (error, _operation, stalled) => {
+          flags.push(stalled);
+          return error;
+        })
+        .catch(() => {});
+      // The coarse clock was last read before the stall and still says 100.
+      now = 100;
+      precise = 300;
+      mock.timers.tick(300);
+      assert.deepEqual(flags, [], 'deferred to the next turn, not rejected on the stale reading');
+      await nextTurn();
+      await raced;
+      assert.deepEqual(flags, [true]);
+    });
+
+    it('close() cancels a pending late-sweep turn', async () => {
+      const queue = new DeadlineQueue(100, () => now);
+      const flags: unknown[] = [];
+      void queue.race(new Promise<never>(() => {}), 'get', (error, _operation, stalled) => {
+        flags.push(stalled);
+        return error;
+      });
+      now = 300;
+      mock.timers.tick(300);
+      queue.close();
+      await nextTurn();
+      await nextTurn();
+      assert.deepEqual(flags, []);
+    });
+  });
 });

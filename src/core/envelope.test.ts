@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import zlib from 'node:zlib';
 import { createCompressor } from './compression.js';
 import { type Codec, decodeEntry, encodeEntry } from './envelope.js';
 import { LarderError } from './errors.js';
 import { jsonSerializer } from './json-serializer.js';
 
-function codec(compression: Parameters<typeof createCompressor>[0] = false): Codec {
+function codec(
+  compression: Parameters<typeof createCompressor>[0] = false,
+  maxValueBytes = 16 * 1024 * 1024,
+): Codec {
   const serializer = jsonSerializer();
   return {
     serializer,
@@ -13,6 +17,7 @@ function codec(compression: Parameters<typeof createCompressor>[0] = false): Cod
     compressor: createCompressor(compression),
     dictionary: compression === false ? undefined : compression.dictionary,
     standaloneBuffers: false,
+    maxValueBytes,
   };
 }
 
@@ -117,5 +122,51 @@ describe('envelope', () => {
       assert.equal(error.code, 'E_SERIALIZE');
       assert.ok(error.cause instanceof TypeError);
     }
+  });
+
+  describe('maxValueBytes', () => {
+    const big = 'x'.repeat(10_000); // 10,002 bytes of JSON, compresses to a few dozen
+
+    it('refuses to encode a value larger than maxValueBytes, naming the option', () => {
+      assert.throws(
+        () => encodeEntry(big, codec(false, 10_000)),
+        (error: unknown) =>
+          error instanceof LarderError &&
+          error.code === 'E_SERIALIZE' &&
+          /maxValueBytes option \(10000\)/.test(error.message),
+      );
+      assert.equal(decodeEntry(encodeEntry(big, codec(false, 10_002)), codec(false, 10_002)).value, big);
+    });
+
+    it('the limit applies before compression when writing', () => {
+      assert.throws(() => encodeEntry(big, codec({ algorithm: 'gzip', thresholdBytes: 0 }, 10_000)), {
+        code: 'E_SERIALIZE',
+      });
+    });
+
+    it('reads a stored value beyond the limit as E_DECODE, uncompressed or not', () => {
+      const plain = encodeEntry(big, codec());
+      assert.match(decodeFails(plain, codec(false, 10_000)).message, /maxValueBytes/);
+      for (const algorithm of ['gzip', 'deflate', 'brotli'] as const) {
+        const compression = { algorithm, thresholdBytes: 0 };
+        const bytes = encodeEntry(big, codec(compression));
+        assert.ok(bytes.byteLength < 1000, `${algorithm} compressed it`);
+        const error = decodeFails(bytes, codec(compression, 10_000));
+        assert.match(error.message, /maxValueBytes/, algorithm);
+        assert.equal(decodeEntry(bytes, codec(compression, 10_002)).value, big, `${algorithm} at the limit`);
+      }
+    });
+
+    it('stops a decompression bomb at the limit instead of inflating it', () => {
+      // 64 MiB of zeros gzip to ~64 KiB; a reader limited to 1 MiB never allocates the 64.
+      const payload = zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024));
+      const bomb = Buffer.concat([Buffer.from([0xc1, 1, 0x02 | (1 << 4)]), payload]);
+      const error = decodeFails(bomb, codec(false, 1024 * 1024));
+      assert.match(error.message, /maxValueBytes/);
+    });
+
+    it('a long run of digits is foreign, not turned into a string', () => {
+      decodeFails(Buffer.alloc(1024 * 1024, 0x31));
+    });
   });
 });

@@ -17,7 +17,7 @@
  * so a later version can append fields that this one skips. Entries without grace
  * carry no meta: three bytes of overhead.
  */
-import { CompressionIds, type Compressor, decompress } from './compression.js';
+import { CompressionIds, type Compressor, decompress, isOutputTooLarge } from './compression.js';
 import { LarderError } from './errors.js';
 import type { Serializer } from './types.js';
 
@@ -66,6 +66,12 @@ export interface Codec {
    * slice would pin an 8 KiB slab or have to be copied.
    */
   readonly standaloneBuffers: boolean;
+  /**
+   * The largest serialized value, in bytes, that is written or decoded (the
+   * `maxValueBytes` option): before compression when writing, after
+   * decompression when reading.
+   */
+  readonly maxValueBytes: number;
 }
 
 /** True for a number stored as raw decimal digits. */
@@ -86,6 +92,11 @@ export function encodeEntry(value: unknown, codec: Codec, meta?: EntryMeta): Uin
       { cause },
     );
   }
+  if (payload.byteLength > codec.maxValueBytes)
+    throw new LarderError(
+      'E_SERIALIZE',
+      `value is ${payload.byteLength} bytes serialized with ${codec.serializer.name}, above the maxValueBytes option (${codec.maxValueBytes})`,
+    );
   let compressionId: number = CompressionIds.none;
   const compressor = codec.compressor;
   if (compressor !== undefined && payload.byteLength >= compressor.thresholdBytes) {
@@ -129,6 +140,8 @@ export function decodeEntry(bytes: Uint8Array, codec: Codec): DecodedEntry {
 
 /** The integer in raw decimal bytes; throws `E_DECODE` when they are not a safe integer. */
 export function parseRawInteger(bytes: Uint8Array): number {
+  // 20 digits and a sign; longer is foreign, and not worth turning into a string.
+  if (bytes.byteLength > 21) throw decodeError(`not an integer or an envelope (${bytes.byteLength} bytes)`);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const value = Number(text);
   if (!/^-?\d{1,20}$/.test(text) || !Number.isSafeInteger(value))
@@ -158,13 +171,23 @@ function decodeEnvelope(bytes: Uint8Array, codec: Codec): DecodedEntry {
     meta = decodeMeta(bytes.subarray(next, next + length));
     offset = next + length;
   }
+  const maxValueBytes = codec.maxValueBytes;
+  let payload = bytes.subarray(offset);
+  if (compressionId === CompressionIds.none && payload.byteLength > maxValueBytes)
+    throw tooLarge(maxValueBytes);
   try {
-    let payload = bytes.subarray(offset);
-    if (compressionId !== CompressionIds.none) payload = decompress(compressionId, payload, codec.dictionary);
+    if (compressionId !== CompressionIds.none)
+      payload = decompress(compressionId, payload, codec.dictionary, maxValueBytes);
     return { value: serializer.deserialize(payload), meta };
   } catch (cause) {
+    if (isOutputTooLarge(cause)) throw tooLarge(maxValueBytes, cause);
     throw decodeError(`payload does not decode with ${serializer.name}`, cause);
   }
+}
+
+// Decoding a value that large would hold the event loop (and memory) for too long.
+function tooLarge(maxValueBytes: number, cause?: unknown): LarderError {
+  return decodeError(`the value is larger than the maxValueBytes option (${maxValueBytes})`, cause);
 }
 
 function decodeError(reason: string, cause?: unknown): LarderError {

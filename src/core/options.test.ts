@@ -29,6 +29,7 @@ describe('options', () => {
     assert.equal(o.onError, 'degrade');
     assert.equal(o.timeoutMs, 100);
     assert.deepEqual(o.breaker, { failureThreshold: 5, openMs: 1000 });
+    assert.equal(o.codec.maxValueBytes, 16 * 1024 * 1024);
     assert.equal(o.codec.serializer.name, 'json', 'json when no msgpack is registered');
     assert.ok(Object.isFrozen(o));
   });
@@ -47,6 +48,8 @@ describe('options', () => {
     rejects({ keyValidation: 'maybe' as never }, /keyValidation/);
     rejects({ serializer: 'pickle' as never }, /"serializer" must be/);
     rejects({ compression: { algorithm: 'lzma' as never } }, /compression.algorithm/);
+    rejects({ maxValueBytes: 0 }, /"maxValueBytes" must be an integer >= 1/);
+    rejects({ maxValueBytes: 1.5 }, /"maxValueBytes"/);
     assert.throws(() => resolveOptions({ store: {} as Store }, {}), /"store" must be a Store/);
   });
 

@@ -39,6 +39,7 @@ export const DEFAULTS = Object.freeze({
   maxJournalMembers: 100_000,
   failSafeBackoffMs: 5_000,
   beta: 1,
+  maxValueBytes: 16 * 1024 * 1024,
 });
 
 /** The longest tag name, in UTF-16 code units. */
@@ -229,7 +230,8 @@ function resolveCodec(options: CacheOptions, registry: SerializerRegistry): Code
   const compressor: Compressor | undefined = createCompressor(compression);
   const dictionary = compression === false ? undefined : compression.dictionary;
   const standaloneBuffers = options.store.sharesBuffers === true;
-  return Object.freeze({ serializer, serializers, compressor, dictionary, standaloneBuffers });
+  const maxValueBytes = integer('maxValueBytes', options.maxValueBytes ?? DEFAULTS.maxValueBytes, 1);
+  return Object.freeze({ serializer, serializers, compressor, dictionary, standaloneBuffers, maxValueBytes });
 }
 
 /** Resolve one call's options; returns the shared default object when nothing is overridden. */

@@ -4,7 +4,7 @@
  * and failures are classified once into stable error codes.
  */
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
-import { DeadlineQueue } from './deadline-queue.js';
+import { DeadlineQueue, type Settled } from './deadline-queue.js';
 import { type ErrorCode, LarderError } from './errors.js';
 import { breakerChannel } from './events.js';
 import type { ResolvedOptions } from './options.js';
@@ -19,6 +19,7 @@ export interface Counters {
   errors: number;
   shortCircuited: number;
   timeouts: number;
+  stallTimeouts: number;
   staleServed: number;
   factoryCalls: number;
   factoryErrors: number;
@@ -38,20 +39,33 @@ export function toLarderError(error: unknown, operation: string): LarderError {
   return new LarderError('E_STORE', `${operation} failed: ${message}`, { cause: error });
 }
 
+/** What a guard may be given besides its options. */
+export interface GuardHooks {
+  readonly onStateChange?: (state: BreakerState) => void;
+  readonly deadlines?: DeadlineQueue;
+}
+
 /** Breaker + deadline + classification for one store. */
 export class StoreGuard {
   readonly #breaker: CircuitBreaker | undefined;
   readonly #deadlines: DeadlineQueue;
   readonly #counters: Counters;
-  readonly #settle: (error: unknown, operation: string) => unknown;
+  /** One bound function for every call, instead of a closure per call. */
+  readonly #settle: Settled;
+  /** The same for the half-open probe, which must free its slot when its outcome is neutral. */
+  readonly #settleProbe: Settled;
   /** The failure that most recently counted against the store: the cause of E_CIRCUIT_OPEN. */
   #lastFailure: unknown;
   readonly #store: Store;
 
-  /** `onStateChange` hears every breaker state change (the journal replays when it closes). */
-  constructor(options: ResolvedOptions, counters: Counters, onStateChange?: (state: BreakerState) => void) {
+  /**
+   * `onStateChange` hears every breaker state change (the journal replays when
+   * it closes); `deadlines` is injectable for tests (by default one queue of
+   * `options.timeoutMs`).
+   */
+  constructor(options: ResolvedOptions, counters: Counters, { onStateChange, deadlines }: GuardHooks = {}) {
     this.#counters = counters;
-    this.#deadlines = new DeadlineQueue(options.timeoutMs);
+    this.#deadlines = deadlines ?? new DeadlineQueue(options.timeoutMs);
     const breaker =
       options.breaker === undefined
         ? undefined
@@ -64,16 +78,9 @@ export class StoreGuard {
       };
     }
     this.#breaker = breaker;
-    // One bound function for every call, instead of a closure per call.
-    this.#settle = (error, operation) => {
-      if (error === undefined) {
-        this.#record(undefined);
-        return undefined;
-      }
-      const classified = this.#classify(error, operation);
-      this.#record(classified);
-      return classified;
-    };
+    this.#settle = (error, operation, stalled) => this.#settled(error, operation, stalled === true, false);
+    this.#settleProbe = (error, operation, stalled) =>
+      this.#settled(error, operation, stalled === true, true);
     this.#store = options.store;
   }
 
@@ -98,30 +105,32 @@ export class StoreGuard {
   /**
    * Call the store. Synchronous stores (memory) return synchronously; a promise
    * gets the shared deadline. Every failure comes out as a LarderError.
+   *
+   * Only an asynchronous outcome is evidence about the store's health. A
+   * synchronous answer comes from this process (a memory store, a tiered
+   * store's L1) and is neutral: it neither closes nor opens the breaker, and
+   * when it was the half-open probe it frees the probe slot, so that the next
+   * asynchronous call probes. (A synchronous `E_STORE` is the store saying it
+   * cannot reach its server, and still counts as a failure.)
    */
   run<T>(operation: string, call: () => MaybePromise<T>): MaybePromise<T> {
     const breaker = this.#breaker;
-    if (breaker !== undefined && !breaker.allow()) {
-      this.#counters.shortCircuited++;
-      throw new LarderError(
-        'E_CIRCUIT_OPEN',
-        `${operation} skipped: the circuit breaker is open after repeated store failures`,
-        { cause: this.#lastFailure },
-      );
+    let probe = false;
+    if (breaker !== undefined) {
+      if (!breaker.allow()) throw this.#refused(operation);
+      probe = breaker.probing;
     }
     let result: MaybePromise<T>;
     try {
       result = call();
     } catch (error) {
-      const classified = this.#classify(error, operation);
-      this.#record(classified);
-      throw classified;
+      throw this.#thrown(error, operation, probe);
     }
     if (!(result instanceof Promise)) {
-      breaker?.success();
+      if (probe) breaker?.release();
       return result;
     }
-    return this.#deadlines.race(result, operation, this.#settle);
+    return this.#deadlines.race(result, operation, probe ? this.#settleProbe : this.#settle);
   }
 
   /**
@@ -130,20 +139,22 @@ export class StoreGuard {
    */
   get(key: string, hints: StoreHints | undefined): MaybePromise<Uint8Array | null | undefined> {
     const breaker = this.#breaker;
-    if (breaker !== undefined && !breaker.allow()) return this.run('get', () => null);
+    let probe = false;
+    if (breaker !== undefined) {
+      if (!breaker.allow()) throw this.#refused('get');
+      probe = breaker.probing;
+    }
     let result: MaybePromise<Uint8Array | null | undefined>;
     try {
       result = this.#store.get(key, hints);
     } catch (error) {
-      const classified = this.#classify(error, 'get');
-      this.#record(classified);
-      throw classified;
+      throw this.#thrown(error, 'get', probe);
     }
     if (!(result instanceof Promise)) {
-      breaker?.success();
+      if (probe) breaker?.release();
       return result;
     }
-    return this.#deadlines.race(result, 'get', this.#settle);
+    return this.#deadlines.race(result, 'get', probe ? this.#settleProbe : this.#settle);
   }
 
   /** Stop the deadline timer. */
@@ -151,18 +162,58 @@ export class StoreGuard {
     this.#deadlines.close();
   }
 
-  #record(error: unknown): void {
+  /** Count a call the open breaker refused, and the error to throw for it. */
+  #refused(operation: string): LarderError {
+    this.#counters.shortCircuited++;
+    return new LarderError(
+      'E_CIRCUIT_OPEN',
+      `${operation} skipped: the circuit breaker is open after repeated store failures`,
+      { cause: this.#lastFailure },
+    );
+  }
+
+  /** A store method threw synchronously: only an unhealthy failure counts (see `run`). */
+  #thrown(error: unknown, operation: string, probe: boolean): LarderError {
+    const classified = this.#classify(error, operation);
+    if (UNHEALTHY.has(classified.code)) this.#record(classified);
+    else if (probe) this.#breaker?.release();
+    return classified;
+  }
+
+  /** An asynchronous call settled (see DeadlineQueue.race); returns the error to reject with. */
+  #settled(error: unknown, operation: string, stalled: boolean, probe: boolean): unknown {
     if (error === undefined) {
+      this.#breaker?.success();
+      return undefined;
+    }
+    if (stalled) {
+      // Our own loop was blocked past the deadline: the caller still gets its
+      // E_TIMEOUT, but the store is not to blame.
+      this.#counters.stallTimeouts++;
+      if (probe) this.#breaker?.release();
+      return error;
+    }
+    const classified = this.#classify(error, operation);
+    this.#record(classified);
+    return classified;
+  }
+
+  /** An outcome from the store: unhealthy failures count toward the breaker, answers reset it. */
+  #record(error: LarderError): void {
+    const code = error.code;
+    if (code === 'E_TIMEOUT') this.#counters.timeouts++;
+    if (!UNHEALTHY.has(code)) {
       this.#breaker?.success();
       return;
     }
-    const code = error instanceof LarderError ? error.code : 'E_STORE';
-    if (code === 'E_TIMEOUT') this.#counters.timeouts++;
-    if (UNHEALTHY.has(code)) {
-      this.#lastFailure = error;
-      this.#breaker?.failure();
-    } else {
-      this.#breaker?.success();
+    this.#lastFailure = error;
+    this.#breaker?.failure();
+    if (this.#store.noteFailure !== undefined) {
+      try {
+        this.#store.noteFailure(error);
+      } catch {
+        // A throwing hook must not turn a classified failure into another one.
+      }
     }
   }
 }

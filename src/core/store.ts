@@ -175,6 +175,15 @@ export interface Store {
    */
   mapError?(error: unknown): LarderError;
   /**
+   * Core calls this when a call to this store failed in a way that says the
+   * store is unhealthy: `E_TIMEOUT` (not one caused by this process's own
+   * event-loop stall) or `E_STORE`; never for answers from a healthy server
+   * (`E_STORE_OOM`, `E_WRONG_TYPE`, ...). A layered store uses it to stop
+   * trusting local state (a tiered store quarantines its L1). Called once per
+   * failure, synchronously; it must not throw (core ignores it if it does).
+   */
+  noteFailure?(error: LarderError): void;
+  /**
    * Take the lease `key` for `ttlMs` if nobody holds it (Redis `SET NX PX`),
    * recording `token` as the holder. Resolves whether it was taken. Core uses
    * leases for cluster-wide single flight; without this method single flight

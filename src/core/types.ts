@@ -169,6 +169,16 @@ export interface CacheOptions {
    */
   readonly compression?: CompressionOptions | false;
   /**
+   * The largest value, in bytes once serialized (before compression), that the
+   * cache writes or reads. Writing a larger value throws `E_SERIALIZE`; a stored
+   * value that is, or would decompress to, more is a miss plus an `E_DECODE`
+   * event, found out before it is inflated or decoded. Decoding is synchronous:
+   * this bounds how long one read can block the event loop (and what a corrupt
+   * or hostile entry can allocate). See docs/serialization.md.
+   * @default 16_777_216 (16 MiB)
+   */
+  readonly maxValueBytes?: number;
+  /**
    * `'degrade'`: a store failure is a miss for reads and a no-op for writes,
    * logged once per burst and counted. `'throw'`: rethrow it with its cause.
    * @default 'degrade'
@@ -310,7 +320,18 @@ export interface CacheStats {
   readonly errors: number;
   /** Operations answered without the store because the breaker was open. */
   readonly shortCircuited: number;
+  /**
+   * Store calls that timed out (`timeoutMs`) while this process was responsive:
+   * they count toward the circuit breaker.
+   */
   readonly timeouts: number;
+  /**
+   * Store calls that timed out because this process's own event loop was
+   * blocked past their deadline (a long synchronous task): their callers still
+   * got `E_TIMEOUT`, but they do not count toward the breaker. A steady rise
+   * points at the application's CPU work, not at the store.
+   */
+  readonly stallTimeouts: number;
   /** `getOrSet` calls answered with a stale value (grace, fail-safe, timeouts). */
   readonly staleServed: number;
   /** Factory calls by `getOrSet` (misses, refreshes, early refreshes). */

@@ -32,6 +32,7 @@ export const statsCases = defineCases('stats', {
       errors: 0,
       shortCircuited: 0,
       timeouts: 0,
+      stallTimeouts: 0,
       staleServed: 0,
       factoryCalls: 0,
       factoryErrors: 0,
