@@ -216,7 +216,11 @@ export class TieredByteStore implements TieredStore {
       return 'stored';
     }
     const keep = hints?.skipL1 === true ? undefined : value;
-    // `exists`: L2 unchanged, nothing to drop here, nor to announce (see announces()).
+    // Like every write, the key leaves L1 when the add starts, though an add
+    // that finds the key changes nothing: an L1 copy is no proof that L2 still
+    // has it (evicted, or deleted by a process whose message is on its way),
+    // and an add that times out may still land. The price is one L2 read.
+    // `exists`: nothing to put back, nor to announce (see announces()).
     return sync.write({ op: 'add', key, value, ttlMs }, (result, snapshot) => {
       if (result === 'stored') sync.settle(key, snapshot, keep, ttlMs);
     });

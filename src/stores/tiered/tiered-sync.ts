@@ -83,6 +83,10 @@ export class TieredSync {
   readonly #o: TieredSyncOptions;
   /** `l2.writeAndPublish` when `atomic`, else undefined. */
   readonly #writeAndPublish: Store['writeAndPublish'];
+  /** Keys with a local L2 write in flight, and how many: none of them is filled meanwhile. */
+  readonly #writing = new Map<string, number>();
+  /** Prefixes with a local `clear` in flight (one entry per call): no key under them is filled meanwhile. */
+  readonly #clearing: string[] = [];
 
   constructor(options: TieredSyncOptions) {
     this.#o = options;
@@ -200,14 +204,57 @@ export class TieredSync {
 
   #mayFill(key: string, snapshot: number, l1TtlMs: number | undefined): l1TtlMs is number {
     const { tracker, counters, isLive } = this.#o;
-    if (l1TtlMs !== undefined && isLive() && !tracker.changedSince(key, snapshot)) return true;
+    if (
+      l1TtlMs !== undefined &&
+      isLive() &&
+      !tracker.changedSince(key, snapshot) &&
+      this.#localWrites(key) === 0
+    )
+      return true;
     counters.fillsSkipped++;
     return false;
   }
 
   /**
-   * Run an L2 write, then `settle` L1, and tell the other processes unless the
-   * result says L2 did not change (see `announces`). With `atomic`, L2 publishes
+   * Local writes of `key` still waiting for L2 (a `clear` of a prefix of it
+   * counts as one). While there is one, a read's reply may predate the write
+   * on the server (a script resent after NOSCRIPT, pages of a clear not yet
+   * deleted, a write that timed out but may still land): it is served to its
+   * caller, never kept.
+   */
+  #localWrites(key: string): number {
+    let count = this.#writing.get(key) ?? 0;
+    for (const prefix of this.#clearing) if (key.startsWith(prefix)) count++;
+    return count;
+  }
+
+  /**
+   * A local write of `keys` starts: drop them from L1 and make in-flight fills
+   * of them stale now, before any round trip. L2 may never answer (a frozen
+   * server): this process must not serve the old value meanwhile, nor after
+   * its caller gave up waiting.
+   */
+  #startWriting(keys: readonly string[]): void {
+    const { l1, tracker } = this.#o;
+    for (const key of keys) {
+      tracker.invalidate(key);
+      l1.delete(key);
+      this.#writing.set(key, (this.#writing.get(key) ?? 0) + 1);
+    }
+  }
+
+  #endWriting(keys: readonly string[]): void {
+    for (const key of keys) {
+      const count = (this.#writing.get(key) ?? 1) - 1;
+      if (count > 0) this.#writing.set(key, count);
+      else this.#writing.delete(key);
+    }
+  }
+
+  /**
+   * Drop the keys from L1 at once, run an L2 write, then `settle` L1, and tell
+   * the other processes unless the result says L2 did not change (see
+   * `announces`). With `atomic`, L2 publishes
    * the invalidation in the same step as the write; otherwise it is published
    * after the write, and resolves once published or, if publishing failed,
    * queued for retry.
@@ -220,6 +267,8 @@ export class TieredSync {
     const keys = keysOf(write);
     // An empty batch changes nothing: the plain call answers it, unannounced.
     const writeAndPublish = keys.length > 0 ? this.#writeAndPublish : undefined;
+    // Before the snapshot: this write's own marks must not count as overtaking it.
+    this.#startWriting(keys);
     const snapshot = tracker.begin();
     let result: StoreWriteResults[W['op']];
     try {
@@ -243,6 +292,7 @@ export class TieredSync {
       throw error;
     } finally {
       tracker.end();
+      this.#endWriting(keys);
     }
     if (writeAndPublish !== undefined) queue.delivered();
     else if (keys.length > 0 && announces(write, result))
@@ -253,12 +303,14 @@ export class TieredSync {
   /**
    * After an L2 write of `key` (started at `snapshot`): put `value` into L1, or
    * drop the key when there is no value to keep, L1 is quarantined, or another
-   * invalidation of the key arrived while the write was in flight (then which
-   * write L2 kept is unknown here, and the next read asks L2).
+   * invalidation of the key arrived while the write was in flight, or another
+   * local write of it is still in flight (then which write L2 kept is unknown
+   * here, and the next read asks L2).
    */
   settle(key: string, snapshot: number, value?: Uint8Array, ttlMs: StoreTtlMs = null): void {
     const { l1, tracker, isLive } = this.#o;
-    const overtaken = tracker.changedSince(key, snapshot);
+    // The write being settled is still counted among the local writes.
+    const overtaken = tracker.changedSince(key, snapshot) || this.#localWrites(key) > 1;
     // Marked before L1 changes, so that an in-flight read of the old value
     // cannot fill it back after this write.
     tracker.invalidate(key);
@@ -276,9 +328,14 @@ export class TieredSync {
     return ttlMs === null ? this.#o.l1MaxTtlMs : Math.min(ttlMs, this.#o.l1MaxTtlMs);
   }
 
-  /** Clear `prefix` in L2, then in L1, then everywhere else. */
+  /**
+   * Drop `prefix` from L1 at once, clear it in L2, then drop it from L1 again
+   * (fills that raced the pages of the clear), then everywhere else.
+   */
   async clear(prefix: string): Promise<void> {
     const invalidation: Invalidation = { keys: [], prefixes: [prefix], all: false };
+    this.#dropPrefix(prefix);
+    this.#clearing.push(prefix);
     try {
       await this.#o.l2.clear(prefix);
     } catch (error) {
@@ -287,6 +344,8 @@ export class TieredSync {
         void this.#announce(invalidation);
       }
       throw error;
+    } finally {
+      this.#clearing.splice(this.#clearing.indexOf(prefix), 1);
     }
     this.#dropPrefix(prefix);
     await this.#announce(invalidation);
