@@ -20,7 +20,7 @@
  *   a writer that dies midway leaves neither; `clear(prefix)` stays two steps.
  */
 import { randomUUID } from 'node:crypto';
-import type { LarderError } from '../../core/errors.js';
+import { LarderError } from '../../core/errors.js';
 import type {
   Bus,
   MaybePromise,
@@ -62,6 +62,14 @@ export interface TieredStore extends Store {
   has(key: string): Promise<boolean>;
   /** Resolves once the bus subscription is live (L1 in use); rejects with `E_CLOSED` if closed first. */
   ready(): Promise<void>;
+  /**
+   * A call to this store failed as unhealthy (`E_TIMEOUT` not caused by the
+   * caller's own event-loop stall, or `E_STORE`); core's guard reports it.
+   * L1 goes out of service at once and stays out until the bus proves live
+   * after the failure: an own message sent since comes back (or, with the
+   * heartbeat off, a publish sent since succeeds while subscribed).
+   */
+  noteFailure(error: LarderError): void;
   /** Counters and state, for metrics and tests. */
   stats(): TieredStats;
   /** Close the subscription, then L1 and L2 (the tiered store owns both). Idempotent. */
@@ -116,7 +124,14 @@ export class TieredByteStore implements TieredStore {
     this.#counters = counters;
     const origin = randomUUID();
     this.#queue = new PublishQueue({
-      publish: (message) => bus.publish(options.channel, message),
+      // A failed publish says the bus's server may be unreachable, like any L2 failure.
+      publish: (message) =>
+        Promise.resolve()
+          .then(() => bus.publish(options.channel, message))
+          .catch((error: unknown) => {
+            this.#noteL2Failure(error);
+            throw error;
+          }),
       origin,
       clock: options.clock,
       random: options.random,
@@ -140,7 +155,8 @@ export class TieredByteStore implements TieredStore {
       queue: this.#queue,
       counters,
       isLive: () => this.#live,
-      onEcho: () => this.#gate.heard(),
+      onEcho: (sentAt) => this.#gate.heard(sentAt),
+      onFailure: (error) => this.#noteL2Failure(error),
     });
     this.#gate = new L1Gate({
       bus,
@@ -159,6 +175,7 @@ export class TieredByteStore implements TieredStore {
         if (!live && this.#closing === undefined) counters.quarantines++;
         this.#live = live;
       },
+      onPublishFailure: (error) => this.#noteL2Failure(error),
     });
     // Present exactly when L2 has them, so that core's fallbacks apply otherwise.
     const { ttl, touch, incrBy, acquireLease, releaseLease, mapError } = l2;
@@ -263,6 +280,16 @@ export class TieredByteStore implements TieredStore {
     return this.#gate.ready();
   }
 
+  noteFailure(_error: LarderError): void {
+    // Core classified it already (unhealthy, not our own stall).
+    if (this.#closing === undefined) this.#gate.suspect();
+  }
+
+  /** A rejection this store saw itself: only a sign of an unreachable server counts. */
+  #noteL2Failure(error: unknown): void {
+    if (this.#closing === undefined && isUnhealthy(error, this.l2)) this.#gate.suspect();
+  }
+
   stats(): TieredStats {
     return Object.freeze({
       l1: this.#closing !== undefined ? 'closed' : this.#live ? 'live' : 'quarantined',
@@ -289,6 +316,25 @@ export class TieredByteStore implements TieredStore {
       await this.l2.close?.();
     }
   }
+}
+
+/**
+ * Whether a rejection of an L2 call says the server is unreachable or
+ * unresponsive: `E_TIMEOUT` or `E_STORE` after L2's own mapping, the codes
+ * core's guard counts against the breaker. OOM, WRONGTYPE or a script error
+ * are answers from a healthy server.
+ */
+function isUnhealthy(error: unknown, l2: Store): boolean {
+  let code = 'E_STORE';
+  if (error instanceof LarderError) code = error.code;
+  else if (l2.mapError !== undefined) {
+    try {
+      code = l2.mapError(error).code;
+    } catch {
+      // A broken mapper: the failure stays unclassified, E_STORE.
+    }
+  }
+  return code === 'E_TIMEOUT' || code === 'E_STORE';
 }
 
 /**

@@ -65,8 +65,10 @@ export interface TieredSyncOptions {
   readonly counters: TieredCounters;
   /** Whether L1 may serve and be filled now (the bus is live). */
   readonly isLive: () => boolean;
-  /** One of this store's own messages came back (the heartbeat listens). */
-  readonly onEcho: () => void;
+  /** One of this store's own messages, sent at `sentAt`, came back (the heartbeat listens). */
+  readonly onEcho: (sentAt: number) => void;
+  /** An L2 call rejected with `error` (the store decides whether it was unhealthy). */
+  readonly onFailure: (error: unknown) => void;
 }
 
 /** The part of a write that runs once L2 answered: update L1 (`snapshot` from when it started). */
@@ -88,8 +90,15 @@ export class TieredSync {
   /** Prefixes with a local `clear` in flight (one entry per call): no key under them is filled meanwhile. */
   readonly #clearing: string[] = [];
 
+  /** Reports a rejection, then passes it on: one function for every watched call. */
+  readonly #failed: (error: unknown) => never;
+
   constructor(options: TieredSyncOptions) {
     this.#o = options;
+    this.#failed = (error) => {
+      options.onFailure(error);
+      throw error;
+    };
     this.#writeAndPublish = options.atomic ? options.l2.writeAndPublish : undefined;
   }
 
@@ -101,14 +110,14 @@ export class TieredSync {
       if (hints.skipL2 === true) return hints.skipL1 === true || !live ? undefined : l1.get(key);
       if (hints.skipL1 === true) {
         counters.l2Reads++;
-        return l2.get(key);
+        return this.#watch(l2.get(key));
       }
       const bytes = live ? l1.get(key) : undefined;
       if (bytes !== undefined) return bytes;
     }
     counters.l2Reads++;
-    // Quarantined: L2 only, and L2's own promise, untouched.
-    if (!live) return l2.get(key);
+    // Quarantined: L2 only, nothing filled; a failure still counts.
+    if (!live) return this.#watch(l2.get(key));
     return this.#readThrough(key);
   }
 
@@ -128,9 +137,16 @@ export class TieredSync {
       // L1 may keep a copy (a small view into a big buffer); hand out what it
       // keeps, so the next hit is the same buffer and core decodes it once.
       return l1.get(key) ?? bytes;
+    } catch (error) {
+      return this.#failed(error);
     } finally {
       tracker.end();
     }
+  }
+
+  /** An L2 reply whose rejection is reported (see `onFailure`). */
+  #watch<T>(reply: MaybePromise<T>): MaybePromise<T> {
+    return reply instanceof Promise ? reply.catch(this.#failed) : reply;
   }
 
   /**
@@ -173,6 +189,8 @@ export class TieredSync {
         if (this.#mayFill(key, snapshot, l1TtlMs)) l1.set(key, bytes, l1TtlMs);
       }
       return found;
+    } catch (error) {
+      return this.#failed(error);
     } finally {
       tracker.end();
     }
@@ -283,6 +301,7 @@ export class TieredSync {
       result = reply as StoreWriteResults[W['op']];
       settle(result, snapshot);
     } catch (error) {
+      this.#o.onFailure(error);
       // A write that failed may still have landed (a timeout, a connection lost
       // after sending): drop the keys here and elsewhere as if it had.
       if (isStoreFailure(error)) {
@@ -339,6 +358,7 @@ export class TieredSync {
     try {
       await this.#o.l2.clear(prefix);
     } catch (error) {
+      this.#o.onFailure(error);
       if (isStoreFailure(error)) {
         this.#dropPrefix(prefix);
         void this.#announce(invalidation);
@@ -367,7 +387,7 @@ export class TieredSync {
       return;
     }
     if (message.origin === origin) {
-      this.#o.onEcho();
+      this.#o.onEcho(message.sentAt);
       return;
     }
     const lagMs = clock.now() - message.sentAt;
