@@ -4,15 +4,19 @@
  *
  * The rules, and why:
  * - An L1 hit answers synchronously: that is the point of an L1.
- * - L1 serves only while the bus subscription is live and the store hears its
- *   own heartbeat (L1Gate). A process that may be missing invalidations (not
- *   subscribed yet, connection dropped, messages silently not arriving) reads
- *   L2 only, and empties L1 when it hears again: nothing cached before an
- *   outage is served after it.
+ * - L1 serves only while the bus subscription is live, the store hears its
+ *   own heartbeat, and no L2 failure is unanswered (L1Gate). A process that
+ *   may be missing invalidations (not subscribed yet, connection dropped,
+ *   messages silently not arriving, a server that stopped answering) reads L2
+ *   only, and empties L1 when it hears again: nothing cached before an outage
+ *   is served after it.
  * - A fill (L2 reply → L1) is skipped when an invalidation of its key arrived
- *   while the L2 read was in flight (see InvalidationTracker), and lives no
+ *   while the L2 read was in flight (see InvalidationTracker) or a local write
+ *   of it has not been answered yet, and lives no
  *   longer than L2 has left nor than `l1MaxTtlMs`.
- * - A write goes to L2 first, then updates this process's L1, then publishes
+ * - A write drops its keys from this process's L1 when it starts: L2 may
+ *   answer late or never, and the process must not serve what it replaces
+ *   meanwhile. It goes to L2, then updates this process's L1, then publishes
  *   the keys so other processes drop them. Publishing waits for the L2 write:
  *   announced earlier, another process could drop its copy and refill it from
  *   L2 before the write lands there. When L2 can (`writeAndPublish`, Redis)
@@ -125,13 +129,18 @@ export class TieredByteStore implements TieredStore {
     const origin = randomUUID();
     this.#queue = new PublishQueue({
       // A failed publish says the bus's server may be unreachable, like any L2 failure.
-      publish: (message) =>
-        Promise.resolve()
-          .then(() => bus.publish(options.channel, message))
-          .catch((error: unknown) => {
-            this.#noteL2Failure(error);
-            throw error;
-          }),
+      publish: (message) => {
+        let sent: Promise<void>;
+        try {
+          sent = bus.publish(options.channel, message);
+        } catch (error) {
+          sent = Promise.reject(error);
+        }
+        return sent.catch((error: unknown) => {
+          this.#noteL2Failure(error);
+          throw error;
+        });
+      },
       origin,
       clock: options.clock,
       random: options.random,
