@@ -26,6 +26,7 @@ import {
 } from './invalidation-message.js';
 import type { InvalidationTracker } from './invalidation-tracker.js';
 import { announces, keysOf, writeL2 } from './l2-write.js';
+import { LocalWrites } from './local-writes.js';
 import type { PublishQueue } from './publish-queue.js';
 import type { TieredCounters } from './tiered-stats.js';
 
@@ -85,10 +86,8 @@ export class TieredSync {
   readonly #o: TieredSyncOptions;
   /** `l2.writeAndPublish` when `atomic`, else undefined. */
   readonly #writeAndPublish: Store['writeAndPublish'];
-  /** Keys with a local L2 write in flight, and how many: none of them is filled meanwhile. */
-  readonly #writing = new Map<string, number>();
-  /** Prefixes with a local `clear` in flight (one entry per call): no key under them is filled meanwhile. */
-  readonly #clearing: string[] = [];
+  /** Keys with a write of this process in flight: none of them is filled meanwhile. */
+  readonly #writing = new LocalWrites();
 
   /** Reports a rejection, then passes it on: one function for every watched call. */
   readonly #failed: (error: unknown) => never;
@@ -226,24 +225,11 @@ export class TieredSync {
       l1TtlMs !== undefined &&
       isLive() &&
       !tracker.changedSince(key, snapshot) &&
-      this.#localWrites(key) === 0
+      this.#writing.of(key) === 0
     )
       return true;
     counters.fillsSkipped++;
     return false;
-  }
-
-  /**
-   * Local writes of `key` still waiting for L2 (a `clear` of a prefix of it
-   * counts as one). While there is one, a read's reply may predate the write
-   * on the server (a script resent after NOSCRIPT, pages of a clear not yet
-   * deleted, a write that timed out but may still land): it is served to its
-   * caller, never kept.
-   */
-  #localWrites(key: string): number {
-    let count = this.#writing.get(key) ?? 0;
-    for (const prefix of this.#clearing) if (key.startsWith(prefix)) count++;
-    return count;
   }
 
   /**
@@ -257,25 +243,16 @@ export class TieredSync {
     for (const key of keys) {
       tracker.invalidate(key);
       l1.delete(key);
-      this.#writing.set(key, (this.#writing.get(key) ?? 0) + 1);
     }
-  }
-
-  #endWriting(keys: readonly string[]): void {
-    for (const key of keys) {
-      const count = (this.#writing.get(key) ?? 1) - 1;
-      if (count > 0) this.#writing.set(key, count);
-      else this.#writing.delete(key);
-    }
+    this.#writing.begin(keys);
   }
 
   /**
    * Drop the keys from L1 at once, run an L2 write, then `settle` L1, and tell
    * the other processes unless the result says L2 did not change (see
-   * `announces`). With `atomic`, L2 publishes
-   * the invalidation in the same step as the write; otherwise it is published
-   * after the write, and resolves once published or, if publishing failed,
-   * queued for retry.
+   * `announces`). With `atomic`, L2 publishes the invalidation in the same
+   * step as the write; otherwise it is published after the write, and
+   * resolves once published or, if publishing failed, queued for retry.
    */
   async write<W extends StoreWrite>(
     write: W,
@@ -311,7 +288,7 @@ export class TieredSync {
       throw error;
     } finally {
       tracker.end();
-      this.#endWriting(keys);
+      this.#writing.end(keys);
     }
     if (writeAndPublish !== undefined) queue.delivered();
     else if (keys.length > 0 && announces(write, result))
@@ -329,7 +306,7 @@ export class TieredSync {
   settle(key: string, snapshot: number, value?: Uint8Array, ttlMs: StoreTtlMs = null): void {
     const { l1, tracker, isLive } = this.#o;
     // The write being settled is still counted among the local writes.
-    const overtaken = tracker.changedSince(key, snapshot) || this.#localWrites(key) > 1;
+    const overtaken = tracker.changedSince(key, snapshot) || this.#writing.of(key) > 1;
     // Marked before L1 changes, so that an in-flight read of the old value
     // cannot fill it back after this write.
     tracker.invalidate(key);
@@ -354,7 +331,7 @@ export class TieredSync {
   async clear(prefix: string): Promise<void> {
     const invalidation: Invalidation = { keys: [], prefixes: [prefix], all: false };
     this.#dropPrefix(prefix);
-    this.#clearing.push(prefix);
+    this.#writing.beginClear(prefix);
     try {
       await this.#o.l2.clear(prefix);
     } catch (error) {
@@ -365,7 +342,7 @@ export class TieredSync {
       }
       throw error;
     } finally {
-      this.#clearing.splice(this.#clearing.indexOf(prefix), 1);
+      this.#writing.endClear(prefix);
     }
     this.#dropPrefix(prefix);
     await this.#announce(invalidation);
