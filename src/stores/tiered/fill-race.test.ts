@@ -131,7 +131,8 @@ describe('fill race', () => {
           : set(key, value, ttlMs);
       const first = store.set('k', bytes('first'), 60_000);
       await store.set('k', bytes('second'), 60_000);
-      assert.equal(text(store.l1.get('k') as Uint8Array), 'second');
+      // The first write may still land after it (it does here): no copy while it is in flight.
+      assert.equal(store.l1.get('k'), undefined);
       releaseFirst();
       await first;
       // L2 now holds 'first' (it landed last); L1 must not claim 'second'.

@@ -1,7 +1,8 @@
 /**
- * Whether L1 may serve: only while the bus subscription is live and the
- * store's heartbeat keeps coming back. Owns the subscription (BusLink) and the
- * heartbeat, and reports every change, on which the store empties L1.
+ * Whether L1 may serve: only while the bus subscription is live, the store's
+ * heartbeat keeps coming back, and no L2 failure is unanswered (Suspicion).
+ * Owns the subscription (BusLink), the heartbeat and the suspicion, and
+ * reports every change, on which the store empties L1.
  */
 import { LarderError } from '../../core/errors.js';
 import type { Bus } from '../../core/store.js';
@@ -10,6 +11,7 @@ import { BusLink } from './bus-link.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { encodeInvalidation } from './invalidation-message.js';
 import type { RetryDelays } from './retry-delay.js';
+import { Suspicion } from './suspicion.js';
 import type { TieredCounters } from './tiered-stats.js';
 
 /** What the gate needs. */
@@ -26,6 +28,8 @@ export interface L1GateOptions {
   readonly onMessage: (text: string) => void;
   /** L1 may now serve (`true`) or must not (`false`). */
   readonly onChange: (live: boolean) => void;
+  /** A publish of the gate's own (heartbeat or probe) failed. */
+  readonly onPublishFailure: (error: unknown) => void;
 }
 
 /** The gate of one tiered store's L1. */
@@ -33,6 +37,7 @@ export class L1Gate {
   readonly #options: L1GateOptions;
   readonly #link: BusLink;
   readonly #heartbeat: Heartbeat | undefined;
+  readonly #suspicion: Suspicion;
   #subscribed = false;
   #live = false;
   #closed = false;
@@ -57,23 +62,34 @@ export class L1Gate {
         },
       },
     );
+    // An empty invalidation: other processes only read a lag from it.
+    const publishBeat = (): Promise<void> => {
+      const beat = encodeInvalidation({ origin, sentAt: clock.now(), keys: [], prefixes: [], all: false });
+      return Promise.resolve()
+        .then(() => bus.publish(channel, beat))
+        .catch((error: unknown) => {
+          options.onPublishFailure(error);
+          throw error;
+        });
+    };
+    this.#suspicion = new Suspicion({
+      clock,
+      retry: options.retry,
+      random: options.random,
+      echoes: heartbeat !== undefined,
+      probe: publishBeat,
+      isSubscribed: () => this.#subscribed,
+      onChange: (suspect) => {
+        if (suspect) counters.suspicions++;
+        this.#update();
+      },
+    });
     if (heartbeat !== undefined) {
       this.#heartbeat = new Heartbeat({
         ...heartbeat,
         clock,
-        send: () => {
-          const beat = encodeInvalidation({
-            origin,
-            sentAt: clock.now(),
-            keys: [],
-            prefixes: [],
-            all: false,
-          });
-          // A lost heartbeat is what the timeout is for: nothing to retry.
-          Promise.resolve()
-            .then(() => bus.publish(channel, beat))
-            .catch(() => {});
-        },
+        // A lost heartbeat is what the timeout is for: nothing to retry.
+        send: () => void publishBeat().catch(() => {}),
         onLateChange: (late) => {
           if (late) counters.heartbeatTimeouts++;
           this.#update();
@@ -92,9 +108,18 @@ export class L1Gate {
     this.#link.start();
   }
 
-  /** One of the store's own messages came back. */
-  heard(): void {
+  /** One of the store's own messages, sent at `sentAt`, came back. */
+  heard(sentAt: number): void {
     this.#heartbeat?.heard();
+    this.#suspicion.heard(sentAt);
+  }
+
+  /**
+   * An L2 call failed as unhealthy: L1 is suspect (out of service) from now
+   * until the bus proves live again after it (see Suspicion).
+   */
+  suspect(): void {
+    if (!this.#closed) this.#suspicion.failed();
   }
 
   /** Resolves once L1 may serve; rejects with `E_CLOSED` if closed first. */
@@ -111,6 +136,7 @@ export class L1Gate {
     if (this.#closed) return;
     this.#closed = true;
     this.#heartbeat?.stop();
+    this.#suspicion.stop();
     this.#update();
     for (const waiter of this.#waiters.splice(0))
       waiter.reject(new LarderError('E_CLOSED', 'tieredStore: closed before the bus was live'));
@@ -118,7 +144,8 @@ export class L1Gate {
   }
 
   #update(): void {
-    const live = !this.#closed && this.#subscribed && this.#heartbeat?.late !== true;
+    const live =
+      !this.#closed && this.#subscribed && this.#heartbeat?.late !== true && !this.#suspicion.active;
     if (live === this.#live) return;
     this.#live = live;
     this.#options.onChange(live);

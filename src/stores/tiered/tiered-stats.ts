@@ -7,7 +7,9 @@ export type L1State = 'live' | 'quarantined' | 'closed';
 export interface TieredStats {
   /**
    * `live`: L1 serves and fills. `quarantined`: the bus is not subscribed (not
-   * yet, or lost), so every read goes to L2 and nothing is filled. `closed`.
+   * yet, or lost), its heartbeat is overdue, or an L2 failure has not yet been
+   * followed by proof that the bus works, so every read goes to L2 and nothing
+   * is filled. `closed`.
    */
   readonly l1: L1State;
   /** Entries in L1 now. */
@@ -32,10 +34,15 @@ export interface TieredStats {
   readonly unpublishedKeys: number;
   /** When the oldest unpublished write finished (epoch ms), or `undefined` when none is pending. */
   readonly unpublishedAt: number | undefined;
-  /** Times a live L1 was taken out of service: the bus went down, or its heartbeat stopped coming back. */
+  /** Times a live L1 was taken out of service: the bus went down, its heartbeat stopped coming back, or L2 failed. */
   readonly quarantines: number;
   /** Times the heartbeat's echo was overdue (each also counts as a quarantine). */
   readonly heartbeatTimeouts: number;
+  /**
+   * Times an unhealthy L2 failure made L1 suspect: out of service until the bus
+   * proved live after it (each also counts as a quarantine when L1 was live).
+   */
+  readonly suspicions: number;
   /** Subscribe attempts that failed (retried with backoff). */
   readonly subscribeFailures: number;
   /** Receive time minus sent time of the latest message from another process. */
@@ -56,6 +63,7 @@ export interface TieredCounters {
   publishesExpired: number;
   quarantines: number;
   heartbeatTimeouts: number;
+  suspicions: number;
   subscribeFailures: number;
   lastLagMs: number | undefined;
   maxLagMs: number | undefined;
@@ -74,6 +82,7 @@ export function createCounters(): TieredCounters {
     publishesExpired: 0,
     quarantines: 0,
     heartbeatTimeouts: 0,
+    suspicions: 0,
     subscribeFailures: 0,
     lastLagMs: undefined,
     maxLagMs: undefined,

@@ -4,15 +4,19 @@
  *
  * The rules, and why:
  * - An L1 hit answers synchronously: that is the point of an L1.
- * - L1 serves only while the bus subscription is live and the store hears its
- *   own heartbeat (L1Gate). A process that may be missing invalidations (not
- *   subscribed yet, connection dropped, messages silently not arriving) reads
- *   L2 only, and empties L1 when it hears again: nothing cached before an
- *   outage is served after it.
+ * - L1 serves only while the bus subscription is live, the store hears its
+ *   own heartbeat, and no L2 failure is unanswered (L1Gate). A process that
+ *   may be missing invalidations (not subscribed yet, connection dropped,
+ *   messages silently not arriving, a server that stopped answering) reads L2
+ *   only, and empties L1 when it hears again: nothing cached before an outage
+ *   is served after it.
  * - A fill (L2 reply → L1) is skipped when an invalidation of its key arrived
- *   while the L2 read was in flight (see InvalidationTracker), and lives no
+ *   while the L2 read was in flight (see InvalidationTracker) or a local write
+ *   of it has not been answered yet, and lives no
  *   longer than L2 has left nor than `l1MaxTtlMs`.
- * - A write goes to L2 first, then updates this process's L1, then publishes
+ * - A write drops its keys from this process's L1 when it starts: L2 may
+ *   answer late or never, and the process must not serve what it replaces
+ *   meanwhile. It goes to L2, then updates this process's L1, then publishes
  *   the keys so other processes drop them. Publishing waits for the L2 write:
  *   announced earlier, another process could drop its copy and refill it from
  *   L2 before the write lands there. When L2 can (`writeAndPublish`, Redis)
@@ -20,7 +24,7 @@
  *   a writer that dies midway leaves neither; `clear(prefix)` stays two steps.
  */
 import { randomUUID } from 'node:crypto';
-import type { LarderError } from '../../core/errors.js';
+import { LarderError } from '../../core/errors.js';
 import type {
   Bus,
   MaybePromise,
@@ -62,6 +66,14 @@ export interface TieredStore extends Store {
   has(key: string): Promise<boolean>;
   /** Resolves once the bus subscription is live (L1 in use); rejects with `E_CLOSED` if closed first. */
   ready(): Promise<void>;
+  /**
+   * A call to this store failed as unhealthy (`E_TIMEOUT` not caused by the
+   * caller's own event-loop stall, or `E_STORE`); core's guard reports it.
+   * L1 goes out of service at once and stays out until the bus proves live
+   * after the failure: an own message sent since comes back (or, with the
+   * heartbeat off, a publish sent since succeeds while subscribed).
+   */
+  noteFailure(error: LarderError): void;
   /** Counters and state, for metrics and tests. */
   stats(): TieredStats;
   /** Close the subscription, then L1 and L2 (the tiered store owns both). Idempotent. */
@@ -117,7 +129,19 @@ export class TieredByteStore implements TieredStore {
     this.#counters = counters;
     const origin = randomUUID();
     this.#queue = new PublishQueue({
-      publish: (message) => bus.publish(options.channel, message),
+      // A failed publish says the bus's server may be unreachable, like any L2 failure.
+      publish: (message) => {
+        let sent: Promise<void>;
+        try {
+          sent = bus.publish(options.channel, message);
+        } catch (error) {
+          sent = Promise.reject(error);
+        }
+        return sent.catch((error: unknown) => {
+          this.#noteL2Failure(error);
+          throw error;
+        });
+      },
       origin,
       clock: options.clock,
       random: options.random,
@@ -141,7 +165,8 @@ export class TieredByteStore implements TieredStore {
       queue: this.#queue,
       counters,
       isLive: () => this.#live,
-      onEcho: () => this.#gate.heard(),
+      onEcho: (sentAt) => this.#gate.heard(sentAt),
+      onFailure: (error) => this.#noteL2Failure(error),
     });
     this.#gate = new L1Gate({
       bus,
@@ -160,6 +185,7 @@ export class TieredByteStore implements TieredStore {
         if (!live && this.#closing === undefined) counters.quarantines++;
         this.#live = live;
       },
+      onPublishFailure: (error) => this.#noteL2Failure(error),
     });
     // Present exactly when L2 has them, so that core's fallbacks apply otherwise.
     const { ttl, touch, incrBy, acquireLease, releaseLease, renewLease, mapError } = l2;
@@ -218,7 +244,11 @@ export class TieredByteStore implements TieredStore {
       return 'stored';
     }
     const keep = hints?.skipL1 === true ? undefined : value;
-    // `exists`: L2 unchanged, nothing to drop here, nor to announce (see announces()).
+    // Like every write, the key leaves L1 when the add starts, though an add
+    // that finds the key changes nothing: an L1 copy is no proof that L2 still
+    // has it (evicted, or deleted by a process whose message is on its way),
+    // and an add that times out may still land. The price is one L2 read.
+    // `exists`: nothing to put back, nor to announce (see announces()).
     return sync.write({ op: 'add', key, value, ttlMs }, (result, snapshot) => {
       if (result === 'stored') sync.settle(key, snapshot, keep, ttlMs);
     });
@@ -261,6 +291,16 @@ export class TieredByteStore implements TieredStore {
     return this.#gate.ready();
   }
 
+  noteFailure(_error: LarderError): void {
+    // Core classified it already (unhealthy, not our own stall).
+    if (this.#closing === undefined) this.#gate.suspect();
+  }
+
+  /** A rejection this store saw itself: only a sign of an unreachable server counts. */
+  #noteL2Failure(error: unknown): void {
+    if (this.#closing === undefined && isUnhealthy(error, this.l2)) this.#gate.suspect();
+  }
+
   stats(): TieredStats {
     return Object.freeze({
       l1: this.#closing !== undefined ? 'closed' : this.#live ? 'live' : 'quarantined',
@@ -287,6 +327,25 @@ export class TieredByteStore implements TieredStore {
       await this.l2.close?.();
     }
   }
+}
+
+/**
+ * Whether a rejection of an L2 call says the server is unreachable or
+ * unresponsive: `E_TIMEOUT` or `E_STORE` after L2's own mapping, the codes
+ * core's guard counts against the breaker. OOM, WRONGTYPE or a script error
+ * are answers from a healthy server.
+ */
+function isUnhealthy(error: unknown, l2: Store): boolean {
+  let code = 'E_STORE';
+  if (error instanceof LarderError) code = error.code;
+  else if (l2.mapError !== undefined) {
+    try {
+      code = l2.mapError(error).code;
+    } catch {
+      // A broken mapper: the failure stays unclassified, E_STORE.
+    }
+  }
+  return code === 'E_TIMEOUT' || code === 'E_STORE';
 }
 
 /**

@@ -26,6 +26,7 @@ import {
 } from './invalidation-message.js';
 import type { InvalidationTracker } from './invalidation-tracker.js';
 import { announces, keysOf, writeL2 } from './l2-write.js';
+import { LocalWrites } from './local-writes.js';
 import type { PublishQueue } from './publish-queue.js';
 import type { TieredCounters } from './tiered-stats.js';
 
@@ -65,8 +66,10 @@ export interface TieredSyncOptions {
   readonly counters: TieredCounters;
   /** Whether L1 may serve and be filled now (the bus is live). */
   readonly isLive: () => boolean;
-  /** One of this store's own messages came back (the heartbeat listens). */
-  readonly onEcho: () => void;
+  /** One of this store's own messages, sent at `sentAt`, came back (the heartbeat listens). */
+  readonly onEcho: (sentAt: number) => void;
+  /** An L2 call rejected with `error` (the store decides whether it was unhealthy). */
+  readonly onFailure: (error: unknown) => void;
 }
 
 /** The part of a write that runs once L2 answered: update L1 (`snapshot` from when it started). */
@@ -83,9 +86,18 @@ export class TieredSync {
   readonly #o: TieredSyncOptions;
   /** `l2.writeAndPublish` when `atomic`, else undefined. */
   readonly #writeAndPublish: Store['writeAndPublish'];
+  /** Keys with a write of this process in flight: none of them is filled meanwhile. */
+  readonly #writing = new LocalWrites();
+
+  /** Reports a rejection, then passes it on: one function for every watched call. */
+  readonly #failed: (error: unknown) => never;
 
   constructor(options: TieredSyncOptions) {
     this.#o = options;
+    this.#failed = (error) => {
+      options.onFailure(error);
+      throw error;
+    };
     this.#writeAndPublish = options.atomic ? options.l2.writeAndPublish : undefined;
   }
 
@@ -97,14 +109,14 @@ export class TieredSync {
       if (hints.skipL2 === true) return hints.skipL1 === true || !live ? undefined : l1.get(key);
       if (hints.skipL1 === true) {
         counters.l2Reads++;
-        return l2.get(key);
+        return this.#watch(l2.get(key));
       }
       const bytes = live ? l1.get(key) : undefined;
       if (bytes !== undefined) return bytes;
     }
     counters.l2Reads++;
-    // Quarantined: L2 only, and L2's own promise, untouched.
-    if (!live) return l2.get(key);
+    // Quarantined: L2 only, nothing filled; a failure still counts.
+    if (!live) return this.#watch(l2.get(key));
     return this.#readThrough(key);
   }
 
@@ -124,9 +136,16 @@ export class TieredSync {
       // L1 may keep a copy (a small view into a big buffer); hand out what it
       // keeps, so the next hit is the same buffer and core decodes it once.
       return l1.get(key) ?? bytes;
+    } catch (error) {
+      return this.#failed(error);
     } finally {
       tracker.end();
     }
+  }
+
+  /** An L2 reply whose rejection is reported (see `onFailure`). */
+  #watch<T>(reply: MaybePromise<T>): MaybePromise<T> {
+    return reply instanceof Promise ? reply.catch(this.#failed) : reply;
   }
 
   /**
@@ -169,6 +188,8 @@ export class TieredSync {
         if (this.#mayFill(key, snapshot, l1TtlMs)) l1.set(key, bytes, l1TtlMs);
       }
       return found;
+    } catch (error) {
+      return this.#failed(error);
     } finally {
       tracker.end();
     }
@@ -200,17 +221,38 @@ export class TieredSync {
 
   #mayFill(key: string, snapshot: number, l1TtlMs: number | undefined): l1TtlMs is number {
     const { tracker, counters, isLive } = this.#o;
-    if (l1TtlMs !== undefined && isLive() && !tracker.changedSince(key, snapshot)) return true;
+    if (
+      l1TtlMs !== undefined &&
+      isLive() &&
+      !tracker.changedSince(key, snapshot) &&
+      this.#writing.of(key) === 0
+    )
+      return true;
     counters.fillsSkipped++;
     return false;
   }
 
   /**
-   * Run an L2 write, then `settle` L1, and tell the other processes unless the
-   * result says L2 did not change (see `announces`). With `atomic`, L2 publishes
-   * the invalidation in the same step as the write; otherwise it is published
-   * after the write, and resolves once published or, if publishing failed,
-   * queued for retry.
+   * A local write of `keys` starts: drop them from L1 and make in-flight fills
+   * of them stale now, before any round trip. L2 may never answer (a frozen
+   * server): this process must not serve the old value meanwhile, nor after
+   * its caller gave up waiting.
+   */
+  #startWriting(keys: readonly string[]): void {
+    const { l1, tracker } = this.#o;
+    for (const key of keys) {
+      tracker.invalidate(key);
+      l1.delete(key);
+    }
+    this.#writing.begin(keys);
+  }
+
+  /**
+   * Drop the keys from L1 at once, run an L2 write, then `settle` L1, and tell
+   * the other processes unless the result says L2 did not change (see
+   * `announces`). With `atomic`, L2 publishes the invalidation in the same
+   * step as the write; otherwise it is published after the write, and
+   * resolves once published or, if publishing failed, queued for retry.
    */
   async write<W extends StoreWrite>(
     write: W,
@@ -220,6 +262,8 @@ export class TieredSync {
     const keys = keysOf(write);
     // An empty batch changes nothing: the plain call answers it, unannounced.
     const writeAndPublish = keys.length > 0 ? this.#writeAndPublish : undefined;
+    // Before the snapshot: this write's own marks must not count as overtaking it.
+    this.#startWriting(keys);
     const snapshot = tracker.begin();
     let result: StoreWriteResults[W['op']];
     try {
@@ -234,6 +278,7 @@ export class TieredSync {
       result = reply as StoreWriteResults[W['op']];
       settle(result, snapshot);
     } catch (error) {
+      this.#o.onFailure(error);
       // A write that failed may still have landed (a timeout, a connection lost
       // after sending): drop the keys here and elsewhere as if it had.
       if (isStoreFailure(error)) {
@@ -243,6 +288,7 @@ export class TieredSync {
       throw error;
     } finally {
       tracker.end();
+      this.#writing.end(keys);
     }
     if (writeAndPublish !== undefined) queue.delivered();
     else if (keys.length > 0 && announces(write, result))
@@ -253,12 +299,14 @@ export class TieredSync {
   /**
    * After an L2 write of `key` (started at `snapshot`): put `value` into L1, or
    * drop the key when there is no value to keep, L1 is quarantined, or another
-   * invalidation of the key arrived while the write was in flight (then which
-   * write L2 kept is unknown here, and the next read asks L2).
+   * invalidation of the key arrived while the write was in flight, or another
+   * local write of it is still in flight (then which write L2 kept is unknown
+   * here, and the next read asks L2).
    */
   settle(key: string, snapshot: number, value?: Uint8Array, ttlMs: StoreTtlMs = null): void {
     const { l1, tracker, isLive } = this.#o;
-    const overtaken = tracker.changedSince(key, snapshot);
+    // The write being settled is still counted among the local writes.
+    const overtaken = tracker.changedSince(key, snapshot) || this.#writing.of(key) > 1;
     // Marked before L1 changes, so that an in-flight read of the old value
     // cannot fill it back after this write.
     tracker.invalidate(key);
@@ -276,17 +324,25 @@ export class TieredSync {
     return ttlMs === null ? this.#o.l1MaxTtlMs : Math.min(ttlMs, this.#o.l1MaxTtlMs);
   }
 
-  /** Clear `prefix` in L2, then in L1, then everywhere else. */
+  /**
+   * Drop `prefix` from L1 at once, clear it in L2, then drop it from L1 again
+   * (fills that raced the pages of the clear), then everywhere else.
+   */
   async clear(prefix: string): Promise<void> {
     const invalidation: Invalidation = { keys: [], prefixes: [prefix], all: false };
+    this.#dropPrefix(prefix);
+    this.#writing.beginClear(prefix);
     try {
       await this.#o.l2.clear(prefix);
     } catch (error) {
+      this.#o.onFailure(error);
       if (isStoreFailure(error)) {
         this.#dropPrefix(prefix);
         void this.#announce(invalidation);
       }
       throw error;
+    } finally {
+      this.#writing.endClear(prefix);
     }
     this.#dropPrefix(prefix);
     await this.#announce(invalidation);
@@ -308,7 +364,7 @@ export class TieredSync {
       return;
     }
     if (message.origin === origin) {
-      this.#o.onEcho();
+      this.#o.onEcho(message.sentAt);
       return;
     }
     const lagMs = clock.now() - message.sentAt;
