@@ -132,7 +132,8 @@ export class LarderCache implements Cache {
 
   async set(key: string, value: unknown, options?: EntryOptions): Promise<void> {
     const entry = resolveEntry(options, this.shared.options);
-    const storedKey = await this.storedKey(key, entry.version);
+    const pendingKey = this.storedKey(key, entry.version);
+    const storedKey = typeof pendingKey === 'string' ? pendingKey : await pendingKey;
     const { store, guard } = this.shared;
     if (entry.ttlMs === 0) {
       // Django: a zero or negative timeout stores nothing and removes the old value.
@@ -233,7 +234,10 @@ export class LarderCache implements Cache {
   }
 
   async delete(key: string, options?: ReadOptions): Promise<boolean | 'journaled'> {
-    const storedKey = await this.storedKey(key, resolveVersion(options, this.shared.options));
+    // Not awaited when it need not be: the delete reaches the store in this
+    // tick, before a get issued right after it (as get's own read does).
+    const pending = this.storedKey(key, resolveVersion(options, this.shared.options));
+    const storedKey = typeof pending === 'string' ? pending : await pending;
     return this.#deleteStored('delete', storedKey, resolveHints(options?.tiers));
   }
 
