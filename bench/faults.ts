@@ -16,24 +16,16 @@
  * Never touches the shared Redis: every scenario runs on a server of its own
  * (src/test-support/redis-server.ts), frozen with SIGSTOP, killed with SIGKILL.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createClient, type RedisClientType } from 'redis';
 import { startRedisServer } from '../src/test-support/redis-server.js';
-import { createRandom } from './lib/create-random.js';
 import { describeEnvironment } from './lib/describe-environment.js';
-import { FaultDatabase, monotonicMs } from './lib/fault-database.js';
-import { createPicker, createReadLog, createWriteLog, runReaders, runWriter } from './lib/fault-load.js';
-import { PHASE_HEADER, type Phase, type PhaseSummary, phaseRow, summarizePhase } from './lib/fault-phases.js';
-import {
-  type FaultKind,
-  SCENARIOS,
-  type Scenario,
-  type StoreKind,
-  type WriterKind,
-} from './lib/fault-scenarios.js';
+import { PHASE_HEADER, phaseRow } from './lib/fault-phases.js';
+import { type RunSettings, runScenario, type ScenarioResult } from './lib/fault-run.js';
+import { type FaultKind, SCENARIOS, type Scenario } from './lib/fault-scenarios.js';
+import { TIMEOUT_MS, TTL } from './lib/fault-subject.js';
 import { formatTable } from './lib/format-table.js';
-import { type Cache, createCache, larderBuild, redisStore, tieredStore } from './lib/larder-tiered.js';
+import { larderBuild } from './lib/larder-tiered.js';
 import { redisVersion } from './lib/redis-version.js';
 import { writeResults } from './lib/write-results.js';
 
@@ -67,158 +59,27 @@ for (const name of Object.keys(NUMERIC) as Array<keyof typeof NUMERIC>) {
   args[name] = value;
 }
 const only = typeof values.only === 'string' ? values.only.split(',').filter((word) => word !== '') : [];
-const TTL = '30s';
-const TIMEOUT_MS = 100;
-
-/** The cache, and the stats of everything worth a delta. */
-interface Subject {
-  readonly cache: Cache;
-  stats(): Record<string, number>;
-}
-
-function numericFields(source: object, prefix = ''): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, value] of Object.entries(source))
-    if (typeof value === 'number') out[`${prefix}${name}`] = value;
-  return out;
-}
-
-async function openSubject(kind: StoreKind, url: string, prefix: string): Promise<Subject> {
-  const l2 = redisStore({ url });
-  await l2.ready();
-  // Degraded failures are counted by stats() and error events; console.warn would only flood the report.
-  const logger = { warn() {} };
-  if (kind === 'redis') {
-    const cache = createCache({ store: l2, prefix, timeoutMs: TIMEOUT_MS, logger });
-    return { cache, stats: () => numericFields(cache.stats()) };
-  }
-  // A channel of the scenario's own, so no earlier scenario's messages reach this L1.
-  const store = tieredStore({ l2, channel: `${prefix}:tiered` });
-  await store.ready();
-  const cache = createCache({ store, prefix, timeoutMs: TIMEOUT_MS, logger });
-  return {
-    cache,
-    stats: () => ({ ...numericFields(cache.stats()), ...numericFields(store.stats(), 'l1.') }),
-  };
-}
-
-function invalidate(cache: Cache, writer: WriterKind, id: number, version: number): Promise<unknown> {
-  if (writer === 'delete') return cache.delete(`row:${id}`);
-  if (writer === 'tags') return cache.invalidateTags([`row:${id}`]);
-  return cache.set(`row:${id}`, { id, version }, { ttl: TTL });
-}
-
-/** Block the event loop for `ms`: what a long synchronous job (a big JSON.parse, a sync crypto call) does. */
-function stall(ms: number): void {
-  const until = monotonicMs() + ms;
-  while (monotonicMs() < until) {
-    // Spin: nothing else in this process runs meanwhile, timers and socket reads included.
-  }
-}
-
-/** A scenario's result. */
-interface ScenarioResult {
-  readonly scenario: Scenario;
-  readonly summaries: PhaseSummary[];
-  /** `operation code` of every error event, per phase. */
-  readonly errorEvents: Record<string, Record<string, number>>;
-}
-
-async function runScenario(
-  server: Awaited<ReturnType<typeof startRedisServer>>,
-  scenario: Scenario,
-  index: number,
-): Promise<ScenarioResult> {
-  await server.restart();
-  const db = new FaultDatabase(args.rows, args['read-ms']);
-  const subject = await openSubject(scenario.store, server.url, `faults${index}`);
-  const { cache } = subject;
-  const tags = scenario.writer === 'tags';
-  const read = (id: number) =>
-    cache.getOrSet(`row:${id}`, () => db.read(id), tags ? { ttl: TTL, tags: [`row:${id}`] } : { ttl: TTL });
-  const errorEvents: Record<string, Record<string, number>> = {};
-  let phaseName = 'fill';
-  const offEvents = cache.on('error', ({ operation, code }) => {
-    const counts = errorEvents[phaseName] ?? {};
-    errorEvents[phaseName] = counts;
-    counts[`${operation} ${code}`] = (counts[`${operation} ${code}`] ?? 0) + 1;
-  });
-  try {
-    // Fill every row once, 50 at a time, so the warm phase is the steady state.
-    for (let id = 0; id < args.rows; id += 50)
-      await Promise.all(
-        Array.from({ length: Math.min(50, args.rows - id) }, (_, offset) => read(id + offset)),
-      );
-
-    const random = createRandom(args.seed + index);
-    const pick = createPicker(random, args.rows, args.zipf);
-    const startAt = monotonicMs();
-    const stopAt = startAt + args['warm-ms'] + args['fault-ms'] + args['recovery-ms'];
-    const log = createReadLog();
-    const writes = createWriteLog();
-    const readers = runReaders({ workers: args.workers, thinkMs: args['think-ms'], stopAt, pick, read }, log);
-    const writer = runWriter(
-      {
-        ratePerS: args['writes-per-s'],
-        stopAt,
-        pick,
-        write(id) {
-          const { row, committedAt } = db.commit(id);
-          return { committedAt, invalidation: invalidate(cache, scenario.writer, id, row.version) };
-        },
-      },
-      writes,
-    );
-
-    // The controller: wait for each edge, sample the counters, apply or lift the fault.
-    const phases: Phase[] = [];
-    let edgeAt = startAt;
-    let edgeReads = db.reads;
-    let edgeStats = subject.stats();
-    phaseName = 'warm';
-    const closePhase = (name: string) => {
-      const now = monotonicMs();
-      const stats = subject.stats();
-      const cacheDeltas: Record<string, number> = {};
-      for (const [field, value] of Object.entries(stats))
-        cacheDeltas[field] = value - (edgeStats[field] ?? 0);
-      phases.push({ name, startAt: edgeAt, endAt: now, dbReads: db.reads - edgeReads, cacheDeltas });
-      edgeAt = now;
-      edgeReads = db.reads;
-      edgeStats = stats;
-    };
-    await sleep(startAt + args['warm-ms'] - monotonicMs());
-    closePhase('warm');
-    phaseName = scenario.fault;
-    const faultEndAt = startAt + args['warm-ms'] + args['fault-ms'];
-    if (scenario.fault === 'freeze') server.freeze();
-    else if (scenario.fault === 'kill') await server.kill();
-    if (scenario.fault === 'stall') {
-      while (monotonicMs() + args['stall-ms'] <= faultEndAt) {
-        stall(args['stall-ms']);
-        await sleep(Math.min(args['stall-every-ms'] - args['stall-ms'], faultEndAt - monotonicMs()));
-      }
-    }
-    await sleep(faultEndAt - monotonicMs());
-    closePhase(scenario.fault);
-    phaseName = 'recovery';
-    if (scenario.fault === 'freeze') server.thaw();
-    else if (scenario.fault === 'kill') await server.restart();
-    await sleep(stopAt - monotonicMs());
-    closePhase('recovery');
-    phaseName = 'drain';
-    await Promise.all([readers, writer]);
-
-    return {
-      scenario,
-      summaries: phases.map((phase) => summarizePhase(db, [log], writes, phase)),
-      errorEvents,
-    };
-  } finally {
-    offEvents();
-    await cache.close();
-  }
-}
+/** Tiered store counters worth a mention under a table. */
+const TIERED_COUNTERS = [
+  'l1.quarantines',
+  'l1.heartbeatTimeouts',
+  'l1.publishFailures',
+  'l1.invalidationsApplied',
+];
+const settings: RunSettings = {
+  warmMs: args['warm-ms'],
+  faultMs: args['fault-ms'],
+  recoveryMs: args['recovery-ms'],
+  workers: args.workers,
+  rows: args.rows,
+  thinkMs: args['think-ms'],
+  writesPerS: args['writes-per-s'],
+  readMs: args['read-ms'],
+  zipf: args.zipf,
+  stallMs: args['stall-ms'],
+  stallEveryMs: args['stall-every-ms'],
+  seed: args.seed,
+};
 
 function scenarioName(scenario: Scenario): string {
   return `${scenario.store} · ${scenario.fault} · ${scenario.writer} · ${scenario.processes}p`;
@@ -229,6 +90,40 @@ function faultLabel(fault: FaultKind): string {
   if (fault === 'kill')
     return `redis-server SIGKILL, ${args['fault-ms']} ms down, then a fresh empty server on the same port`;
   return `event loop blocked ${args['stall-ms']} ms every ${args['stall-every-ms']} ms for ${args['fault-ms']} ms; Redis healthy`;
+}
+
+/** The lines under a scenario's table: error events, breaker and L1 states, per process and phase. */
+function notes(result: ScenarioResult): string[] {
+  const lines: string[] = [];
+  const seconds = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(2)} s`;
+  for (const one of result.processes) {
+    const who = result.processes.length > 1 ? `${one.process} process, ` : '';
+    for (const summary of one.summaries) {
+      const events = Object.entries(one.errorEvents[summary.phase] ?? {})
+        .sort((a, b) => b[1] - a[1])
+        .map(([kind, count]) => `${kind} ×${count}`);
+      const tiered = Object.entries(summary.cacheDeltas)
+        .filter(([field, delta]) => TIERED_COUNTERS.includes(field) && delta !== 0)
+        .map(([field, delta]) => `${field} +${delta}`);
+      if (events.length + tiered.length > 0)
+        lines.push(
+          `${who}${summary.phase}: error events ${events.join(', ') || 'none'}${tiered.length ? `; ${tiered.join(', ')}` : ''}`,
+        );
+    }
+    const states = one.states;
+    if (states === undefined) continue;
+    const phases = one.summaries.map((summary) => summary.phase);
+    lines.push(
+      `${who}breaker not closed: ${phases.map((phase) => `${phase} ${seconds(states.breakerNotClosedMs[phase])}`).join(', ')}` +
+        (states.lastNotClosedInRecoveryMs === undefined
+          ? ''
+          : ` (last seen not closed ${seconds(states.lastNotClosedInRecoveryMs)} into recovery)`) +
+        (result.scenario.store === 'tiered'
+          ? `; L1 not live: ${phases.map((phase) => `${phase} ${seconds(states.l1NotLiveMs[phase])}`).join(', ')}`
+          : ''),
+    );
+  }
+  return lines;
 }
 
 const startedAt = Date.now();
@@ -250,7 +145,8 @@ try {
   console.log(describeEnvironment(version));
   console.log(`library: ${larderBuild}`);
   console.log(
-    `method: one Node process; a private redis-server (loopback, no persistence) restarted empty before each ` +
+    `method: one Node process (scenarios marked 2p: plus a child process reading the same way with a cache ` +
+      `of its own, its factory reading the bench process's database over IPC; the bench process writes); a private redis-server (loopback, no persistence) restarted empty before each ` +
       `scenario; a simulated database of ${args.rows} rows (a version number each; a read takes the row's ` +
       `version when it starts and answers ${args['read-ms']} ms later, by timer); ${args.workers} workers each ` +
       `calling cache.getOrSet('row:'+id, () => db.read(id), { ttl: '${TTL}' }) in a loop with ` +
@@ -277,23 +173,19 @@ try {
   const results: ScenarioResult[] = [];
   for (const [index, scenario] of chosen.entries()) {
     console.error(`  ${scenarioName(scenario)} ...`);
-    const result = await runScenario(server, scenario, index);
+    const result = await runScenario(server, scenario, index, settings);
     results.push(result);
     console.log();
     console.log(`## ${scenarioName(scenario)}: ${faultLabel(scenario.fault)}`);
-    console.log(formatTable(PHASE_HEADER, result.summaries.map(phaseRow)));
-    for (const summary of result.summaries) {
-      const events = Object.entries(result.errorEvents[summary.phase] ?? {})
-        .sort((a, b) => b[1] - a[1])
-        .map(([kind, count]) => `${kind} ×${count}`);
-      const l1 = Object.entries(summary.cacheDeltas)
-        .filter(([field, delta]) => ['l1.quarantines', 'l1.publishFailures'].includes(field) && delta !== 0)
-        .map(([field, delta]) => `${field} +${delta}`);
-      if (events.length + l1.length > 0)
-        console.log(
-          `${summary.phase}: error events ${events.join(', ') || 'none'}${l1.length ? `; ${l1.join(', ')}` : ''}`,
-        );
-    }
+    const rows = result.processes.flatMap((one) =>
+      one.summaries.map((summary) => {
+        const row = phaseRow(summary);
+        if (one.process === 'child') row[0] = `child: ${row[0]}`;
+        return row;
+      }),
+    );
+    console.log(formatTable(PHASE_HEADER, rows));
+    for (const line of notes(result)) console.log(line);
   }
   console.log();
   console.log(

@@ -115,9 +115,10 @@ export function summarizePhase(
   };
 }
 
-/** Milliseconds for the table: `0.41`, `12.3`, `1840`. */
+/** Milliseconds for the table: `0.004` (an L1 hit), `0.41`, `12.3`, `1840`. */
 function ms(value: number): string {
   if (!Number.isFinite(value)) return '–';
+  if (value < 1) return value.toFixed(3);
   if (value < 10) return value.toFixed(2);
   if (value < 100) return value.toFixed(1);
   return value.toFixed(0);
