@@ -10,7 +10,7 @@
  *
  *   node --import tsx bench/faults.ts [--warm-ms 2000] [--fault-ms 3000] [--recovery-ms 5000]
  *     [--workers 50] [--rows 1000] [--think-ms 10] [--writes-per-s 20] [--read-ms 2] [--zipf 0]
- *     [--stall-ms 300] [--stall-every-ms 1000] [--seed 1] [--only freeze,tiered]
+ *     [--stall-ms 300] [--stall-every-ms 1000] [--stall-burst 10] [--seed 1] [--only freeze,tiered]
  *
  * `--only` keeps the scenarios whose name contains every comma-separated word.
  * Never touches the shared Redis: every scenario runs on a server of its own
@@ -41,6 +41,7 @@ const NUMERIC = {
   zipf: 0,
   'stall-ms': 300,
   'stall-every-ms': 1000,
+  'stall-burst': 10,
   seed: 1,
 };
 const { values } = parseArgs({
@@ -78,6 +79,7 @@ const settings: RunSettings = {
   zipf: args.zipf,
   stallMs: args['stall-ms'],
   stallEveryMs: args['stall-every-ms'],
+  stallBurst: args['stall-burst'],
   seed: args.seed,
 };
 
@@ -89,7 +91,10 @@ function faultLabel(fault: FaultKind): string {
   if (fault === 'freeze') return `redis-server SIGSTOP for ${args['fault-ms']} ms, then SIGCONT`;
   if (fault === 'kill')
     return `redis-server SIGKILL, ${args['fault-ms']} ms down, then a fresh empty server on the same port`;
-  return `event loop blocked ${args['stall-ms']} ms every ${args['stall-every-ms']} ms for ${args['fault-ms']} ms; Redis healthy`;
+  return (
+    `every ${args['stall-every-ms']} ms for ${args['fault-ms']} ms, ${args['stall-burst']} getOrSet calls ` +
+    `started, then the event loop blocked ${args['stall-ms']} ms; Redis healthy`
+  );
 }
 
 /** The lines under a scenario's table: error events, breaker and L1 states, per process and phase. */
@@ -113,13 +118,16 @@ function notes(result: ScenarioResult): string[] {
     const states = one.states;
     if (states === undefined) continue;
     const phases = one.summaries.map((summary) => summary.phase);
+    const perPhase = (pick: (phase: string) => string) =>
+      phases.map((phase) => `${phase} ${pick(phase)}`).join(', ');
     lines.push(
-      `${who}breaker not closed: ${phases.map((phase) => `${phase} ${seconds(states.breakerNotClosedMs[phase])}`).join(', ')}` +
+      `${who}breaker openings: ${perPhase((phase) => String(states.breakerOpenings[phase] ?? 0))}; ` +
+        `not closed: ${perPhase((phase) => seconds(states.breakerNotClosedMs[phase]))}` +
         (states.lastNotClosedInRecoveryMs === undefined
           ? ''
-          : ` (last seen not closed ${seconds(states.lastNotClosedInRecoveryMs)} into recovery)`) +
+          : ` (closed for good ${seconds(states.lastNotClosedInRecoveryMs)} into recovery)`) +
         (result.scenario.store === 'tiered'
-          ? `; L1 not live: ${phases.map((phase) => `${phase} ${seconds(states.l1NotLiveMs[phase])}`).join(', ')}`
+          ? `; L1 not live: ${perPhase((phase) => seconds(states.l1NotLiveMs[phase]))}`
           : ''),
     );
   }

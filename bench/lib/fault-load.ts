@@ -77,23 +77,31 @@ export interface ReaderOptions {
   readonly read: (id: number) => Promise<unknown>;
 }
 
+/** One call of `read`, logged when it settles. */
+export async function loggedRead(
+  read: (id: number) => Promise<unknown>,
+  id: number,
+  log: ReadLog,
+): Promise<void> {
+  const startedAt = monotonicMs();
+  let version: number;
+  try {
+    const value = (await read(id)) as { version?: unknown } | null | undefined;
+    version = typeof value?.version === 'number' ? value.version : NOT_A_ROW;
+  } catch {
+    version = REJECTED;
+  }
+  log.ids.push(id);
+  log.startedAt.push(startedAt);
+  log.endedAt.push(monotonicMs());
+  log.versions.push(version);
+}
+
 /** Run `workers` loops until `stopAt`, logging every call; resolves when the last call has settled. */
 export async function runReaders(options: ReaderOptions, log: ReadLog): Promise<void> {
   const worker = async () => {
     while (monotonicMs() < options.stopAt) {
-      const id = options.pick();
-      const startedAt = monotonicMs();
-      let version: number;
-      try {
-        const value = (await options.read(id)) as { version?: unknown } | null | undefined;
-        version = typeof value?.version === 'number' ? value.version : NOT_A_ROW;
-      } catch {
-        version = REJECTED;
-      }
-      log.ids.push(id);
-      log.startedAt.push(startedAt);
-      log.endedAt.push(monotonicMs());
-      log.versions.push(version);
+      await loggedRead(options.read, options.pick(), log);
       if (options.thinkMs > 0) await sleep(options.thinkMs);
       else await nextTurn();
     }

@@ -13,12 +13,14 @@ import {
   createPicker,
   createReadLog,
   createWriteLog,
+  loggedRead,
   type ReadLog,
   runReaders,
   runWriter,
 } from './fault-load.js';
 import { type Phase, type PhaseSummary, summarizePhase } from './fault-phases.js';
 import type { Scenario } from './fault-scenarios.js';
+import { StateLog, watchBreaker } from './fault-states.js';
 import { openSubject } from './fault-subject.js';
 
 /** The load and the fault, as bench/faults.ts's options give them. */
@@ -34,15 +36,18 @@ export interface RunSettings {
   readonly zipf: number;
   readonly stallMs: number;
   readonly stallEveryMs: number;
+  /** Calls a stalling "request handler" starts just before it blocks the loop. */
+  readonly stallBurst: number;
   readonly seed: number;
 }
 
-/** How long, per phase, the breaker was not closed and the tiered L1 not live (sampled every 10 ms). */
+/** Per phase: breaker openings and time not closed (from its channel), time the tiered L1 was not live (sampled every 10 ms). */
 export interface StateTimes {
+  readonly breakerOpenings: Record<string, number>;
   readonly breakerNotClosedMs: Record<string, number>;
   readonly l1NotLiveMs: Record<string, number>;
-  /** Last sample with the breaker not closed, ms after the fault was lifted (recovery), or undefined. */
-  lastNotClosedInRecoveryMs: number | undefined;
+  /** When the breaker was last not closed, ms after the fault was lifted, or undefined. */
+  readonly lastNotClosedInRecoveryMs: number | undefined;
 }
 
 /** What one process saw. */
@@ -75,20 +80,50 @@ function deltas(after: Record<string, number>, before: Record<string, number>): 
   return out;
 }
 
-function emptyStates(): StateTimes {
-  return { breakerNotClosedMs: {}, l1NotLiveMs: {}, lastNotClosedInRecoveryMs: undefined };
+function stateTimes(breaker: StateLog, l1: StateLog, phases: readonly Phase[]): StateTimes {
+  const times: StateTimes = {
+    breakerOpenings: {},
+    breakerNotClosedMs: {},
+    l1NotLiveMs: {},
+    lastNotClosedInRecoveryMs: undefined,
+  };
+  for (const { name, startAt, endAt } of phases) {
+    times.breakerOpenings[name] = breaker.entries('open', startAt, endAt);
+    times.breakerNotClosedMs[name] = breaker.msNotIn('closed', startAt, endAt);
+    times.l1NotLiveMs[name] = l1.msNotIn('live', startAt, endAt);
+  }
+  const recovery = phases[phases.length - 1];
+  const last = recovery && breaker.lastNotIn('closed', recovery.startAt, recovery.endAt);
+  return {
+    ...times,
+    lastNotClosedInRecoveryMs: recovery && last !== undefined ? last - recovery.startAt : undefined,
+  };
 }
 
-/** Apply the fault at the start of the fault phase and run it until `endAt` (stalls), or until lifted. */
-async function applyFault(server: RedisServer, scenario: Scenario, settings: RunSettings, endAt: number) {
+/**
+ * Apply the fault at the start of the fault phase and run it until `endAt`
+ * (stalls), or until lifted. A stall is what a request handler does when it
+ * starts `stallBurst` cache reads (`burst`), then blocks the loop (a big
+ * `JSON.stringify`): the replies arrive meanwhile but are read only after.
+ */
+async function applyFault(
+  server: RedisServer,
+  scenario: Scenario,
+  settings: RunSettings,
+  endAt: number,
+  burst: () => Promise<unknown>,
+): Promise<Promise<unknown>[]> {
+  const bursts: Promise<unknown>[] = [];
   if (scenario.fault === 'freeze') server.freeze();
   else if (scenario.fault === 'kill') await server.kill();
   else {
     while (monotonicMs() + settings.stallMs <= endAt) {
+      bursts.push(burst());
       stall(settings.stallMs);
       await sleep(Math.min(settings.stallEveryMs - settings.stallMs, endAt - monotonicMs()));
     }
   }
+  return bursts;
 }
 
 async function liftFault(server: RedisServer, scenario: Scenario): Promise<void> {
@@ -180,21 +215,10 @@ export async function runScenario(
       writes,
     );
 
-    // Breaker and L1 states, sampled (a stall delays the samples; the gap is then counted in full).
-    const states = emptyStates();
-    let sampledAt = monotonicMs();
-    let recoveryAt = Number.POSITIVE_INFINITY;
-    const sampler = setInterval(() => {
-      const now = monotonicMs();
-      const { breaker, l1 } = subject.states();
-      if (breaker !== 'closed') {
-        states.breakerNotClosedMs[phaseName] = (states.breakerNotClosedMs[phaseName] ?? 0) + now - sampledAt;
-        if (now >= recoveryAt) states.lastNotClosedInRecoveryMs = now - recoveryAt;
-      }
-      if (l1 !== undefined && l1 !== 'live')
-        states.l1NotLiveMs[phaseName] = (states.l1NotLiveMs[phaseName] ?? 0) + now - sampledAt;
-      sampledAt = now;
-    }, 10);
+    const breaker = new StateLog(subject.states().breaker);
+    const stopWatching = watchBreaker(prefix, breaker);
+    const l1 = new StateLog(subject.states().l1 ?? 'live');
+    const sampler = setInterval(() => l1.record(subject.states().l1 ?? 'live'), 10);
 
     // The controller: at each edge, sample the counters of both processes, then apply or lift the fault.
     const phases: Phase[] = [];
@@ -228,22 +252,28 @@ export async function runScenario(
     };
     await sleep(faultAt - monotonicMs());
     await closePhase('warm', scenario.fault);
-    await applyFault(server, scenario, settings, faultEndAt);
+    const bursts = await applyFault(server, scenario, settings, faultEndAt, () =>
+      Promise.all(
+        Array.from({ length: settings.stallBurst }, () =>
+          loggedRead((id) => subject.read(id, load), pick(), log),
+        ),
+      ),
+    );
     await sleep(faultEndAt - monotonicMs());
     await closePhase(scenario.fault, 'recovery');
-    recoveryAt = monotonicMs();
     await liftFault(server, scenario);
     await sleep(stopAt - monotonicMs());
     await closePhase('recovery', 'drain');
     clearInterval(sampler);
-    const [, , childLog] = await Promise.all([readers, writer, childDone]);
+    stopWatching();
+    const [, , childLog] = await Promise.all([readers, writer, childDone, ...bursts]);
 
     const processes: ProcessResult[] = [
       {
         process: 'bench',
         summaries: phases.map((phase) => summarizePhase(db, [log], writes, phase)),
         errorEvents,
-        states,
+        states: stateTimes(breaker, l1, phases),
       },
     ];
     if (childLog !== undefined) {
