@@ -10,7 +10,7 @@
  *
  *   node --import tsx bench/faults.ts [--warm-ms 2000] [--fault-ms 3000] [--recovery-ms 5000]
  *     [--workers 50] [--rows 1000] [--think-ms 10] [--writes-per-s 20] [--read-ms 2] [--zipf 0]
- *     [--stall-ms 300] [--stall-every-ms 1000] [--stall-burst 10] [--seed 1] [--only freeze,tiered]
+ *     [--stall-ms 300] [--stall-every-ms 1000] [--stall-burst 10] [--seed 1] [--runs 1] [--only freeze,tiered]
  *
  * `--only` keeps the scenarios whose name contains every comma-separated word.
  * Never touches the shared Redis: every scenario runs on a server of its own
@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { createClient, type RedisClientType } from 'redis';
 import { startRedisServer } from '../src/test-support/redis-server.js';
 import { describeEnvironment } from './lib/describe-environment.js';
-import { PHASE_HEADER, phaseRow } from './lib/fault-phases.js';
+import { PHASE_HEADER, type PhaseSummary, phaseRow, SPREAD_HEADER, spreadRow } from './lib/fault-phases.js';
 import { type RunSettings, runScenario, type ScenarioResult } from './lib/fault-run.js';
 import { type FaultKind, SCENARIOS, type Scenario } from './lib/fault-scenarios.js';
 import { TIMEOUT_MS, TTL } from './lib/fault-subject.js';
@@ -43,6 +43,7 @@ const NUMERIC = {
   'stall-every-ms': 1000,
   'stall-burst': 10,
   seed: 1,
+  runs: 1,
 };
 const { values } = parseArgs({
   options: {
@@ -94,6 +95,17 @@ function faultLabel(fault: FaultKind): string {
   return (
     `every ${args['stall-every-ms']} ms for ${args['fault-ms']} ms, ${args['stall-burst']} getOrSet calls ` +
     `started, then the event loop blocked ${args['stall-ms']} ms; Redis healthy`
+  );
+}
+
+/** A scenario's table rows: the bench process's phases, then the child's. */
+function rowsOf(result: ScenarioResult, row: (summary: PhaseSummary) => string[]): string[][] {
+  return result.processes.flatMap((one) =>
+    one.summaries.map((summary) => {
+      const cells = row(summary);
+      if (one.process === 'child') cells[0] = `child: ${cells[0]}`;
+      return cells;
+    }),
   );
 }
 
@@ -179,21 +191,39 @@ try {
       "short-circuited = the cache's stats() over the phase.",
   );
   const results: ScenarioResult[] = [];
-  for (const [index, scenario] of chosen.entries()) {
-    console.error(`  ${scenarioName(scenario)} ...`);
-    const result = await runScenario(server, scenario, index, settings);
-    results.push(result);
+  // Runs interleaved (every scenario once, then again), so a slow stretch of the VM spreads over all.
+  for (let run = 0; run < args.runs; run++) {
+    for (const [position, scenario] of chosen.entries()) {
+      const name = `${scenarioName(scenario)}${args.runs > 1 ? `, run ${run + 1} of ${args.runs}` : ''}`;
+      console.error(`  ${name} ...`);
+      const result = await runScenario(server, scenario, run * chosen.length + position, settings);
+      results.push(result);
+      console.log();
+      console.log(`## ${name}: ${faultLabel(scenario.fault)}`);
+      console.log(formatTable(PHASE_HEADER, rowsOf(result, phaseRow)));
+      for (const line of notes(result)) console.log(line);
+    }
+  }
+  if (args.runs > 1) {
     console.log();
-    console.log(`## ${scenarioName(scenario)}: ${faultLabel(scenario.fault)}`);
-    const rows = result.processes.flatMap((one) =>
-      one.summaries.map((summary) => {
-        const row = phaseRow(summary);
-        if (one.process === 'child') row[0] = `child: ${row[0]}`;
-        return row;
-      }),
-    );
-    console.log(formatTable(PHASE_HEADER, rows));
-    for (const line of notes(result)) console.log(line);
+    console.log(`# Across ${args.runs} runs: median (min–max) per scenario and phase`);
+    for (const scenario of chosen) {
+      const runs = results.filter((result) => result.scenario === scenario);
+      console.log();
+      console.log(`## ${scenarioName(scenario)}`);
+      const processes = runs[0]?.processes ?? [];
+      const rows = processes.flatMap((first, which) =>
+        first.summaries.map((summary, phase) =>
+          spreadRow(
+            `${first.process === 'child' ? 'child: ' : ''}${summary.phase}`,
+            runs
+              .map((result) => result.processes[which]?.summaries[phase])
+              .filter((one) => one !== undefined),
+          ),
+        ),
+      );
+      console.log(formatTable(SPREAD_HEADER, rows));
+    }
   }
   console.log();
   console.log(

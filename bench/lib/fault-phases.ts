@@ -10,7 +10,7 @@
  */
 import type { FaultDatabase } from './fault-database.js';
 import { NOT_A_ROW, REJECTED, type ReadLog, type WriteLog } from './fault-load.js';
-import { quantile } from './stats.js';
+import { quantile, spread } from './stats.js';
 
 /** A call slower than this counts as parked. */
 export const PARKED_MS = 1000;
@@ -162,5 +162,40 @@ export function phaseRow(summary: PhaseSummary): string[] {
     `${summary.writes} (${summary.writesRejected})`,
     ms(summary.invalidationP99Ms),
     `${delta('errors')} / ${delta('shortCircuited')}`,
+  ];
+}
+
+/** Column headers of the across-runs table. */
+export const SPREAD_HEADER = [
+  'phase',
+  'runs',
+  'p99 ms',
+  'max ms',
+  'db reads/s',
+  'rejected',
+  'stale',
+  `stale ≥ ${OLD_STALE_MS} ms`,
+  'max stale age ms',
+  `parked > ${PARKED_MS / 1000} s`,
+] as const;
+
+/** One row of the across-runs table: each cell the median (min–max) of the runs' values. */
+export function spreadRow(phase: string, runs: readonly PhaseSummary[]): string[] {
+  const cell = (pick: (summary: PhaseSummary) => number, format: (value: number) => string) => {
+    const { median, min, max } = spread(runs.map(pick));
+    return `${format(median)} (${format(min)}–${format(max)})`;
+  };
+  const count = (value: number) => value.toFixed(0);
+  return [
+    phase,
+    String(runs.length),
+    cell((summary) => summary.p99Ms, ms),
+    cell((summary) => summary.maxMs, ms),
+    cell((summary) => summary.dbReadsPerS, count),
+    cell((summary) => summary.rejected + summary.notARow, count),
+    cell((summary) => summary.stale, count),
+    cell((summary) => summary.staleOld, count),
+    cell((summary) => summary.maxStaleAgeMs, ms),
+    cell((summary) => summary.parked, count),
   ];
 }
