@@ -13,6 +13,8 @@
  *     [--stall-ms 300] [--stall-every-ms 1000] [--stall-burst 10] [--seed 1] [--runs 1] [--only freeze,tiered]
  *
  * `--only` keeps the scenarios whose name contains every comma-separated word.
+ * Every option can also come from the environment, as FAULTS_<NAME>
+ * (FAULTS_FAULT_MS=8000, FAULTS_ONLY=tiered), for `npm run bench -- faults`.
  * Never touches the shared Redis: every scenario runs on a server of its own
  * (src/test-support/redis-server.ts), frozen with SIGSTOP, killed with SIGKILL.
  */
@@ -51,16 +53,19 @@ const { values } = parseArgs({
     only: { type: 'string' as const },
   },
 });
+/** `--fault-ms 8000`, or FAULTS_FAULT_MS=8000 in the environment (`npm run bench` passes no flags on). */
+const envName = (name: string) => `FAULTS_${name.toUpperCase().replaceAll('-', '_')}`;
 const args: Record<keyof typeof NUMERIC, number> = { ...NUMERIC };
 for (const name of Object.keys(NUMERIC) as Array<keyof typeof NUMERIC>) {
-  const text = (values as Record<string, unknown>)[name];
+  const text = (values as Record<string, unknown>)[name] ?? process.env[envName(name)];
   if (text === undefined) continue;
   const value = Number(text);
-  if (typeof text !== 'string' || !Number.isFinite(value))
-    throw new Error(`--${name} expects a number, got ${String(text)}`);
+  if (typeof text !== 'string' || text.trim() === '' || !Number.isFinite(value))
+    throw new Error(`--${name} (or ${envName(name)}) expects a number, got ${String(text)}`);
   args[name] = value;
 }
-const only = typeof values.only === 'string' ? values.only.split(',').filter((word) => word !== '') : [];
+const onlyText = values.only ?? process.env[envName('only')];
+const only = typeof onlyText === 'string' ? onlyText.split(',').filter((word) => word !== '') : [];
 /** Tiered store counters worth a mention under a table. */
 const TIERED_COUNTERS = [
   'l1.quarantines',
