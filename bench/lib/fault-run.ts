@@ -14,7 +14,6 @@ import {
   createReadLog,
   createWriteLog,
   loggedRead,
-  type ReadLog,
   runReaders,
   runWriter,
 } from './fault-load.js';
@@ -154,6 +153,10 @@ export async function runScenario(
     counts[`${operation} ${code}`] = (counts[`${operation} ${code}`] ?? 0) + 1;
   });
   const load = (id: number) => db.read(id);
+  const breaker = new StateLog(subject.states().breaker);
+  const stopWatching = watchBreaker(prefix, breaker);
+  const l1 = new StateLog(subject.states().l1 ?? 'live');
+  const sampler = setInterval(() => l1.record(subject.states().l1 ?? 'live'), 10);
   try {
     // Fill every row once, 50 at a time, so the warm phase is the steady state.
     for (let id = 0; id < settings.rows; id += 50)
@@ -215,11 +218,6 @@ export async function runScenario(
       writes,
     );
 
-    const breaker = new StateLog(subject.states().breaker);
-    const stopWatching = watchBreaker(prefix, breaker);
-    const l1 = new StateLog(subject.states().l1 ?? 'live');
-    const sampler = setInterval(() => l1.record(subject.states().l1 ?? 'live'), 10);
-
     // The controller: at each edge, sample the counters of both processes, then apply or lift the fault.
     const phases: Phase[] = [];
     const childPhases: Phase[] = [];
@@ -264,8 +262,6 @@ export async function runScenario(
     await liftFault(server, scenario);
     await sleep(stopAt - monotonicMs());
     await closePhase('recovery', 'drain');
-    clearInterval(sampler);
-    stopWatching();
     const [, , childLog] = await Promise.all([readers, writer, childDone, ...bursts]);
 
     const processes: ProcessResult[] = [
@@ -277,16 +273,17 @@ export async function runScenario(
       },
     ];
     if (childLog !== undefined) {
-      const { log: read } = childLog satisfies { log: ReadLog };
       processes.push({
         process: 'child',
-        summaries: childPhases.map((phase) => summarizePhase(db, [read], writes, phase)),
+        summaries: childPhases.map((phase) => summarizePhase(db, [childLog.log], writes, phase)),
         errorEvents: childLog.errorEvents,
         states: undefined,
       });
     }
     return { scenario, processes };
   } finally {
+    clearInterval(sampler);
+    stopWatching();
     offEvents();
     await child?.close();
     await subject.cache.close();
