@@ -21,6 +21,7 @@ const SCRIPTS = [
   'propagation',
   'sql-parse',
   'sql-query',
+  'faults',
 ] as const;
 
 const wanted = process.argv.slice(2);
