@@ -109,7 +109,7 @@ export function createShared(options: ResolvedOptions): Shared {
   const invalidationGuard = new StoreGuard(
     { ...options, timeoutMs: options.invalidationTimeoutMs },
     counters,
-    hooks,
+    { ...hooks, guards: 'invalidations' },
   );
   const replayGuard = new StoreGuard(
     { ...options, timeoutMs: options.invalidationTimeoutMs, breaker: undefined },

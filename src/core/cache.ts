@@ -368,6 +368,7 @@ export class LarderCache implements Cache {
       ...this.shared.counters,
       pendingInvalidations: this.shared.journal.pendingCount,
       breaker: this.shared.guard.state,
+      invalidationBreaker: this.shared.invalidationGuard.state,
     });
   }
 

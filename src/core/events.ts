@@ -9,7 +9,7 @@ import type { CacheEvents } from './types.js';
 export const CHANNELS = Object.freeze({
   /** A store failure or a decode error: `{ prefix, operation, code, error }`. */
   error: 'larder:error',
-  /** The circuit breaker changed state: `{ prefix, store, state }`. */
+  /** A circuit breaker changed state: `{ prefix, store, guards: 'operations' | 'invalidations', state }`. */
   breaker: 'larder:breaker',
   /** A read found a usable value: `{ prefix, operation }`. */
   hit: 'larder:hit',

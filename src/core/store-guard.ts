@@ -41,6 +41,8 @@ export function toLarderError(error: unknown, operation: string): LarderError {
 
 /** What a guard may be given besides its options. */
 export interface GuardHooks {
+  /** What the guard's breaker protects, in `larder:breaker` events. @default 'operations' */
+  readonly guards?: 'operations' | 'invalidations';
   readonly onStateChange?: (state: BreakerState) => void;
   readonly deadlines?: DeadlineQueue;
 }
@@ -63,7 +65,11 @@ export class StoreGuard {
    * it closes); `deadlines` is injectable for tests (by default one queue of
    * `options.timeoutMs`).
    */
-  constructor(options: ResolvedOptions, counters: Counters, { onStateChange, deadlines }: GuardHooks = {}) {
+  constructor(
+    options: ResolvedOptions,
+    counters: Counters,
+    { guards = 'operations', onStateChange, deadlines }: GuardHooks = {},
+  ) {
     this.#counters = counters;
     this.#deadlines = deadlines ?? new DeadlineQueue(options.timeoutMs);
     const breaker =
@@ -74,7 +80,7 @@ export class StoreGuard {
       breaker.onChange = (state) => {
         onStateChange?.(state);
         if (breakerChannel.hasSubscribers)
-          breakerChannel.publish({ prefix: options.prefix, store: options.store.name, state });
+          breakerChannel.publish({ prefix: options.prefix, store: options.store.name, guards, state });
       };
     }
     this.#breaker = breaker;

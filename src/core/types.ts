@@ -348,6 +348,8 @@ export interface CacheStats {
   readonly pendingInvalidations: number;
   /** `'closed'` (healthy), `'open'` (short-circuiting) or `'half-open'` (probing). */
   readonly breaker: 'closed' | 'open' | 'half-open';
+  /** The breaker of invalidations (`delete`, `clear`, `invalidateTags`): they have their own, which reads cannot open. */
+  readonly invalidationBreaker: 'closed' | 'open' | 'half-open';
 }
 
 /** What an `error` event carries. */
