@@ -22,6 +22,7 @@ const SCRIPTS = [
   'sql-parse',
   'sql-query',
   'faults',
+  'healthy-path',
 ] as const;
 
 const wanted = process.argv.slice(2);
