@@ -13,12 +13,13 @@ import { type RedisServer, startRedisServer } from './redis-server.js';
 /** The operation timeout of the failure tests. */
 export const TIMEOUT_MS = 100;
 /**
- * Event-loop and timer slack on a loaded 2-core machine. The suite now runs
- * several multi-process tests (stampede, tiered coherence) beside these, and a
- * 190 ms call was seen once under that load. The claim stays sharp: without the
- * deadline a frozen Redis holds a call for node-redis's 5 s default, or forever.
+ * Event-loop and timer slack on a loaded 2-core machine, where CI shares the
+ * cores with everything else: 190 ms calls were seen under load. Generous on
+ * purpose — timing claims belong in benchmarks — and still sharp enough: without
+ * the deadline a frozen Redis holds a call for node-redis's 5 s default, or
+ * forever.
  */
-export const SLACK_MS = 150;
+export const SLACK_MS = 1_000;
 
 /** Register before/after hooks in the current `describe` and return the fixture. */
 export function failureFixture(label: string) {

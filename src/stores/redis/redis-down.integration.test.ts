@@ -55,8 +55,12 @@ describe('Redis killed mid-traffic (SIGKILL), then restarted', () => {
       `${traffic.samples.length} calls, slowest ${slowest.toFixed(1)} ms; ${whileOpen.length} while open, median ${median(whileOpen).toFixed(3)} ms`,
     );
     assert.ok(whileOpen.length > 100, `${whileOpen.length} calls while open`);
-    // A sanity bound, not a benchmark: an open breaker answers without I/O.
-    assert.ok(median(whileOpen) < 1, `median call while open: ${median(whileOpen).toFixed(3)} ms`);
+    // A sanity bound, not a benchmark: an open breaker answers without I/O, in
+    // microseconds; a call that reached the store would wait out its timeout.
+    assert.ok(
+      median(whileOpen) < TIMEOUT_MS / 5,
+      `median call while open: ${median(whileOpen).toFixed(3)} ms`,
+    );
     assert.deepEqual(unhandled, [], 'no unhandled rejection');
   });
 

@@ -122,8 +122,10 @@ describe('Redis unreachable', () => {
         );
       }
       const perCallMs = (performance.now() - started) / 1000;
-      // Offline queue disabled: a refusal, not a wait (a sanity bound, not a benchmark).
-      assert.ok(perCallMs < 1, `${perCallMs} ms per call while down`);
+      // Offline queue disabled: a refusal, not a wait for the reconnect (which
+      // would take tens of ms per call, or forever). A loose bound: timing is
+      // for benchmarks; a refusal costs microseconds.
+      assert.ok(perCallMs < 20, `${perCallMs} ms per call while down`);
 
       await sleep(150);
       assert.equal(ready, false);
@@ -170,7 +172,8 @@ describe('Redis unreachable', () => {
       const started = performance.now();
       await store.close();
       const tookMs = performance.now() - started;
-      assert.ok(tookMs >= 150 && tookMs < 1000, `close took ${tookMs.toFixed(0)} ms`);
+      // At least its 200 ms grace; far less than forever (a loaded machine may add seconds).
+      assert.ok(tookMs >= 150 && tookMs < 5_000, `close took ${tookMs.toFixed(0)} ms`);
       await assert.rejects(mapped(store, pending), (error) => isLarderError(error, 'E_STORE'));
       assert.equal(store.client.isOpen, false);
     } finally {
