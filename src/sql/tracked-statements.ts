@@ -5,6 +5,7 @@
  * names), the transaction's new state, and the invalidations due now.
  */
 import type { QueryResult, Submittable } from 'pg';
+import { isStoreFailure, LarderError } from '../core/errors.js';
 import type { Cache } from '../core/types.js';
 import type { ConnectionState } from './connection-state.js';
 import { connectionState } from './connection-state.js';
@@ -30,12 +31,27 @@ const UNKNOWN_OUTCOME_REPEAT_MS = 2_000;
 /** Most prepared (two-phase) transactions remembered between PREPARE and COMMIT PREPARED. */
 const MAX_PREPARED = 1000;
 
+/** An invalidation that did not reach the store. */
+export interface Unstored {
+  /** The tables, as `stats()` names them. */
+  readonly labels: readonly string[];
+  /** Journaled: the cache replays it once the store answers. Otherwise the cache refused it (closed). */
+  readonly journaled: boolean;
+  /** The store's error, when the cache reported one (`onError: 'throw'`, or a refusal). */
+  readonly cause: unknown;
+}
+
+/** Tables named in an `E_INVALIDATION_PENDING` message before "and N more". */
+const MAX_NAMED_TABLES = 5;
+
 /** Runs statements as they are, and keeps the books of what they wrote. */
 export class TrackedStatements {
   readonly #engine: SqlEngine;
   readonly #cache: Cache;
   /** PREPARE TRANSACTION 'gid' → the tables to invalidate at COMMIT PREPARED 'gid'. */
   readonly #prepared = new Map<string, readonly TableName[]>();
+  /** Under `onInvalidationFailure: 'wait'`: calls that succeeded but whose invalidation is not stored (see `confirm`). */
+  readonly #unstored = new WeakMap<QueryCall, Unstored>();
 
   constructor(engine: SqlEngine, cache: Cache) {
     this.#engine = engine;
@@ -75,7 +91,19 @@ export class TrackedStatements {
       setsSnapshot: statements.some((s) => s.kind === 'set') && SNAPSHOT_LEVEL.test(call.text ?? ''),
       opaque: statements.some((s) => s.unknownWrites || s.unknownFunctions.length > 0),
     });
-    await this.#apply(state, analysis, settlement, outcome === 'ok' ? call.text : undefined, configuring);
+    const unstored = await this.#apply(
+      state,
+      analysis,
+      settlement,
+      outcome === 'ok' ? call.text : undefined,
+      configuring,
+    );
+    if (
+      unstored !== undefined &&
+      failure === undefined &&
+      this.#engine.options.onInvalidationFailure === 'wait'
+    )
+      this.#unstored.set(call, unstored);
     if (outcome === 'unknown' && settlement.invalidate.length > 0) {
       // The client gave up (a timeout, a broken socket) but the server may still be running the
       // statement, and commit after the invalidation above; readers in between would store the old
@@ -93,7 +121,7 @@ export class TrackedStatements {
     state: ConnectionState,
     analysis: SqlAnalysis,
     error?: unknown,
-  ): Promise<void> | undefined {
+  ): Promise<unknown> | undefined {
     const settlement = settle(state.transaction, {
       statements: analysis.statements,
       writes: [],
@@ -105,6 +133,7 @@ export class TrackedStatements {
       opaque: false,
     });
     // Synchronous when there is nothing to invalidate (a read's usual case): one promise fewer per read.
+    // A read is never failed for an unstored invalidation: that is for the statement that committed.
     return settlement.invalidate.length === 0
       ? undefined
       : this.invalidate(settlement.invalidate, settlement.source);
@@ -163,12 +192,42 @@ export class TrackedStatements {
     for (const event of ['end', 'finish', 'close', 'error']) emitter.once.call(submittable, event, finish);
   }
 
-  /** Bump the tags of `tables`; a failure is retried by the cache in the background and never fails the statement. */
-  async invalidate(tables: readonly TableName[], source: Settlement['source']): Promise<void> {
+  /**
+   * The answer of `call` (run by `run`) for its caller. Under
+   * `onInvalidationFailure: 'wait'`, when the statement succeeded but its
+   * invalidation was journaled, it waits up to `invalidationWait` for the
+   * cache's replay to store it, and rejects with `E_INVALIDATION_PENDING` if
+   * it does not. Called once the connection is free (pool.query has released
+   * it), so a down store holds the caller, not a connection.
+   */
+  confirm(call: QueryCall, answer: Promise<QueryResult>): Promise<QueryResult> {
+    if (this.#engine.options.onInvalidationFailure === 'retry') return answer;
+    return answer.then(async (result) => {
+      const unstored = this.#unstored.get(call);
+      if (unstored === undefined) return result;
+      this.#unstored.delete(call);
+      if (
+        unstored.journaled &&
+        (await this.#cache.flushInvalidations(this.#engine.options.invalidationWaitMs))
+      )
+        return result;
+      throw pendingError(unstored, this.#engine.options.invalidationWaitMs);
+    });
+  }
+
+  /**
+   * Bump the tags of `tables`. Never rejects, so never fails the statement by
+   * itself: resolves what did not reach the store (the cache replays a journaled
+   * bump in the background), or `undefined` when it was stored or there was nothing to do.
+   */
+  async invalidate(
+    tables: readonly TableName[],
+    source: Settlement['source'],
+  ): Promise<Unstored | undefined> {
     const identity = this.#engine.identity;
     // Without an identity this process has never cached anything, and it could not name the tags:
     // it only happens when the very first statement's lookups failed, and then CDC remains.
-    if (tables.length === 0 || identity === undefined) return;
+    if (tables.length === 0 || identity === undefined) return undefined;
     const tags = new Set<string>();
     const labels: string[] = [];
     for (const table of tables) {
@@ -177,7 +236,13 @@ export class TrackedStatements {
       labels.push(all ? ALL_TABLES_LABEL : `${table.schema}.${table.name}`);
     }
     this.#engine.counters.invalidation(labels, source);
-    await this.#cache.invalidateTags(tags).catch(() => undefined);
+    try {
+      const result = await this.#cache.invalidateTags(tags);
+      return result === 'stored' ? undefined : { labels, journaled: true, cause: undefined };
+    } catch (error) {
+      // Under `onError: 'throw'` a store failure is journaled first, then rethrown.
+      return { labels, journaled: isStoreFailure(error), cause: error };
+    }
   }
 
   async #apply(
@@ -186,7 +251,7 @@ export class TrackedStatements {
     settlement: Settlement,
     succeededText: string | undefined,
     configuring: boolean,
-  ): Promise<void> {
+  ): Promise<Unstored | undefined> {
     if (settlement.sessionChanged) {
       state.session = undefined;
       if (!configuring) state.tainted = true;
@@ -208,7 +273,7 @@ export class TrackedStatements {
         this.#prepared.delete(gid);
       }
     }
-    await this.invalidate(invalidate, settlement.source);
+    return this.invalidate(invalidate, settlement.source);
   }
 
   /** The tables a text writes, resolved and expanded before it runs; the whole database when that fails. */
@@ -250,4 +315,19 @@ export class TrackedStatements {
       return true;
     }
   }
+}
+
+/** The rejection of a statement that committed but whose invalidation is not stored. */
+function pendingError(unstored: Unstored, waitedMs: number): LarderError {
+  const { labels, journaled, cause } = unstored;
+  const more = labels.length > MAX_NAMED_TABLES ? ` and ${labels.length - MAX_NAMED_TABLES} more` : '';
+  const tables = `${labels.slice(0, MAX_NAMED_TABLES).join(', ')}${more}`;
+  const why = journaled
+    ? `was not stored within ${waitedMs} ms (the cache store failed); the cache keeps retrying it in the background, and until it lands other processes may serve the old rows of these tables (this one does not)`
+    : 'was refused by the cache; other processes may serve the old rows of these tables until their TTL or until the CDC listener invalidates them';
+  return new LarderError(
+    'E_INVALIDATION_PENDING',
+    `The statement COMMITTED (do not retry it), but invalidating ${tables} ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
