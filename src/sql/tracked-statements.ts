@@ -5,10 +5,11 @@
  * names), the transaction's new state, and the invalidations due now.
  */
 import type { QueryResult, Submittable } from 'pg';
-import { isStoreFailure, LarderError } from '../core/errors.js';
+import { isStoreFailure } from '../core/errors.js';
 import type { Cache } from '../core/types.js';
 import type { ConnectionState } from './connection-state.js';
 import { connectionState } from './connection-state.js';
+import { invalidationPendingError, type Unstored } from './invalidation-pending-error.js';
 import { isServerError, type PgClientLike } from './pg-like.js';
 import type { QueryCall } from './query-call.js';
 import type { SqlAnalysis } from './sql-analysis.js';
@@ -30,19 +31,6 @@ const UNKNOWN_OUTCOME_REPEAT_MS = 2_000;
 
 /** Most prepared (two-phase) transactions remembered between PREPARE and COMMIT PREPARED. */
 const MAX_PREPARED = 1000;
-
-/** An invalidation that did not reach the store. */
-export interface Unstored {
-  /** The tables, as `stats()` names them. */
-  readonly labels: readonly string[];
-  /** Journaled: the cache replays it once the store answers. Otherwise the cache refused it (closed). */
-  readonly journaled: boolean;
-  /** The store's error, when the cache reported one (`onError: 'throw'`, or a refusal). */
-  readonly cause: unknown;
-}
-
-/** Tables named in an `E_INVALIDATION_PENDING` message before "and N more". */
-const MAX_NAMED_TABLES = 5;
 
 /** Runs statements as they are, and keeps the books of what they wrote. */
 export class TrackedStatements {
@@ -211,7 +199,7 @@ export class TrackedStatements {
         (await this.#cache.flushInvalidations(this.#engine.options.invalidationWaitMs))
       )
         return result;
-      throw pendingError(unstored, this.#engine.options.invalidationWaitMs);
+      throw invalidationPendingError(unstored, this.#engine.options.invalidationWaitMs);
     });
   }
 
@@ -315,19 +303,4 @@ export class TrackedStatements {
       return true;
     }
   }
-}
-
-/** The rejection of a statement that committed but whose invalidation is not stored. */
-function pendingError(unstored: Unstored, waitedMs: number): LarderError {
-  const { labels, journaled, cause } = unstored;
-  const more = labels.length > MAX_NAMED_TABLES ? ` and ${labels.length - MAX_NAMED_TABLES} more` : '';
-  const tables = `${labels.slice(0, MAX_NAMED_TABLES).join(', ')}${more}`;
-  const why = journaled
-    ? `was not stored within ${waitedMs} ms (the cache store failed); the cache keeps retrying it in the background, and until it lands other processes may serve the old rows of these tables (this one does not)`
-    : 'was refused by the cache; other processes may serve the old rows of these tables until their TTL or until the CDC listener invalidates them';
-  return new LarderError(
-    'E_INVALIDATION_PENDING',
-    `The statement COMMITTED (do not retry it), but invalidating ${tables} ${why}`,
-    cause === undefined ? undefined : { cause },
-  );
 }
