@@ -80,7 +80,10 @@ export class CachedClient extends EventEmitter implements pg.PoolClient {
     const input = parseQueryArgs(config, values, callback);
     const raw = this.#raw as unknown as PgClientLike;
     if (input.kind === 'submittable') return this.#engine.tracked.submit(raw, input.submittable);
-    const result = this.#engine.run(raw, input.call, connectionState(raw).configuring);
+    const result = this.#engine.tracked.confirm(
+      input.call,
+      this.#engine.run(raw, input.call, connectionState(raw).configuring),
+    );
     if (input.call.callback === undefined) return result;
     toCallback(result, input.call.callback);
     return undefined;

@@ -21,7 +21,12 @@ export type {
 export { SqlAnalyzer, type SqlAnalyzerOptions } from './sql-analyzer.js';
 export type { SqlBypassReason } from './sql-bypass-reason.js';
 export { SQL_CHANNELS } from './sql-channels.js';
-export type { CachedSqlOptions, QueryCacheOptions, TableCacheOptions } from './sql-options.js';
+export type {
+  CachedSqlOptions,
+  InvalidationFailurePolicy,
+  QueryCacheOptions,
+  TableCacheOptions,
+} from './sql-options.js';
 export type { FingerprintStats, QueryOutcome, SqlStats } from './sql-stats.js';
 export { type DatabaseIdentity, databaseTag, tableTag } from './table-tags.js';
 export { isTimeDependentValue } from './time-dependent-value.js';

@@ -57,8 +57,15 @@ class PoolLease {
   }
 }
 
-/** Answer `pool.query(call)`. */
-export async function poolQuery(engine: SqlEngine, pool: PgPoolLike, call: QueryCall): Promise<QueryResult> {
+/**
+ * Answer `pool.query(call)`. A wait for an unstored invalidation
+ * (`onInvalidationFailure: 'wait'`) starts after the connection went back to the pool.
+ */
+export function poolQuery(engine: SqlEngine, pool: PgPoolLike, call: QueryCall): Promise<QueryResult> {
+  return engine.tracked.confirm(call, queryOnPool(engine, pool, call));
+}
+
+async function queryOnPool(engine: SqlEngine, pool: PgPoolLike, call: QueryCall): Promise<QueryResult> {
   const lease = new PoolLease(pool);
   try {
     const answer = await fromCache(engine, lease, call);

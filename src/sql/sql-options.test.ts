@@ -12,6 +12,8 @@ describe('resolveSqlOptions', () => {
     assert.equal(options.maxFingerprints, 1000);
     assert.equal(options.catalogTtlMs, 60_000);
     assert.equal(options.invalidation, 'after-commit');
+    assert.equal(options.onInvalidationFailure, 'retry');
+    assert.equal(options.invalidationWaitMs, 2000);
     assert.ok(Object.isFrozen(options));
   });
 
@@ -38,6 +40,9 @@ describe('resolveSqlOptions', () => {
       [{ maxParsedStatements: 1.5 }, /maxParsedStatements/],
       [{ allowFunctions: [''] }, /allowFunctions/],
       [{ identity: { systemId: '', database: 'x' } }, /identity/],
+      [{ onInvalidationFailure: 'block' }, /onInvalidationFailure/],
+      [{ invalidationWait: -1 }, /invalidationWait/],
+      [{ invalidationWait: 'later' }, /invalidationWait/],
       [{ tables: { t: null } }, /tables/],
     ];
     for (const [options, message] of bad) {

@@ -60,7 +60,25 @@ export interface CachedSqlOptions {
   readonly catalogTtl?: Duration;
   /** Time source for the catalog cache. @default Date */
   readonly clock?: Clock;
+  /**
+   * What a COMMIT (or a write outside a transaction) does when its invalidation
+   * could not be stored: `'retry'` resolves and lets the cache replay it in the
+   * background; `'wait'` waits up to `invalidationWait` for the replay, then
+   * rejects with `E_INVALIDATION_PENDING` (the transaction did commit). See
+   * docs/sql.md, "When the cache store fails at COMMIT".
+   * @default 'retry'
+   */
+  readonly onInvalidationFailure?: InvalidationFailurePolicy;
+  /**
+   * With `onInvalidationFailure: 'wait'`, how long a statement whose
+   * invalidation was journaled waits for the replay before it rejects.
+   * @default '2s'
+   */
+  readonly invalidationWait?: Duration;
 }
+
+/** See `CachedSqlOptions.onInvalidationFailure`. */
+export type InvalidationFailurePolicy = 'retry' | 'wait';
 
 /** Per-query options: `pool.query({ text, values, larder: { skip: true } })`. */
 export interface QueryCacheOptions {
@@ -96,6 +114,8 @@ export interface ResolvedSqlOptions {
   readonly catalogTtlMs: number;
   readonly clock: Clock;
   readonly invalidation: InvalidationTiming;
+  readonly onInvalidationFailure: InvalidationFailurePolicy;
+  readonly invalidationWaitMs: number;
 }
 
 /** Internal knobs that tests use to build the naive wrapper the correct one is compared with. */
@@ -105,6 +125,7 @@ export interface SqlInternals {
 
 const DEFAULT_MAX_FINGERPRINTS = 1000;
 const DEFAULT_CATALOG_TTL_MS = 60_000;
+const DEFAULT_INVALIDATION_WAIT_MS = 2_000;
 
 function invalid(option: string, expected: string, value: unknown): LarderError {
   return new LarderError('E_INVALID_OPTION', `${option} must be ${expected} (got ${JSON.stringify(value)})`);
@@ -140,6 +161,20 @@ function resolveIdentity(identity: DatabaseIdentity | undefined): DatabaseIdenti
   return Object.freeze({ systemId: identity.systemId, database: identity.database });
 }
 
+function resolvePolicy(policy: InvalidationFailurePolicy | undefined): InvalidationFailurePolicy {
+  if (policy === undefined) return 'retry';
+  if (policy !== 'retry' && policy !== 'wait')
+    throw invalid('onInvalidationFailure', "'retry' or 'wait'", policy);
+  return policy;
+}
+
+function resolveWait(wait: Duration | undefined): number {
+  if (wait === undefined) return DEFAULT_INVALIDATION_WAIT_MS;
+  const ms = toMs(wait, 'invalidationWait');
+  if (!(ms >= 0) || !Number.isFinite(ms)) throw invalid('invalidationWait', 'a finite duration ≥ 0', wait);
+  return ms;
+}
+
 /** Validate and freeze the wrapper's options. Throws `E_INVALID_OPTION` naming the option. */
 export function resolveSqlOptions(
   options: CachedSqlOptions | undefined,
@@ -162,5 +197,7 @@ export function resolveSqlOptions(
       given.catalogTtl === undefined ? DEFAULT_CATALOG_TTL_MS : toMs(given.catalogTtl, 'catalogTtl'),
     clock: given.clock ?? Date,
     invalidation: internals.invalidation ?? 'after-commit',
+    onInvalidationFailure: resolvePolicy(given.onInvalidationFailure),
+    invalidationWaitMs: resolveWait(given.invalidationWait),
   });
 }

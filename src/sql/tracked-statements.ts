@@ -5,9 +5,11 @@
  * names), the transaction's new state, and the invalidations due now.
  */
 import type { QueryResult, Submittable } from 'pg';
+import { isStoreFailure } from '../core/errors.js';
 import type { Cache } from '../core/types.js';
 import type { ConnectionState } from './connection-state.js';
 import { connectionState } from './connection-state.js';
+import { invalidationPendingError, type Unstored } from './invalidation-pending-error.js';
 import { isServerError, type PgClientLike } from './pg-like.js';
 import type { QueryCall } from './query-call.js';
 import type { SqlAnalysis } from './sql-analysis.js';
@@ -36,6 +38,8 @@ export class TrackedStatements {
   readonly #cache: Cache;
   /** PREPARE TRANSACTION 'gid' → the tables to invalidate at COMMIT PREPARED 'gid'. */
   readonly #prepared = new Map<string, readonly TableName[]>();
+  /** Under `onInvalidationFailure: 'wait'`: calls that succeeded but whose invalidation is not stored (see `confirm`). */
+  readonly #unstored = new WeakMap<QueryCall, Unstored>();
 
   constructor(engine: SqlEngine, cache: Cache) {
     this.#engine = engine;
@@ -75,7 +79,19 @@ export class TrackedStatements {
       setsSnapshot: statements.some((s) => s.kind === 'set') && SNAPSHOT_LEVEL.test(call.text ?? ''),
       opaque: statements.some((s) => s.unknownWrites || s.unknownFunctions.length > 0),
     });
-    await this.#apply(state, analysis, settlement, outcome === 'ok' ? call.text : undefined, configuring);
+    const unstored = await this.#apply(
+      state,
+      analysis,
+      settlement,
+      outcome === 'ok' ? call.text : undefined,
+      configuring,
+    );
+    if (
+      unstored !== undefined &&
+      failure === undefined &&
+      this.#engine.options.onInvalidationFailure === 'wait'
+    )
+      this.#unstored.set(call, unstored);
     if (outcome === 'unknown' && settlement.invalidate.length > 0) {
       // The client gave up (a timeout, a broken socket) but the server may still be running the
       // statement, and commit after the invalidation above; readers in between would store the old
@@ -93,7 +109,7 @@ export class TrackedStatements {
     state: ConnectionState,
     analysis: SqlAnalysis,
     error?: unknown,
-  ): Promise<void> | undefined {
+  ): Promise<unknown> | undefined {
     const settlement = settle(state.transaction, {
       statements: analysis.statements,
       writes: [],
@@ -105,6 +121,7 @@ export class TrackedStatements {
       opaque: false,
     });
     // Synchronous when there is nothing to invalidate (a read's usual case): one promise fewer per read.
+    // A read is never failed for an unstored invalidation: that is for the statement that committed.
     return settlement.invalidate.length === 0
       ? undefined
       : this.invalidate(settlement.invalidate, settlement.source);
@@ -163,12 +180,42 @@ export class TrackedStatements {
     for (const event of ['end', 'finish', 'close', 'error']) emitter.once.call(submittable, event, finish);
   }
 
-  /** Bump the tags of `tables`; a failure is retried by the cache in the background and never fails the statement. */
-  async invalidate(tables: readonly TableName[], source: Settlement['source']): Promise<void> {
+  /**
+   * The answer of `call` (run by `run`) for its caller. Under
+   * `onInvalidationFailure: 'wait'`, when the statement succeeded but its
+   * invalidation was journaled, it waits up to `invalidationWait` for the
+   * cache's replay to store it, and rejects with `E_INVALIDATION_PENDING` if
+   * it does not. Called once the connection is free (pool.query has released
+   * it), so a down store holds the caller, not a connection.
+   */
+  confirm(call: QueryCall, answer: Promise<QueryResult>): Promise<QueryResult> {
+    if (this.#engine.options.onInvalidationFailure === 'retry') return answer;
+    return answer.then(async (result) => {
+      const unstored = this.#unstored.get(call);
+      if (unstored === undefined) return result;
+      this.#unstored.delete(call);
+      if (
+        unstored.journaled &&
+        (await this.#cache.flushInvalidations(this.#engine.options.invalidationWaitMs))
+      )
+        return result;
+      throw invalidationPendingError(unstored, this.#engine.options.invalidationWaitMs);
+    });
+  }
+
+  /**
+   * Bump the tags of `tables`. Never rejects, so never fails the statement by
+   * itself: resolves what did not reach the store (the cache replays a journaled
+   * bump in the background), or `undefined` when it was stored or there was nothing to do.
+   */
+  async invalidate(
+    tables: readonly TableName[],
+    source: Settlement['source'],
+  ): Promise<Unstored | undefined> {
     const identity = this.#engine.identity;
     // Without an identity this process has never cached anything, and it could not name the tags:
     // it only happens when the very first statement's lookups failed, and then CDC remains.
-    if (tables.length === 0 || identity === undefined) return;
+    if (tables.length === 0 || identity === undefined) return undefined;
     const tags = new Set<string>();
     const labels: string[] = [];
     for (const table of tables) {
@@ -177,7 +224,13 @@ export class TrackedStatements {
       labels.push(all ? ALL_TABLES_LABEL : `${table.schema}.${table.name}`);
     }
     this.#engine.counters.invalidation(labels, source);
-    await this.#cache.invalidateTags(tags).catch(() => undefined);
+    try {
+      const result = await this.#cache.invalidateTags(tags);
+      return result === 'stored' ? undefined : { labels, journaled: true, cause: undefined };
+    } catch (error) {
+      // Under `onError: 'throw'` a store failure is journaled first, then rethrown.
+      return { labels, journaled: isStoreFailure(error), cause: error };
+    }
   }
 
   async #apply(
@@ -186,7 +239,7 @@ export class TrackedStatements {
     settlement: Settlement,
     succeededText: string | undefined,
     configuring: boolean,
-  ): Promise<void> {
+  ): Promise<Unstored | undefined> {
     if (settlement.sessionChanged) {
       state.session = undefined;
       if (!configuring) state.tainted = true;
@@ -208,7 +261,7 @@ export class TrackedStatements {
         this.#prepared.delete(gid);
       }
     }
-    await this.invalidate(invalidate, settlement.source);
+    return this.invalidate(invalidate, settlement.source);
   }
 
   /** The tables a text writes, resolved and expanded before it runs; the whole database when that fails. */

@@ -10,6 +10,7 @@ import { sqlChannels } from '../sql-channels.js';
 import type { DatabaseIdentity } from '../table-tags.js';
 import type { Batch } from './ack-pipeline.js';
 import { AdminConnection } from './admin-connection.js';
+import { bumpOrThrow } from './bump-or-throw.js';
 import { type CdcListenerOptions, type ResolvedCdcOptions, resolveCdcOptions } from './cdc-options.js';
 import { abortableSleep, CdcSession } from './cdc-session.js';
 import { ensureSlot } from './ensure-slot.js';
@@ -24,7 +25,6 @@ import {
   waitForSlotRelease,
 } from './replication-setup.js';
 import { classifyStreamFailure, failureBeforeStart, type StreamFailure } from './stream-failure.js';
-import { strictly } from './strict-cache.js';
 
 /** How far the listener trails the database. */
 export interface CdcLag {
@@ -308,7 +308,7 @@ class PgCdcListener implements CdcListener {
     const tags = relationTags(db, batch.relations);
     if (tags.length === 0) return;
     const { cache } = this.#options;
-    await strictly(cache, 'invalidateTags', () => cache.invalidateTags(tags));
+    await bumpOrThrow(cache, tags);
     this.#counters.tablesInvalidated += tags.length;
     emit(sqlChannels.invalidate, () => ({ tables: tags.length, source: 'cdc' }));
   }

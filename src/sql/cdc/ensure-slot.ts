@@ -18,6 +18,7 @@ import { LarderError } from '../../core/errors.js';
 import { emit } from '../../core/events.js';
 import { sqlChannels } from '../sql-channels.js';
 import { type DatabaseIdentity, databaseTag } from '../table-tags.js';
+import { bumpOrThrow } from './bump-or-throw.js';
 import type { ResolvedCdcOptions } from './cdc-options.js';
 import { createSlot, dropSlot, readSlot } from './replication-setup.js';
 import { strictly } from './strict-cache.js';
@@ -83,7 +84,7 @@ export async function ensureSlot(
     { slot, database: db.database },
   );
   const tag = databaseTag(db);
-  await strictly(cache, 'invalidateTags', () => cache.invalidateTags([tag]));
+  await bumpOrThrow(cache, [tag]);
   emit(sqlChannels.invalidate, () => ({ tables: 0, source: 'full' }));
   // Not strict: a marker left behind costs one more full invalidation, never a stale read.
   await cache.delete(marker).catch(() => {});

@@ -1,12 +1,12 @@
 /**
- * Cache calls whose failure the listener must see. Under the cache's default
- * `degrade` policy a store failure resolves quietly (and `invalidateTags`
- * retries in the background), but acknowledging an LSN on the strength of a
- * bump that did not land would lose the invalidation for good if this process
- * died before the retry. The cache reports every degraded failure as an
- * `error` event before the call resolves, so a failure of the same operation
- * during the call counts as ours. A concurrent failure of another caller's
- * call can only make us retry a bump that landed — harmless.
+ * Reads and writes whose failure the listener must see: the "full
+ * invalidation owed" marker (ensure-slot.ts). Under the cache's default
+ * `degrade` policy a failed `get` is a miss and a failed `set` a no-op, and
+ * neither says so in its result; the cache reports every degraded failure as
+ * an `error` event before the call resolves, so a failure of the same
+ * operation during the call counts as ours. A concurrent failure of another
+ * caller's call can only make us retry — harmless. Bumps do not need this:
+ * `invalidateTags` reports `'journaled'` itself (see bump-or-throw.ts).
  */
 import { LarderError } from '../../core/errors.js';
 import type { Cache } from '../../core/types.js';
