@@ -24,24 +24,32 @@ const SCRATCH = path.join(ROOT, '.scratch', `docs-examples-${process.pid}`);
 const EXIT_WITHIN_MS = 15_000;
 
 /**
- * What a block marked `<!-- snippet -->` may use without declaring it. Types
- * only: a snippet is type-checked, never run. Keep it short; a block that
- * needs more should become a whole module.
+ * What a block marked `<!-- snippet -->` may use without declaring it: each
+ * name is declared (types only: a snippet is type-checked, never run) unless
+ * the snippet declares it itself. Keep it short; a block that needs more
+ * should become a whole module.
  */
-const SNIPPET_PREAMBLE = `// Preamble of documentation snippets (src/docs-examples.integration.test.ts).
-declare const cache: import('larder').Cache;
-declare const id: number;
-declare const price: number;
-declare const page: string;
-declare const changes: { readonly price?: number };
-declare const db: {
+const SNIPPET_PREAMBLE: Readonly<Record<string, string>> = {
+  cache: "declare const cache: import('larder').Cache;",
+  id: 'declare const id: number;',
+  price: 'declare const price: number;',
+  page: 'declare const page: string;',
+  changes: 'declare const changes: { readonly price?: number };',
+  db: `declare const db: {
   product(id: number): Promise<{ id: number; name: string }>;
   updateProduct(id: number, changes: { readonly price?: number }): Promise<void>;
+};`,
+  existingNodeRedisClient: "declare const existingNodeRedisClient: import('larder/redis').RedisClientLike;",
+  myStore: "declare function myStore(options: { url?: string | undefined }): import('larder').Store;",
 };
-declare const existingNodeRedisClient: import('larder/redis').RedisStoreOptions['client'] & object;
-declare function myStore(options: { url?: string | undefined }): import('larder').Store;
-export {};
-`;
+
+/** The preamble lines a snippet needs: those of the names it does not declare itself. */
+function preambleFor(code: string): string {
+  const lines = Object.entries(SNIPPET_PREAMBLE)
+    .filter(([name]) => !new RegExp(`\\b(?:const|let|var|function|class)\\s+${name}\\b`).test(code))
+    .map(([, declaration]) => declaration);
+  return `// Preamble of a documentation snippet (src/docs-examples.integration.test.ts)\n${lines.join('\n')}\n`;
+}
 
 /** The pages whose examples are checked, relative to the repository. */
 function pages(): string[] {
@@ -62,7 +70,7 @@ function sourcePaths(): Record<string, string[]> {
   for (const [subpath, target] of Object.entries(manifest.exports)) {
     const built = typeof target === 'string' ? target : target.default;
     if (built === undefined || !built.startsWith('./dist/') || !built.endsWith('.js')) continue;
-    const source = path.join(ROOT, 'src', built.slice('./dist/'.length, -'.js'.length) + '.ts');
+    const source = path.join(ROOT, 'src', `${built.slice('./dist/'.length, -'.js'.length)}.ts`);
     paths[subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`] = [source];
   }
   return paths;
@@ -71,6 +79,8 @@ function sourcePaths(): Record<string, string[]> {
 interface WrittenExample {
   readonly example: MarkdownExample;
   readonly file: string;
+  /** Lines written before the example's own (the snippet preamble). */
+  readonly preambleLines: number;
 }
 
 /**
@@ -93,9 +103,9 @@ function writeExamples(): WrittenExample[] {
       const name = `${page.replace(/[^a-z0-9]+/gi, '-')}-line-${example.line}.ts`;
       const file = path.join(SCRATCH, name);
       // A module even when it has no import, so top-level await and names stay local.
-      const code = example.snippet ? `${SNIPPET_PREAMBLE}${example.code}` : `${example.code}export {};\n`;
-      writeFileSync(file, code);
-      written.push({ example, file });
+      const preamble = example.snippet ? preambleFor(example.code) : '';
+      writeFileSync(file, `${preamble}${example.code}export {};\n`);
+      written.push({ example, file, preambleLines: preamble.split('\n').length - 1 });
     }
   }
   return written;
@@ -104,12 +114,16 @@ function writeExamples(): WrittenExample[] {
 /** Type errors in the examples, each as `page:line: message` (line in the Markdown page). */
 function typeErrors(written: readonly WrittenExample[]): string[] {
   const configPath = path.join(SCRATCH, 'tsconfig.json');
-  const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      },
     },
-  });
+  );
   if (config === undefined) throw new Error(`cannot read ${configPath}`);
   const program = ts.createProgram(
     written.map((entry) => entry.file),
@@ -126,9 +140,11 @@ function typeErrors(written: readonly WrittenExample[]): string[] {
     }
     if (entry === undefined) continue; // the library's own errors are the main type-check's
     const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0);
-    const preamble = entry.example.snippet ? SNIPPET_PREAMBLE.split('\n').length - 1 : 0;
-    const docLine = entry.example.line + 1 + line - preamble;
-    errors.push(`${entry.example.file}:${docLine}: ${message}`);
+    const where =
+      line < entry.preambleLines
+        ? `the snippet preamble of ${entry.example.file}:${entry.example.line}`
+        : `${entry.example.file}:${entry.example.line + 1 + line - entry.preambleLines}`;
+    errors.push(`${where}: ${message}`);
   }
   return errors;
 }

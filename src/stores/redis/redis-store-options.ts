@@ -12,9 +12,10 @@ export interface RedisStoreOptions {
   /**
    * `redis[s]://[[username][:password]@]host[:port][/db]`: `rediss://` for TLS,
    * an ACL user and password, a database index. Not allowed together with `client`.
+   * `undefined` means the default, so `url: process.env.REDIS_URL` works as it reads.
    * @default 'redis://127.0.0.1:6379'
    */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /**
    * An existing node-redis client to use instead of creating one. The store
    * never connects or closes a client it did not create: connect it yourself.
