@@ -29,6 +29,13 @@ export interface RedisStoreOptions {
    */
   readonly connectTimeoutMs?: number;
   /**
+   * Longest wait of `ready()` for a connection before it rejects with `E_STORE`
+   * and the last connection error (ECONNREFUSED, ENOTFOUND, …). The store keeps
+   * reconnecting in the background either way.
+   * @default connectTimeoutMs
+   */
+  readonly readyTimeoutMs?: number;
+  /**
    * Backoff between reconnection attempts (capped exponential, with jitter), or
    * `false` to give up after the first loss — the store is then unusable.
    * @default { initialDelayMs: 50, maxDelayMs: 2000 }
@@ -104,6 +111,7 @@ export function validateStoreOptions(options: RedisStoreOptions): void {
     );
   }
   positive('connectTimeoutMs', options.connectTimeoutMs, 1);
+  positive('readyTimeoutMs', options.readyTimeoutMs, 1);
   positive('scanCount', options.scanCount, 1);
   positive('closeTimeoutMs', options.closeTimeoutMs, 1);
   positive('subscribeTimeoutMs', options.subscribeTimeoutMs, 1);
