@@ -43,6 +43,7 @@ export type {
   KeyValidation,
   LockOptions,
   Logger,
+  LoggerOption,
   ReadOptions,
   Serializer,
   TierOptions,

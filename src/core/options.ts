@@ -20,6 +20,7 @@ import type {
   KeyFunction,
   KeyValidation,
   Logger,
+  LoggerOption,
   Serializer,
 } from './types.js';
 
@@ -106,6 +107,22 @@ const consoleLogger: Logger = {
 };
 const systemClock: Clock = { now: () => Date.now() };
 
+/**
+ * The `Logger` core calls for a `logger` option: an object with a `warn`
+ * method as it is, a function wrapped as `warn`. Checked here, at creation,
+ * because a bad logger would otherwise throw only on the first degraded failure,
+ * from inside the path that was supposed to degrade. `fail` builds the error
+ * naming the option (the cache and the CDC listener phrase theirs differently).
+ */
+export function resolveLogger(
+  logger: LoggerOption,
+  fail: (option: string, expected: string, got: unknown) => Error,
+): Logger {
+  if (typeof logger === 'function') return { warn: (message, details) => logger(message, details) };
+  if (typeof logger === 'object' && logger !== null && typeof logger.warn === 'function') return logger;
+  throw fail('logger', 'an object with a warn(message, details) method, or a function', logger);
+}
+
 /** Validate and freeze cache options. Throws `E_INVALID_OPTION` naming the option. */
 export function resolveOptions(options: CacheOptions, registry: SerializerRegistry): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
@@ -189,7 +206,7 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
     breaker,
     keyValidation,
     keyFunction,
-    logger: options.logger ?? consoleLogger,
+    logger: options.logger === undefined ? consoleLogger : resolveLogger(options.logger, invalid),
     clock: options.clock ?? systemClock,
     codec: resolveCodec(options, registry),
     random,

@@ -86,6 +86,12 @@ export interface Logger {
   warn(message: string, details?: Record<string, unknown>): void;
 }
 
+/**
+ * A `logger` option as given: a `Logger` (an object with `warn`, such as
+ * `console`), or a function that `warn` is called through (such as `console.warn`).
+ */
+export type LoggerOption = Logger | ((message: string, details?: Record<string, unknown>) => void);
+
 /** Factory time limits of `getOrSet`. */
 export interface FactoryTimeouts {
   /**
@@ -215,8 +221,13 @@ export interface CacheOptions {
   readonly keyValidation?: KeyValidation;
   /** Build the stored key yourself. @default `${prefix}:${version}:${key}` */
   readonly keyFunction?: KeyFunction;
-  /** Where degraded failures are logged. @default console.warn */
-  readonly logger?: Logger;
+  /**
+   * Where degraded failures are logged: an object with `warn(message, details)`
+   * (`console`, a pino or winston logger) or a function `(message, details) => void`
+   * (`console.warn`). Anything else is refused with `E_INVALID_OPTION`.
+   * @default console.warn
+   */
+  readonly logger?: LoggerOption;
   /** Time source. @default Date */
   readonly clock?: Clock;
   /** Random numbers in [0, 1), for early refresh and generation seeds. @default Math.random */

@@ -16,6 +16,16 @@ function rejects(options: Partial<CdcListenerOptions>, option: string): void {
 }
 
 describe('resolveCdcOptions', () => {
+  it('logger: a function is wrapped as warn, an object is kept, anything else is refused', () => {
+    const heard: string[] = [];
+    resolveCdcOptions({ ...base, logger: (message) => heard.push(message) }).logger.warn('slot lost');
+    assert.deepEqual(heard, ['slot lost']);
+    const logger = { warn: () => {} };
+    assert.equal(resolveCdcOptions({ ...base, logger }).logger, logger);
+    rejects({ logger: 'console' as never }, 'logger');
+    rejects({ logger: {} as never }, 'logger');
+  });
+
   it('defaults: slot and publication larder, all tables, create, 10 s intervals', () => {
     const resolved = resolveCdcOptions(base);
     assert.equal(resolved.slot, 'larder');

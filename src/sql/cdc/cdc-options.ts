@@ -1,7 +1,8 @@
 /** Options of the CDC listener, their defaults and their validation. */
 import type pg from 'pg';
 import { LarderError } from '../../core/errors.js';
-import type { Cache, Clock, Logger } from '../../core/types.js';
+import { resolveLogger } from '../../core/options.js';
+import type { Cache, Clock, Logger, LoggerOption } from '../../core/types.js';
 import type { DatabaseIdentity } from '../table-tags.js';
 import type { RelationName } from './transaction-collector.js';
 
@@ -41,8 +42,12 @@ export interface CdcListenerOptions {
    * @default true
    */
   readonly create?: boolean;
-  /** Where the full invalidations and connection trouble are reported. @default console.warn */
-  readonly logger?: Logger;
+  /**
+   * Where the full invalidations and connection trouble are reported: an object
+   * with `warn(message, details)` or a function `(message, details) => void`.
+   * @default console.warn
+   */
+  readonly logger?: LoggerOption;
   /** Time source, for the lag in milliseconds. @default Date */
   readonly clock?: Clock;
   /**
@@ -132,7 +137,7 @@ export function resolveCdcOptions(options: CdcListenerOptions): ResolvedCdcOptio
     publication,
     tables: tables === 'all' ? 'all' : Object.freeze(tables.map(relationName)),
     create: options.create ?? true,
-    logger: options.logger ?? consoleLogger,
+    logger: options.logger === undefined ? consoleLogger : resolveLogger(options.logger, invalid),
     clock: options.clock ?? systemClock,
     statusIntervalMs: positive('statusIntervalMs', options.statusIntervalMs, 10_000),
     retry: Object.freeze({

@@ -10,7 +10,7 @@ import { escapeGlob } from './escape-glob.js';
 import { groupBySlot, type SlotGroup } from './key-slot.js';
 import type { RedisClientLike } from './redis-client-like.js';
 import { setArgs } from './set-args.js';
-import { isServerReply, toLarderError } from './to-larder-error.js';
+import { isServerReply } from './to-larder-error.js';
 
 /** What the batch operations need from the store. */
 export interface BatchContext {
@@ -20,6 +20,8 @@ export interface BatchContext {
   readonly splitBySlot: boolean;
   /** The `COUNT` hint of each SCAN step, as text. */
   readonly scanCount: string;
+  /** The store's error mapping (it knows the last connection error). */
+  readonly mapError: (error: unknown) => LarderError;
 }
 
 /** One group per hash slot when splitting, else a single group. */
@@ -48,7 +50,7 @@ export async function getMany(
       }),
     );
   } catch (error) {
-    throw toLarderError(error);
+    throw context.mapError(error);
   }
   return values;
 }
@@ -68,7 +70,7 @@ export async function setMany(context: BatchContext, entries: readonly StoreEntr
   let failed = 0;
   const stored = settled.map((result) => {
     if (result.status === 'fulfilled') return true;
-    const error = toLarderError(result.reason);
+    const error = context.mapError(result.reason);
     if (!isServerReply(result.reason)) throw error;
     firstError ??= error;
     failed++;
@@ -94,7 +96,7 @@ export async function deleteMany(context: BatchContext, keys: readonly string[])
   try {
     return await unlink(context, keys);
   } catch (error) {
-    throw toLarderError(error);
+    throw context.mapError(error);
   }
 }
 
@@ -128,6 +130,6 @@ export async function clearPrefix(context: BatchContext, prefix: string): Promis
       if (keys.length > 0) await unlink(context, keys);
     } while (cursor !== '0');
   } catch (error) {
-    throw toLarderError(error);
+    throw context.mapError(error);
   }
 }

@@ -12,9 +12,10 @@ export interface RedisStoreOptions {
   /**
    * `redis[s]://[[username][:password]@]host[:port][/db]`: `rediss://` for TLS,
    * an ACL user and password, a database index. Not allowed together with `client`.
+   * `undefined` means the default, so `url: process.env.REDIS_URL` works as it reads.
    * @default 'redis://127.0.0.1:6379'
    */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /**
    * An existing node-redis client to use instead of creating one. The store
    * never connects or closes a client it did not create: connect it yourself.
@@ -27,6 +28,13 @@ export interface RedisStoreOptions {
    * @default 2000
    */
   readonly connectTimeoutMs?: number;
+  /**
+   * Longest wait of `ready()` for a connection before it rejects with `E_STORE`
+   * and the last connection error (ECONNREFUSED, ENOTFOUND, …). The store keeps
+   * reconnecting in the background either way.
+   * @default connectTimeoutMs
+   */
+  readonly readyTimeoutMs?: number;
   /**
    * Backoff between reconnection attempts (capped exponential, with jitter), or
    * `false` to give up after the first loss — the store is then unusable.
@@ -103,6 +111,7 @@ export function validateStoreOptions(options: RedisStoreOptions): void {
     );
   }
   positive('connectTimeoutMs', options.connectTimeoutMs, 1);
+  positive('readyTimeoutMs', options.readyTimeoutMs, 1);
   positive('scanCount', options.scanCount, 1);
   positive('closeTimeoutMs', options.closeTimeoutMs, 1);
   positive('subscribeTimeoutMs', options.subscribeTimeoutMs, 1);

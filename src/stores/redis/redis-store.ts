@@ -17,14 +17,17 @@ import type { RedisClientLike, RedisCommandOptions } from './redis-client-like.j
 import { type RedisStoreOptions, toClientOptions, validateStoreOptions } from './redis-store-options.js';
 import { type WriteAndPublishContext, writeAndPublish } from './redis-write-and-publish.js';
 import { px, setArgs } from './set-args.js';
-import { rethrowAsLarderError, toLarderError } from './to-larder-error.js';
+import { toLarderError } from './to-larder-error.js';
 
 /** A `Store` on Redis, with every optional operation implemented. */
 export interface RedisStore extends Store {
   readonly name: 'redis';
   /** The node-redis client in use (created by the store, or the one passed in). */
   readonly client: RedisClientLike;
-  /** Resolves once a connection is up; rejects with `E_CLOSED` if the store closes first. */
+  /**
+   * Resolves once a connection is up; rejects with `E_CLOSED` if the store closes
+   * first, or with `E_STORE` and the last connection error after `readyTimeoutMs`.
+   */
   ready(): Promise<void>;
   /**
    * The bytes under `key`, or `null`. The Buffer is a view into the client's read
@@ -118,6 +121,9 @@ class RedisByteStore implements RedisStore {
   readonly #closeTimeoutMs: number;
   readonly #onConnectionError: ((error: LarderError) => void) | undefined;
   readonly #bus: RedisBus;
+  readonly #readyTimeoutMs: number;
+  /** The client's last connection error, until it is ready again: why commands are refused. */
+  #connectionError: Error | undefined;
   #closing: Promise<void> | undefined;
   #waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   /**
@@ -131,6 +137,7 @@ class RedisByteStore implements RedisStore {
   constructor(options: RedisStoreOptions) {
     validateStoreOptions(options);
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 1000;
+    this.#readyTimeoutMs = options.readyTimeoutMs ?? options.connectTimeoutMs ?? 2000;
     this.#onConnectionError = options.onConnectionError;
     this.#owned = options.client === undefined;
     this.#client = options.client ?? (createClient(toClientOptions(options)) as unknown as RedisClientLike);
@@ -140,6 +147,7 @@ class RedisByteStore implements RedisStore {
       commands: this.#commands,
       splitBySlot: options.splitBySlot ?? false,
       scanCount: String(options.scanCount ?? 1000),
+      mapError: (error) => this.#mapError(error),
     };
     this.#atomic = { batch: this.#batch, exactIntegers: this.#exactIntegers };
     // node-redis emits 'error' on every failed (re)connection attempt, and an
@@ -187,6 +195,7 @@ class RedisByteStore implements RedisStore {
   }
 
   readonly #onError = (error: Error): void => {
+    this.#connectionError = error;
     if (this.#onConnectionError === undefined) return;
     try {
       this.#onConnectionError(toLarderError(error));
@@ -200,11 +209,12 @@ class RedisByteStore implements RedisStore {
     if (this.#closing !== undefined) return;
     const waiters = this.#waiters;
     this.#waiters = [];
-    const failure = toLarderError(error);
+    const failure = this.#mapError(error);
     for (const waiter of waiters) waiter.reject(failure);
   };
 
   readonly #onReady = (): void => {
+    this.#connectionError = undefined;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const waiter of waiters) waiter.resolve();
@@ -218,12 +228,41 @@ class RedisByteStore implements RedisStore {
     if (this.#owned && !this.#client.isOpen) {
       // Our client stopped reconnecting (`reconnect: false`): it will never be ready.
       return Promise.reject(
-        new LarderError('E_STORE', 'redisStore: the connection was lost and not retried'),
+        new LarderError('E_STORE', `redisStore: the connection was lost and not retried${this.#why()}`, {
+          cause: this.#connectionError,
+        }),
       );
     }
     return new Promise((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
+      // An unreachable Redis must not leave the caller waiting forever: after
+      // the timeout, reject with the reason the last attempt failed.
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((waiter) => waiter !== entry);
+        reject(
+          new LarderError(
+            'E_STORE',
+            `redisStore: not connected within ${this.#readyTimeoutMs} ms${this.#why()}`,
+            { cause: this.#connectionError },
+          ),
+        );
+      }, this.#readyTimeoutMs);
+      const entry = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.#waiters.push(entry);
     });
+  }
+
+  /** `: <last connection error>`, or nothing when there was none. */
+  #why(): string {
+    return this.#connectionError === undefined ? '' : `: ${this.#connectionError.message}`;
   }
 
   get(key: string): Promise<Buffer | null> {
@@ -235,29 +274,38 @@ class RedisByteStore implements RedisStore {
   }
 
   mapError(error: unknown): LarderError {
-    return toLarderError(error);
+    return this.#mapError(error);
   }
+
+  #mapError(error: unknown): LarderError {
+    return toLarderError(error, this.#connectionError);
+  }
+
+  /** A `.then` rejection handler, bound once so the hot path allocates no closure per call. */
+  readonly #rethrow = (error: unknown): never => {
+    throw this.#mapError(error);
+  };
 
   set(key: string, value: Uint8Array, ttlMs: StoreTtlMs): Promise<void> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.set(key, value, ttlMs));
-    return this.#commands.sendCommand(setArgs(key, value, ttlMs, false)).then(nothing, rethrowAsLarderError);
+    return this.#commands.sendCommand(setArgs(key, value, ttlMs, false)).then(nothing, this.#rethrow);
   }
 
   add(key: string, value: Uint8Array, ttlMs: StoreTtlMs): Promise<StoreAddResult> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.add(key, value, ttlMs));
     return this.#commands
       .sendCommand<string | null>(setArgs(key, value, ttlMs, true))
-      .then(toAddResult, rethrowAsLarderError);
+      .then(toAddResult, this.#rethrow);
   }
 
   delete(key: string): Promise<boolean> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.delete(key));
-    return this.#commands.sendCommand<number>(['UNLINK', key]).then(isPositive, rethrowAsLarderError);
+    return this.#commands.sendCommand<number>(['UNLINK', key]).then(isPositive, this.#rethrow);
   }
 
   has(key: string): Promise<boolean> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.has(key));
-    return this.#commands.sendCommand<number>(['EXISTS', key]).then(isPositive, rethrowAsLarderError);
+    return this.#commands.sendCommand<number>(['EXISTS', key]).then(isPositive, this.#rethrow);
   }
 
   touch(key: string, ttlMs: StoreTtlMs): Promise<boolean> {
@@ -266,12 +314,12 @@ class RedisByteStore implements RedisStore {
       ttlMs === null
         ? runScript(this.#commands, PERSIST_EXISTING, key, [])
         : this.#commands.sendCommand(['PEXPIRE', key, px(ttlMs)]);
-    return reply.then(isPositive, rethrowAsLarderError);
+    return reply.then(isPositive, this.#rethrow);
   }
 
   ttl(key: string): Promise<number | null | undefined> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.ttl(key));
-    return this.#commands.sendCommand<number>(['PTTL', key]).then(toTtl, rethrowAsLarderError);
+    return this.#commands.sendCommand<number>(['PTTL', key]).then(toTtl, this.#rethrow);
   }
 
   async incrBy(key: string, delta: number): Promise<number> {
@@ -286,7 +334,7 @@ class RedisByteStore implements RedisStore {
     try {
       reply = await runScript(this.#exactIntegers, INCR_BY_EXISTING, key, [String(delta)]);
     } catch (error) {
-      throw toLarderError(error);
+      throw this.#mapError(error);
     }
     // The script's "missing" sentinel is Lua false, which Redis sends as nil.
     if (reply === null || reply === undefined || reply === false) {
@@ -307,12 +355,12 @@ class RedisByteStore implements RedisStore {
     if (this.#starting !== undefined) return this.#starting.then(() => this.acquireLease(key, token, ttlMs));
     return this.#commands
       .sendCommand<string | null>(['SET', key, token, 'NX', 'PX', px(ttlMs)])
-      .then(isOk, rethrowAsLarderError);
+      .then(isOk, this.#rethrow);
   }
 
   releaseLease(key: string, token: string): Promise<boolean> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.releaseLease(key, token));
-    return runScript(this.#commands, RELEASE_LEASE, key, [token]).then(isPositive, rethrowAsLarderError);
+    return runScript(this.#commands, RELEASE_LEASE, key, [token]).then(isPositive, this.#rethrow);
   }
 
   renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
@@ -325,15 +373,12 @@ class RedisByteStore implements RedisStore {
       );
     }
     if (this.#starting !== undefined) return this.#starting.then(() => this.renewLease(key, token, ttlMs));
-    return runScript(this.#commands, RENEW_LEASE, key, [token, px(ttlMs)]).then(
-      isPositive,
-      rethrowAsLarderError,
-    );
+    return runScript(this.#commands, RENEW_LEASE, key, [token, px(ttlMs)]).then(isPositive, this.#rethrow);
   }
 
   #publish(channel: string, message: string): Promise<void> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.#publish(channel, message));
-    return this.#commands.sendCommand(['PUBLISH', channel, message]).then(nothing, rethrowAsLarderError);
+    return this.#commands.sendCommand(['PUBLISH', channel, message]).then(nothing, this.#rethrow);
   }
 
   writeAndPublish<W extends StoreWrite>(write: W, notice: BusNotice): Promise<StoreWriteResults[W['op']]> {

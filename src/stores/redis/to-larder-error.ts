@@ -37,13 +37,20 @@ function codeOf(message: string): ErrorCode {
  * through unchanged.
  * @example promise.catch((error) => { throw toLarderError(error); })
  */
-export function toLarderError(error: unknown): LarderError {
+export function toLarderError(error: unknown, connectionError?: Error): LarderError {
   if (error instanceof LarderError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new LarderError(codeOf(message), `Redis: ${message || (error as Error)?.name || 'unknown error'}`, {
-    cause: error,
-  });
+  const text = `Redis: ${message || (error as Error)?.name || 'unknown error'}`;
+  if (connectionError !== undefined && UNREACHABLE.test(message)) {
+    // "The client is offline" says nothing about why; the socket's last error
+    // (ECONNREFUSED 127.0.0.1:6379, ENOTFOUND host, a TLS or auth failure) does.
+    return new LarderError('E_STORE', `${text}: ${connectionError.message}`, { cause: connectionError });
+  }
+  return new LarderError(codeOf(message), text, { cause: error });
 }
+
+/** node-redis's messages for a command refused because there is no connection. */
+const UNREACHABLE = /client is (?:offline|closed)|connection (?:is )?closed|closed unexpectedly/i;
 
 /** A `.then` rejection handler that rethrows as a `LarderError`; shared, so no closure per call. */
 export function rethrowAsLarderError(error: unknown): never {
