@@ -252,12 +252,16 @@ async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefine
   const startedAt = options.clock.now();
   let value: T;
   try {
-    value =
+    const produced =
       typeof factory === 'function'
-        ? await (factory as (context: FactoryContext<T>) => T | Promise<T>)({
+        ? (factory as (context: FactoryContext<T>) => T | PromiseLike<T>)({
             stale: found?.entry.value as T | undefined,
           })
         : factory;
+    // A value computed synchronously is stored in the same tick it was read in:
+    // no write committed and invalidated between the two can slip in and be
+    // overwritten by it. (Thenables — a query builder — are awaited.)
+    value = isThenable(produced) ? await produced : produced;
   } catch (error) {
     counters.factoryErrors++;
     finished(shared, trigger, startedAt, false, false);
@@ -354,6 +358,14 @@ function finished(shared: Shared, trigger: Trigger, startedAt: number, ok: boole
     ok,
     stored,
   }));
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**
