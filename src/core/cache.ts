@@ -14,7 +14,7 @@ import { isStoreFailure, LarderError } from './errors.js';
 import { channels, emit } from './events.js';
 import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
-import { checkKey, fitKey } from './keys.js';
+import { checkEncodable, checkKey, fitKey } from './keys.js';
 import { checkTag, resolveEntry, resolveHints, resolveVersion } from './options.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
 import type { StoreHints } from './store.js';
@@ -83,6 +83,7 @@ export class LarderCache implements Cache {
   #finishKey(key: string, prefix: string, version: number): string {
     const { keyFunction, keyValidation } = this.shared.options;
     const stored = keyFunction(key, prefix, version);
+    checkEncodable(stored);
     checkKey(stored, keyValidation);
     return fitKey(stored, prefix, version, this.shared.store.maxKeyBytes);
   }
@@ -324,7 +325,14 @@ export class LarderCache implements Cache {
   }
 
   async incrVersion(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+    // A version is an integer: `k + 0.5` is a key no get() can ask for.
+    checkDelta(delta);
     const version = resolveVersion(options, this.shared.options);
+    if (!Number.isSafeInteger(version + delta))
+      throw new LarderError(
+        'E_INVALID_OPTION',
+        `incrVersion: version ${version} + ${delta} is not a safe integer`,
+      );
     const [from, to] = await Promise.all([
       this.storedKey(key, version),
       this.storedKey(key, version + delta),
@@ -332,7 +340,8 @@ export class LarderCache implements Cache {
     return moveVersion(this.shared, key, { from, to, version, next: version + delta });
   }
 
-  decrVersion(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+  async decrVersion(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+    checkDelta(delta);
     return this.incrVersion(key, -delta, options);
   }
 

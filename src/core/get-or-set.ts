@@ -78,6 +78,12 @@ export async function getOrSet<T>(
   factory: Factory<T>,
   options: GetOrSetOptions | undefined,
 ): Promise<T> {
+  // Without a factory there is nothing to store on a miss (it used to store `undefined`).
+  if (factory === undefined)
+    throw new LarderError(
+      'E_INVALID_ARGUMENT',
+      'getOrSet(key, factory): the factory (a function or a value to store on a miss) is missing',
+    );
   const shared = cache.shared;
   const call = resolveGetOrSet(options, shared.options);
   const pending = cache.storedKey(key, call.version);
