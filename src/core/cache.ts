@@ -15,7 +15,7 @@ import { channels, emit } from './events.js';
 import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
 import { checkEncodable, checkKey, fitKey } from './keys.js';
-import { checkTag, resolveEntry, resolveHints, resolveVersion } from './options.js';
+import { checkTag, type ResolvedEntry, resolveEntry, resolveHints, resolveVersion } from './options.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
 import type { StoreHints } from './store.js';
 import type {
@@ -78,6 +78,20 @@ export class LarderCache implements Cache {
     return typeof prefix === 'string'
       ? this.#finishKey(key, prefix, version)
       : prefix.then((p) => this.#finishKey(key, p, version));
+  }
+
+  /**
+   * @internal Keep this view's namespace counters alive for an entry stored now
+   * for `storeTtlMs` (TTL plus grace). Never rejects; nothing to do at the root.
+   */
+  keepScope(storeTtlMs: number | null): Promise<void> {
+    return this.#scope.keep(storeTtlMs);
+  }
+
+  /** Extend the namespace counters in the background of a write (tracked, so idle() waits). */
+  #keepScopeFor(entry: ResolvedEntry): void {
+    if (this.#keyMemo !== undefined || entry.ttlMs === 0) return; // the root scope has no counter
+    this.shared.work.track(this.#scope.keep(entry.ttlMs === null ? null : entry.ttlMs + entry.graceMs));
   }
 
   #finishKey(key: string, prefix: string, version: number): string {
@@ -151,6 +165,7 @@ export class LarderCache implements Cache {
       return;
     }
     const { bytes, ttlMs } = encode(value);
+    this.#keepScopeFor(entry);
     try {
       await guard.run('set', () => store.set(storedKey, bytes, ttlMs, entry.hints));
       this.shared.counters.sets++;
@@ -170,6 +185,7 @@ export class LarderCache implements Cache {
       return 'stored';
     }
     const { store, guard } = this.shared;
+    this.#keepScopeFor(entry);
     try {
       const { bytes, ttlMs } = (await entryEncoder(this.shared, entry))(value);
       const result = await guard.run('add', () => store.add(storedKey, bytes, ttlMs, entry.hints));
@@ -220,14 +236,19 @@ export class LarderCache implements Cache {
     return getMany<T>(this, keys, resolveVersion(options, this.shared.options));
   }
 
-  setMany(
+  async setMany(
     entries:
       | ReadonlyMap<string, unknown>
       | Readonly<Record<string, unknown>>
       | Iterable<readonly [string, unknown]>,
     options?: EntryOptions,
   ): Promise<string[]> {
-    return setMany(this, entries, resolveEntry(options, this.shared.options));
+    const entry = resolveEntry(options, this.shared.options);
+    // A namespace's counter must exist before it is extended (a read creates it).
+    const prefix = this.#keyMemo === undefined ? this.#scope.current() : undefined;
+    if (prefix instanceof Promise) await prefix.catch(() => {}); // setMany reports a failing store itself
+    this.#keepScopeFor(entry);
+    return setMany(this, entries, entry);
   }
 
   deleteMany(keys: Iterable<string>, options?: ReadOptions): Promise<number | 'journaled'> {

@@ -51,6 +51,8 @@ interface Plan<T> {
   readonly trigger: Trigger;
   /** The tag generations read with the entry, before the factory: the fill's snapshot when complete. */
   readonly prefetched: PrefetchedGenerations | undefined;
+  /** The cache (or namespace view) called: its scope's counters must outlive the entry. */
+  readonly cache: LarderCache;
 }
 
 /**
@@ -95,16 +97,25 @@ export async function getOrSet<T>(
   if (found !== undefined && !found.stale) {
     counters.hits++;
     if (refreshEarly(found.entry, call.beta, resolved.clock.now(), resolved.random))
-      joinOrStart({ shared, storedKey, factory, call, found, trigger: 'early', prefetched });
+      joinOrStart({ shared, storedKey, factory, call, found, trigger: 'early', prefetched, cache });
     return found.entry.value as T;
   }
   counters.misses++;
   if (found === undefined) {
     const trigger = read === UNUSABLE ? 'invalid' : 'miss';
-    const flight = joinOrStart({ shared, storedKey, factory, call, found: undefined, trigger, prefetched });
+    const flight = joinOrStart({
+      shared,
+      storedKey,
+      factory,
+      call,
+      found: undefined,
+      trigger,
+      prefetched,
+      cache,
+    });
     return (await withHardTimeout(flight, call.hardMs)) as T;
   }
-  return serveStale({ shared, storedKey, factory, call, found, trigger: 'stale', prefetched });
+  return serveStale({ shared, storedKey, factory, call, found, trigger: 'stale', prefetched, cache });
 }
 
 /** A stale entry is at hand: refresh it, serving the stale value when that fails or takes too long. */
@@ -250,7 +261,7 @@ async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefine
     generations =
       ahead?.every((generation) => generation !== undefined) === true
         ? (ahead as number[])
-        : await shared.tags.snapshot(tags).catch(() => undefined);
+        : await shared.tags.snapshot(tags, storeTtl(call)).catch(() => undefined);
     storable = generations !== undefined;
     if (background !== undefined) background.snapshot = generations;
   }
@@ -291,7 +302,10 @@ async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefine
       tags,
       generations,
     });
-    const storeTtlMs = ttlMs === null ? null : ttlMs + call.graceMs;
+    const storeTtlMs = storeTtl(call);
+    // The counters this entry depends on must outlive it: extended alongside
+    // its write (no extra round trip in sequence), never failing the fill.
+    shared.work.track(keepCounters(plan, storeTtlMs));
     if (background !== undefined) {
       const absent = trigger === 'miss' && !background.overwrite;
       const storing = write(shared, storedKey, bytes, storeTtlMs, call.hints, absent, false).then(
@@ -313,6 +327,20 @@ async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefine
   }
   finished(shared, trigger, startedAt, true, stored);
   return value;
+}
+
+/** The TTL the store gets for an entry: its TTL plus grace, or `null` for forever. */
+function storeTtl(call: ResolvedGetOrSet): number | null {
+  return call.ttlMs === null ? null : call.ttlMs + call.graceMs;
+}
+
+/** Extend the tag and namespace counters an entry stored for `storeTtlMs` depends on; never rejects. */
+function keepCounters<T>(plan: Plan<T>, storeTtlMs: number | null): Promise<unknown> {
+  const tags = plan.call.tags;
+  return Promise.all([
+    tags === undefined ? undefined : plan.shared.tags.keep(tags, storeTtlMs),
+    plan.cache.keepScope(storeTtlMs),
+  ]);
 }
 
 /**
