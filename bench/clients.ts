@@ -62,7 +62,7 @@ const TARGETS = new Map([
 
 const control = createClient({ url: redisUrl });
 await control.connect();
-const prefix = `larder-bench:clients:${process.pid}-${randomBytes(4).toString('hex')}:`;
+const prefix = `larder-bench.clients.${process.pid}-${randomBytes(4).toString('hex')}.`;
 try {
   const profiles = Array.from({ length: args.keys }, (_, i) => makeProfile(i));
   const rawJsonKeys = profiles.map((profile) => `${prefix}raw:user:${profile.id}`);

@@ -10,7 +10,7 @@
  *   node --import tsx bench/propagation.ts [--events 150] [--timeout-ms 1000]
  *
  * Uses the shared Redis at REDIS_URL (default redis://127.0.0.1:6379) under a
- * unique prefix `larder-bench:propagation:<pid>-<random>:`, deleted at the end.
+ * unique prefix `larder-bench.propagation.<pid>-<random>.`, deleted at the end.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,7 +35,7 @@ import { writeResults } from './lib/write-results.js';
 const args = numericArgs({ events: 150, 'timeout-ms': 1000, 'control-events': 3 });
 const TARGET_P99_MS = 10;
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `larder-bench:propagation:${process.pid}-${randomBytes(4).toString('hex')}:`;
+const prefix = `larder-bench.propagation.${process.pid}-${randomBytes(4).toString('hex')}.`;
 
 const LIBRARIES: readonly PropagationLibrary[] = ['larder', 'bentocache'];
 const OPERATIONS: readonly PropagationOperation[] = ['delete', 'invalidateTags', 'set'];

@@ -71,7 +71,7 @@ const args = numericArgs({
 const server = args['private-server'] ? await startRedisServer() : undefined;
 const redisUrl = server?.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const prefix = `larder-bench:sql-query:${process.pid}-${randomBytes(4).toString('hex')}:`;
+const prefix = `larder-bench.sql-query.${process.pid}-${randomBytes(4).toString('hex')}.`;
 /**
  * The tiered store's cap on an L1 copy's life, raised from its 60 s default to
  * the entries' own TTL: warmed once, the L1 copies must outlive the run, or

@@ -9,7 +9,7 @@
  *   node --import tsx bench/stampede.ts [--rounds 5] [--callers 1000] [--processes 4] [--factory-ms 50]
  *
  * Uses the shared Redis at REDIS_URL (default redis://127.0.0.1:6379) under a
- * unique prefix `larder-bench:stampede:<pid>-<random>:`, deleted at the end.
+ * unique prefix `larder-bench.stampede.<pid>-<random>.`, deleted at the end.
  */
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
@@ -31,7 +31,7 @@ import { writeResults } from './lib/write-results.js';
 
 const args = numericArgs({ rounds: 5, callers: 1000, processes: 4, 'factory-ms': 50 });
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `larder-bench:stampede:${process.pid}-${randomBytes(4).toString('hex')}:`;
+const prefix = `larder-bench.stampede.${process.pid}-${randomBytes(4).toString('hex')}.`;
 // How far ahead of "now" the parent schedules a run's start, so every worker has
 // the message in hand before the instant comes.
 const START_DELAY_MS = 200;

@@ -11,7 +11,7 @@
  *   node --import tsx bench/tiered-l1.ts [--runs 7] [--duration-ms 500] [--warmup-ms 150] [--keys 1000] [--samples 20000]
  *
  * Uses the shared Redis at REDIS_URL (default redis://127.0.0.1:6379) under a
- * unique prefix `larder-bench:tiered-l1:<pid>-<random>:`, deleted at the end.
+ * unique prefix `larder-bench.tiered-l1.<pid>-<random>.`, deleted at the end.
  */
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
@@ -33,7 +33,7 @@ const TARGET_OPS = 3_000_000;
 const TARGET_P50_NS = 300;
 const SUBJECT = 'Larder tiered (L1 hit)';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `larder-bench:tiered-l1:${process.pid}-${randomBytes(4).toString('hex')}:`;
+const prefix = `larder-bench.tiered-l1.${process.pid}-${randomBytes(4).toString('hex')}.`;
 
 /** One library under test, ready to read `keys`. */
 interface Contender {

@@ -4,6 +4,7 @@
  */
 
 export { type BuildDictionaryOptions, buildDictionary } from './build-dictionary.js';
+export { MAX_TTL_MS } from './core/duration.js';
 export { type ErrorCode, ErrorCodes, isLarderError, LarderError, WarningCodes } from './core/errors.js';
 export { CHANNELS } from './core/events.js';
 export { jsonSerializer } from './core/json-serializer.js';

@@ -14,8 +14,8 @@ import { isStoreFailure, LarderError } from './errors.js';
 import { channels, emit } from './events.js';
 import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
-import { checkKey, fitKey } from './keys.js';
-import { checkTag, resolveEntry, resolveHints, resolveVersion } from './options.js';
+import { checkEncodable, checkKey, fitKey } from './keys.js';
+import { checkTag, type ResolvedEntry, resolveEntry, resolveHints, resolveVersion } from './options.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
 import type { StoreHints } from './store.js';
 import type {
@@ -80,9 +80,24 @@ export class LarderCache implements Cache {
       : prefix.then((p) => this.#finishKey(key, p, version));
   }
 
+  /**
+   * @internal Keep this view's namespace counters alive for an entry stored now
+   * for `storeTtlMs` (TTL plus grace). Never rejects; nothing to do at the root.
+   */
+  keepScope(storeTtlMs: number | null): Promise<void> {
+    return this.#scope.keep(storeTtlMs);
+  }
+
+  /** Extend the namespace counters in the background of a write (tracked, so idle() waits). */
+  #keepScopeFor(entry: ResolvedEntry): void {
+    if (this.#keyMemo !== undefined || entry.ttlMs === 0) return; // the root scope has no counter
+    this.shared.work.track(this.#scope.keep(entry.ttlMs === null ? null : entry.ttlMs + entry.graceMs));
+  }
+
   #finishKey(key: string, prefix: string, version: number): string {
     const { keyFunction, keyValidation } = this.shared.options;
     const stored = keyFunction(key, prefix, version);
+    checkEncodable(stored);
     checkKey(stored, keyValidation);
     return fitKey(stored, prefix, version, this.shared.store.maxKeyBytes);
   }
@@ -150,6 +165,7 @@ export class LarderCache implements Cache {
       return;
     }
     const { bytes, ttlMs } = encode(value);
+    this.#keepScopeFor(entry);
     try {
       await guard.run('set', () => store.set(storedKey, bytes, ttlMs, entry.hints));
       this.shared.counters.sets++;
@@ -169,6 +185,7 @@ export class LarderCache implements Cache {
       return 'stored';
     }
     const { store, guard } = this.shared;
+    this.#keepScopeFor(entry);
     try {
       const { bytes, ttlMs } = (await entryEncoder(this.shared, entry))(value);
       const result = await guard.run('add', () => store.add(storedKey, bytes, ttlMs, entry.hints));
@@ -219,14 +236,19 @@ export class LarderCache implements Cache {
     return getMany<T>(this, keys, resolveVersion(options, this.shared.options));
   }
 
-  setMany(
+  async setMany(
     entries:
       | ReadonlyMap<string, unknown>
       | Readonly<Record<string, unknown>>
       | Iterable<readonly [string, unknown]>,
     options?: EntryOptions,
   ): Promise<string[]> {
-    return setMany(this, entries, resolveEntry(options, this.shared.options));
+    const entry = resolveEntry(options, this.shared.options);
+    // A namespace's counter must exist before it is extended (a read creates it).
+    const prefix = this.#keyMemo === undefined ? this.#scope.current() : undefined;
+    if (prefix instanceof Promise) await prefix.catch(() => {}); // setMany reports a failing store itself
+    this.#keepScopeFor(entry);
+    return setMany(this, entries, entry);
   }
 
   deleteMany(keys: Iterable<string>, options?: ReadOptions): Promise<number | 'journaled'> {
@@ -324,7 +346,14 @@ export class LarderCache implements Cache {
   }
 
   async incrVersion(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+    // A version is an integer: `k + 0.5` is a key no get() can ask for.
+    checkDelta(delta);
     const version = resolveVersion(options, this.shared.options);
+    if (!Number.isSafeInteger(version + delta))
+      throw new LarderError(
+        'E_INVALID_OPTION',
+        `incrVersion: version ${version} + ${delta} is not a safe integer`,
+      );
     const [from, to] = await Promise.all([
       this.storedKey(key, version),
       this.storedKey(key, version + delta),
@@ -332,7 +361,8 @@ export class LarderCache implements Cache {
     return moveVersion(this.shared, key, { from, to, version, next: version + delta });
   }
 
-  decrVersion(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+  async decrVersion(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+    checkDelta(delta);
     return this.incrVersion(key, -delta, options);
   }
 

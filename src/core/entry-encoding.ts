@@ -38,7 +38,10 @@ export function entryEncoder(shared: Shared, entry: ResolvedEntry): EntryEncoder
       return { bytes: encodeEntry(value, codec, { createdAt, staleAt, ...extra }), ttlMs: storeTtlMs };
     };
   if (tags === undefined) return withMeta({});
-  return shared.tags.snapshot(tags).then((generations) => {
+  // Extending the counters alongside the read costs no extra round trip; the
+  // write follows at once, so the counters outlive it by the margin.
+  const keeping = shared.tags.keep(tags, storeTtlMs);
+  return Promise.all([shared.tags.snapshot(tags, storeTtlMs), keeping]).then(([generations]) => {
     if (generations === undefined)
       throw new LarderError('E_STORE', 'a tag generation counter vanished while it was being created');
     return withMeta({ tags, generations });

@@ -7,9 +7,13 @@
 export const ErrorCodes = {
   /** An option has a value of the wrong type or range. */
   E_INVALID_OPTION: 'An option has a value of the wrong type or range',
-  /** A key is longer than 250 code points or contains whitespace/control characters. */
-  E_INVALID_KEY: 'A cache key is invalid (too long, or contains whitespace or control characters)',
-  /** A namespace name is empty. */
+  /**
+   * A key is longer than 250 code points or contains whitespace/control
+   * characters (under `keyValidation: 'error'`), or holds a lone UTF-16
+   * surrogate (always).
+   */
+  E_INVALID_KEY: 'A cache key is invalid (too long, whitespace or control characters, or a lone surrogate)',
+  /** A namespace name is empty, not a string, or holds a lone UTF-16 surrogate. */
   E_INVALID_NAMESPACE: 'A namespace name is invalid',
   /** A value could not be serialized (a function, a symbol, a cycle under JSON...). */
   E_SERIALIZE: 'A value could not be serialized',
@@ -47,6 +51,8 @@ export const ErrorCodes = {
    * the old rows from the cache until it lands.
    */
   E_INVALIDATION_PENDING: 'Committed, but the invalidation has not reached the store yet',
+  /** A required argument is missing or of the wrong kind (`getOrSet` without a factory). */
+  E_INVALID_ARGUMENT: 'A required argument is missing or of the wrong kind',
 } as const;
 
 /** One of the stable error codes. */

@@ -51,6 +51,8 @@ interface Plan<T> {
   readonly trigger: Trigger;
   /** The tag generations read with the entry, before the factory: the fill's snapshot when complete. */
   readonly prefetched: PrefetchedGenerations | undefined;
+  /** The cache (or namespace view) called: its scope's counters must outlive the entry. */
+  readonly cache: LarderCache;
 }
 
 /**
@@ -78,6 +80,12 @@ export async function getOrSet<T>(
   factory: Factory<T>,
   options: GetOrSetOptions | undefined,
 ): Promise<T> {
+  // Without a factory there is nothing to store on a miss (it used to store `undefined`).
+  if (factory === undefined)
+    throw new LarderError(
+      'E_INVALID_ARGUMENT',
+      'getOrSet(key, factory): the factory (a function or a value to store on a miss) is missing',
+    );
   const shared = cache.shared;
   const call = resolveGetOrSet(options, shared.options);
   const pending = cache.storedKey(key, call.version);
@@ -89,16 +97,25 @@ export async function getOrSet<T>(
   if (found !== undefined && !found.stale) {
     counters.hits++;
     if (refreshEarly(found.entry, call.beta, resolved.clock.now(), resolved.random))
-      joinOrStart({ shared, storedKey, factory, call, found, trigger: 'early', prefetched });
+      joinOrStart({ shared, storedKey, factory, call, found, trigger: 'early', prefetched, cache });
     return found.entry.value as T;
   }
   counters.misses++;
   if (found === undefined) {
     const trigger = read === UNUSABLE ? 'invalid' : 'miss';
-    const flight = joinOrStart({ shared, storedKey, factory, call, found: undefined, trigger, prefetched });
+    const flight = joinOrStart({
+      shared,
+      storedKey,
+      factory,
+      call,
+      found: undefined,
+      trigger,
+      prefetched,
+      cache,
+    });
     return (await withHardTimeout(flight, call.hardMs)) as T;
   }
-  return serveStale({ shared, storedKey, factory, call, found, trigger: 'stale', prefetched });
+  return serveStale({ shared, storedKey, factory, call, found, trigger: 'stale', prefetched, cache });
 }
 
 /** A stale entry is at hand: refresh it, serving the stale value when that fails or takes too long. */
@@ -244,7 +261,7 @@ async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefine
     generations =
       ahead?.every((generation) => generation !== undefined) === true
         ? (ahead as number[])
-        : await shared.tags.snapshot(tags).catch(() => undefined);
+        : await shared.tags.snapshot(tags, storeTtl(call)).catch(() => undefined);
     storable = generations !== undefined;
     if (background !== undefined) background.snapshot = generations;
   }
@@ -289,7 +306,10 @@ async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefine
       tags,
       generations,
     });
-    const storeTtlMs = ttlMs === null ? null : ttlMs + call.graceMs;
+    const storeTtlMs = storeTtl(call);
+    // The counters this entry depends on must outlive it: extended alongside
+    // its write (no extra round trip in sequence), never failing the fill.
+    shared.work.track(keepCounters(plan, storeTtlMs));
     if (background !== undefined) {
       const absent = trigger === 'miss' && !background.overwrite;
       const storing = write(shared, storedKey, bytes, storeTtlMs, call.hints, absent, false).then(
@@ -311,6 +331,20 @@ async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefine
   }
   finished(shared, trigger, startedAt, true, stored);
   return value;
+}
+
+/** The TTL the store gets for an entry: its TTL plus grace, or `null` for forever. */
+function storeTtl(call: ResolvedGetOrSet): number | null {
+  return call.ttlMs === null ? null : call.ttlMs + call.graceMs;
+}
+
+/** Extend the tag and namespace counters an entry stored for `storeTtlMs` depends on; never rejects. */
+function keepCounters<T>(plan: Plan<T>, storeTtlMs: number | null): Promise<unknown> {
+  const tags = plan.call.tags;
+  return Promise.all([
+    tags === undefined ? undefined : plan.shared.tags.keep(tags, storeTtlMs),
+    plan.cache.keepScope(storeTtlMs),
+  ]);
 }
 
 /**

@@ -4,6 +4,11 @@
  * integer and a namespace name is percent-encoded (so it holds no `:`, `/` or
  * `#`), the character right after each segment tells the layouts apart, and no
  * user key can produce another key's stored form.
+ *
+ * A prefix holds none of `:`, `/`, `#` either (options.ts refuses them): a
+ * cache's keyspace is `prefix:`, `prefix/`, `prefix#`, and without separators in
+ * prefixes no cache's keyspace can start inside another's, so `clear()` of one
+ * never reaches another's keys.
  */
 import { createHash } from 'node:crypto';
 import { LarderError, WarningCodes, warnOnce } from './errors.js';
@@ -32,6 +37,31 @@ function isBadCharacter(code: number): boolean {
 function hasBadCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (isBadCharacter(text.charCodeAt(i))) return true;
   return false;
+}
+
+/**
+ * A lone UTF-16 surrogate, matched only unpaired: under the `u` flag a
+ * well-formed pair is one code point and never matches the class.
+ */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+
+/** True when `text` holds an unpaired surrogate, which has no UTF-8 form. */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
+/**
+ * Refuse a stored key that UTF-8 cannot represent, whatever `keyValidation`
+ * says: a store that writes UTF-8 (Redis) replaces each lone surrogate with
+ * U+FFFD, so `'\ud800'`, `'\udc00'` and `'\ufffd'` would be one entry. That is
+ * a collision, not a portability warning. Throws `E_INVALID_KEY`.
+ */
+export function checkEncodable(storedKey: string): void {
+  if (hasLoneSurrogate(storedKey))
+    throw new LarderError(
+      'E_INVALID_KEY',
+      `cache key ${JSON.stringify(storedKey.slice(0, 80))} contains a lone UTF-16 surrogate, which has no UTF-8 form (stores would merge it with other keys)`,
+    );
 }
 
 /** Django's default key function: `prefix:version:key`. */
@@ -93,5 +123,11 @@ export function namespacePrefix(parentPrefix: string, name: string, generation: 
 export function namespaceBase(parentPrefix: string, name: string): string {
   if (name.length === 0)
     throw new LarderError('E_INVALID_NAMESPACE', 'a namespace name must be a non-empty string');
+  // encodeURIComponent would throw a URIError on it; say what is wrong instead.
+  if (hasLoneSurrogate(name))
+    throw new LarderError(
+      'E_INVALID_NAMESPACE',
+      `namespace name ${JSON.stringify(name)} contains a lone UTF-16 surrogate, which has no UTF-8 form`,
+    );
   return `${parentPrefix}/${encodeURIComponent(name)}#`;
 }

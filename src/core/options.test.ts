@@ -41,6 +41,12 @@ describe('options', () => {
 
   it('fails early with the option name and what it expects', () => {
     rejects({ prefix: '' }, /"prefix" must be a non-empty string/);
+    for (const prefix of ['a:b', 'a/b', 'a#b', ':', 'a\ud800']) rejects({ prefix }, /"prefix" must be/);
+    rejects({ defaultTtl: 1e300 }, /"defaultTtl"|defaultTtl/);
+    rejects({ grace: 1e300 }, /grace/);
+    assert.throws(() => resolveEntry({ tags: ['\ud800'] }, resolve({})), /lone surrogates/);
+    assert.throws(() => resolveEntry({ ttl: 1e300 }, resolve({})), /at most 2147483647000 ms/);
+    assert.equal(resolveEntry({ ttl: (2 ** 31 - 1) * 1000 }, resolve({})).ttlMs, (2 ** 31 - 1) * 1000);
     rejects({ version: 1.5 }, /"version" must be an integer/);
     rejects({ onError: 'ignore' as never }, /"onError" must be 'degrade' or 'throw'/);
     rejects({ timeoutMs: 0 }, /"timeoutMs" must be a positive number/);

@@ -3,11 +3,11 @@
  * Everything downstream reads plain numbers in milliseconds from frozen objects.
  */
 import { type Compressor, createCompressor } from './compression.js';
-import { resolveTtl, toMs } from './duration.js';
+import { MAX_TTL_MS, resolveTtl, toMs } from './duration.js';
 import { type Codec, MAX_TAGS } from './envelope.js';
 import { LarderError } from './errors.js';
 import { jsonSerializer } from './json-serializer.js';
-import { defaultKeyFunction } from './keys.js';
+import { defaultKeyFunction, hasLoneSurrogate } from './keys.js';
 import type { Store, StoreHints } from './store.js';
 import type {
   CacheOptions,
@@ -129,9 +129,7 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
   const store = options.store;
   if (typeof store?.get !== 'function' || typeof store.set !== 'function')
     throw invalid('store', 'a Store (memoryStore(), redisStore(), ...)', store);
-  const prefix = options.prefix ?? DEFAULTS.prefix;
-  if (typeof prefix !== 'string' || prefix.length === 0)
-    throw invalid('prefix', 'a non-empty string', prefix);
+  const prefix = checkPrefix(options.prefix ?? DEFAULTS.prefix);
   const version = integer('version', options.version ?? DEFAULTS.version);
   const defaultTtlMs = resolveTtl(options.defaultTtl, DEFAULTS.defaultTtlMs, 'defaultTtl');
   if (defaultTtlMs === 0) throw invalid('defaultTtl', "a positive duration or 'forever'", options.defaultTtl);
@@ -176,6 +174,7 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
             options.lock?.ttl,
             store.renewLease === undefined ? DEFAULTS.lockTtlWithoutRenewalMs : DEFAULTS.lockTtlMs,
             1,
+            MAX_TTL_MS,
           ),
           waitMs: duration('lock.wait', options.lock?.wait, DEFAULTS.lockWaitMs, 0),
         });
@@ -216,6 +215,19 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
     defaultEntry,
     defaultGetOrSet,
   });
+}
+
+/**
+ * A prefix is non-empty and holds none of the separators `:`, `/`, `#`: the
+ * cache's keyspace is `prefix:`, `prefix/` and `prefix#` (see keyspacePrefixes),
+ * so a prefix `P:x`, `P/x` or `P#x` would put a cache inside `P`'s keyspace,
+ * and `clear()` on `P` would delete its keys. Without separators, no keyspace
+ * starts inside another's. Lone surrogates are refused as in keys (keys.ts).
+ */
+function checkPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string' || prefix.length === 0 || /[:/#]/.test(prefix) || hasLoneSurrogate(prefix))
+    throw invalid('prefix', "a non-empty string without ':', '/', '#' or lone surrogates", prefix);
+  return prefix;
 }
 
 function resolveCodec(options: CacheOptions, registry: SerializerRegistry): Codec {
@@ -356,8 +368,13 @@ function resolveTags(tags: readonly string[] | undefined): readonly string[] | u
 
 /** Validate one tag name. Throws `E_INVALID_OPTION`. */
 export function checkTag(tag: unknown): asserts tag is string {
-  if (typeof tag !== 'string' || tag.length === 0 || tag.length > MAX_TAG_LENGTH)
-    throw invalid('tags', `non-empty strings of at most ${MAX_TAG_LENGTH} characters`, tag);
+  // A lone surrogate would share its counter with other tags once the store writes UTF-8.
+  if (typeof tag !== 'string' || tag.length === 0 || tag.length > MAX_TAG_LENGTH || hasLoneSurrogate(tag))
+    throw invalid(
+      'tags',
+      `non-empty strings of at most ${MAX_TAG_LENGTH} characters without lone surrogates`,
+      tag,
+    );
 }
 
 function resolveTimeouts(
@@ -380,16 +397,24 @@ function resolveTimeouts(
   };
 }
 
-function duration(option: string, value: Duration | undefined, fallback: number, min: number): number {
+function duration(
+  option: string,
+  value: Duration | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_VALUE,
+): number {
   if (value === undefined) return fallback;
   const ms = toMs(value, option);
   if (!(ms >= min) || !Number.isFinite(ms)) throw invalid(option, `a duration of at least ${min} ms`, value);
+  if (ms > max) throw invalid(option, `a duration of at most ${max} ms (2^31 - 1 seconds)`, value);
   return Math.ceil(ms);
 }
 
+/** Grace is added to the TTL the store gets, so it has the TTL's limit. */
 function grace(option: string, value: Duration | false | undefined, fallback: number): number {
   if (value === false) return 0;
-  return duration(option, value, fallback, 0);
+  return duration(option, value, fallback, 0, MAX_TTL_MS);
 }
 
 function beta(option: string, value: unknown, fallback: number): number {

@@ -4,11 +4,13 @@
  * generation, which orphans every older key (they expire by TTL).
  */
 import { clearKeyspace } from './cache-context.js';
+import { COUNTER_MARGIN_MS, counterSeed, counterTtl, extendCounter } from './counter-ttl.js';
 import { encodeEntry, parseRawInteger } from './envelope.js';
 import { isLarderError } from './errors.js';
 import type { InvalidationJournal } from './invalidation-journal.js';
 import { namespaceBase } from './keys.js';
 import type { ResolvedOptions } from './options.js';
+import type { StoreTtlMs } from './store.js';
 import type { StoreGuard } from './store-guard.js';
 
 /** Resolves the prefix a cache's keys are built with, and clears them. */
@@ -19,6 +21,11 @@ export interface KeyScope {
   clear(guard: StoreGuard): Promise<void>;
   /** Journal a clear that did not reach the store; replayed through `guard`. */
   journalClear(journal: InvalidationJournal, guard: StoreGuard): void | Promise<void>;
+  /**
+   * Keep the scope's generation counters (a namespace's, and its parents')
+   * alive at least as long as an entry stored now for `entryTtlMs`. Never rejects.
+   */
+  keep(entryTtlMs: StoreTtlMs): Promise<void>;
 }
 
 /** The root scope: `prefix:…` and, below it, the namespaces `prefix/…`. */
@@ -29,14 +36,18 @@ export function rootScope(options: ResolvedOptions): KeyScope {
     clear: (guard) => clearKeyspace(options, guard),
     // The whole keyspace: what the journal's own catch-all replays.
     journalClear: (journal) => journal.recordAll(),
+    keep: () => Promise.resolve(),
   };
 }
 
 /**
- * A namespace. Its generation counter lives in the store (never expiring, as
- * explicit metadata) so every process sees a clear at once. A missing counter is
- * re-created from the clock, never from 0: a counter lost to eviction must not
- * bring back keys of an earlier generation.
+ * A namespace. Its generation counter lives in the store so every process sees
+ * a clear at once. It expires after the keys written under it (see
+ * counter-ttl.ts): created with the margin as TTL, extended by every write in
+ * the namespace. A missing counter is re-created from a random seed, never from
+ * 0 or the clock: a counter lost to expiry or eviction must not bring back keys
+ * of an earlier generation (a clock reading could equal one, after more clears
+ * than milliseconds).
  */
 export function namespaceScope(
   parent: KeyScope,
@@ -44,7 +55,7 @@ export function namespaceScope(
   options: ResolvedOptions,
   guard: StoreGuard,
 ): KeyScope {
-  const { store, clock } = options;
+  const { store } = options;
   namespaceBase('x', name); // validate the name now, not at first use
   // Concurrent operations share one read of the generation.
   let inflight: Promise<string> | undefined;
@@ -54,7 +65,9 @@ export function namespaceScope(
       const bytes = await guard.run('namespace', () => store.get(base));
       if (bytes != null) return parseRawInteger(bytes);
       // Absent: create it; if another process won the race, read theirs.
-      await guard.run('namespace', () => store.add(base, encodeEntry(clock.now(), options.codec), null));
+      await guard.run('namespace', () =>
+        store.add(base, encodeEntry(counterSeed(options.random), options.codec), COUNTER_MARGIN_MS),
+      );
     }
     return parseRawInteger((await guard.run('namespace', () => store.get(base))) ?? new Uint8Array());
   }
@@ -66,6 +79,17 @@ export function namespaceScope(
   }
 
   const scope: KeyScope = {
+    async keep(entryTtlMs) {
+      try {
+        const base = namespaceBase(await parent.current(), name);
+        await Promise.all([
+          extendCounter(store, guard, base, counterTtl(entryTtlMs)),
+          parent.keep(entryTtlMs),
+        ]);
+      } catch {
+        // Safe to miss: a counter that expires early reads as a clear, never as old keys.
+      }
+    },
     current() {
       if (inflight === undefined) {
         inflight = resolve();
@@ -101,16 +125,19 @@ export function namespaceScope(
       } else {
         const bytes = await guard.run('clear', () => store.get(base));
         if (bytes != null) {
+          // Without incrBy the TTL is not kept; the margin holds until the next write extends it.
           await guard.run('clear', () =>
-            store.set(base, encodeEntry(parseRawInteger(bytes) + 1, options.codec), null),
+            store.set(base, encodeEntry(parseRawInteger(bytes) + 1, options.codec), COUNTER_MARGIN_MS),
           );
           inflight = undefined;
           return;
         }
       }
-      // No counter yet: any keys were written under a generation read from the
-      // clock earlier, so a fresh clock reading is past them.
-      await guard.run('clear', () => store.set(base, encodeEntry(clock.now() + 1, options.codec), null));
+      // No counter: any keys were written under an earlier generation, which a
+      // fresh random seed differs from.
+      await guard.run('clear', () =>
+        store.set(base, encodeEntry(counterSeed(options.random), options.codec), COUNTER_MARGIN_MS),
+      );
       inflight = undefined;
     },
   };

@@ -157,6 +157,14 @@ export interface Store {
   /** Set a new TTL on an existing key; resolves whether it existed. */
   touch?(key: string, ttlMs: StoreTtlMs): MaybePromise<boolean>;
   /**
+   * Make an existing key live at least `ttlMs` from now (`null`: forever),
+   * atomically: never shortens its TTL, never makes a persistent key expire,
+   * never creates the key. Resolves whether it exists. Core keeps tag and
+   * namespace counters alive with it; without it core reads `ttl` and calls
+   * `touch` (a race there can only shorten a counter, which is safe).
+   */
+  extendTtl?(key: string, ttlMs: StoreTtlMs): MaybePromise<boolean>;
+  /**
    * Milliseconds left for `key`: a number, `null` when it never expires,
    * `undefined` when it does not exist.
    */

@@ -9,20 +9,19 @@
  * served, however late it is stored. Counters, not clocks: clock skew between
  * processes cannot make an old value look new.
  *
- * A counter is metadata that never expires. If it goes missing anyway (evicted
- * under `allkeys-*`, deleted by hand) every entry that recorded it reads as
- * invalid, never as valid, and it is re-created from a random seed so that it
- * cannot come back holding a number some old entry recorded.
+ * A counter expires after the entries that recorded it (see counter-ttl.ts):
+ * created with a TTL, extended by every write that depends on it. If it goes
+ * missing (expired, evicted under `allkeys-*`, deleted by hand) every entry that
+ * recorded it reads as invalid, never as valid, and it is re-created from a
+ * random seed so that it cannot come back holding a number some old entry
+ * recorded.
  */
+import { COUNTER_MARGIN_MS, counterSeed, counterTtl, extendCounter } from './counter-ttl.js';
 import { encodeEntry, parseRawInteger } from './envelope.js';
 import { isLarderError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
-import type { MaybePromise } from './store.js';
+import type { MaybePromise, StoreTtlMs } from './store.js';
 import type { StoreGuard } from './store-guard.js';
-
-/** Seeds are drawn from [2^40, 2^52): far from any count a counter reaches by increments. */
-const SEED_LOW = 2 ** 40;
-const SEED_SPAN = 2 ** 52 - 2 ** 40;
 
 /** The counters of one cache's tags, in its store. */
 export class TagGenerations {
@@ -56,15 +55,17 @@ export class TagGenerations {
   }
 
   /**
-   * The current generation of each tag, creating counters that do not exist yet;
+   * The current generation of each tag, creating counters that do not exist yet
+   * with a TTL that outlives an entry stored for `entryTtlMs`;
    * `undefined` when a counter could not be established (it vanished again at
    * once). Rejects when the store fails. Either way the caller must not cache
    * what it computes.
    */
-  async snapshot(tags: readonly string[]): Promise<number[] | undefined> {
+  async snapshot(tags: readonly string[], entryTtlMs: StoreTtlMs): Promise<number[] | undefined> {
     const found = await this.read(tags);
     for (let i = 0; i < found.length; i++) {
-      if (found[i] === undefined) found[i] = await this.#create(this.key(tags[i] as string));
+      if (found[i] === undefined)
+        found[i] = await this.#create(this.key(tags[i] as string), counterTtl(entryTtlMs));
       if (found[i] === undefined) return undefined;
     }
     return found as number[];
@@ -116,6 +117,20 @@ export class TagGenerations {
     return keys;
   }
 
+  /**
+   * Keep the tags' counters alive at least as long as an entry stored now for
+   * `entryTtlMs` (TTL plus grace; `null` forever). Missing counters are left
+   * missing (snapshot creates them). Never rejects: a counter that expires
+   * early only makes entries read as invalid.
+   */
+  async keep(tags: readonly string[], entryTtlMs: StoreTtlMs): Promise<void> {
+    const { store } = this.#options;
+    const ttlMs = counterTtl(entryTtlMs);
+    await Promise.all(
+      this.#keysOf(tags).map((key) => extendCounter(store, this.#guard, key, ttlMs).catch(() => {})),
+    );
+  }
+
   /** Whether every tag still has the generation recorded (a missing counter is a mismatch). */
   async current(tags: readonly string[], generations: readonly number[]): Promise<boolean> {
     const pending = this.read(tags);
@@ -138,21 +153,25 @@ export class TagGenerations {
         }
         // No counter (or no atomic increment): any fresh seed differs from every
         // number an entry could have recorded, so overwriting is an invalidation.
-        await guard.run('invalidateTags', () => store.set(key, encodeEntry(this.#seed(), codec), null));
+        // No entry depends on the new number yet: the margin is TTL enough, and
+        // the fills that record it extend it. (INCRBY above keeps the TTL.)
+        await guard.run('invalidateTags', () =>
+          store.set(key, encodeEntry(this.#seed(), codec), COUNTER_MARGIN_MS),
+        );
       }),
     );
   }
 
-  async #create(key: string): Promise<number | undefined> {
+  async #create(key: string, ttlMs: StoreTtlMs): Promise<number | undefined> {
     const { store, codec } = this.#options;
-    await this.#guard.run('tags', () => store.add(key, encodeEntry(this.#seed(), codec), null));
+    await this.#guard.run('tags', () => store.add(key, encodeEntry(this.#seed(), codec), ttlMs));
     // Whoever created it first (we or a racing process), the stored number is the one that counts.
     const bytes = await this.#guard.run('tags', () => store.get(key));
     return bytes == null ? undefined : parseGeneration(bytes);
   }
 
   #seed(): number {
-    return SEED_LOW + Math.floor(this.#options.random() * SEED_SPAN);
+    return counterSeed(this.#options.random);
   }
 }
 

@@ -10,12 +10,15 @@ export function redisUrl(): string {
 }
 
 /**
- * A prefix unique to this call: `larder-test:<name>:<pid>-<random>:`. Tests on
- * the shared Redis write only under such a prefix and remove it afterwards.
+ * A prefix unique to this call: `larder-test.<name>.<pid>-<random>`. Tests on
+ * the shared Redis write only under such a prefix and remove it afterwards. It
+ * holds no `:`, `/` or `#` (a cache refuses those in a prefix), so it is a valid
+ * cache prefix as it is; tests that write raw store keys append to it.
  * @example const prefix = uniquePrefix('redis-store');
  */
 export function uniquePrefix(name: string): string {
-  return `larder-test:${name}:${process.pid}-${randomBytes(4).toString('hex')}:`;
+  const safe = name.replace(/[:/#\s]/g, '-');
+  return `larder-test.${safe}.${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /**

@@ -199,6 +199,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       node.expiresAt = expiry(clock.now(), ttlMs);
       return true;
     },
+    extendTtl(key, ttlMs) {
+      const node = live(key);
+      if (node === undefined) return false;
+      node.expiresAt = Math.max(node.expiresAt, expiry(clock.now(), ttlMs));
+      return true;
+    },
     ttl(key) {
       const node = live(key);
       if (node === undefined) return undefined;

@@ -53,6 +53,23 @@ export const PERSIST_EXISTING = luaScript(
 );
 
 /**
+ * Extend a key's TTL to at least ARGV[1] ms, or make it persistent when ARGV[1]
+ * is empty; never shortens a TTL and never gives a persistent key one (PTTL -1).
+ * Returns 0 for a missing key (PTTL -2), else 1. One script, so two callers
+ * cannot interleave a read and a PEXPIRE and shorten each other's extension.
+ */
+export const EXTEND_TTL = luaScript(
+  "local t = redis.call('PTTL', KEYS[1])\n" +
+    'if t == -2 then return 0 end\n' +
+    "if ARGV[1] == '' then\n" +
+    "  if t ~= -1 then redis.call('PERSIST', KEYS[1]) end\n" +
+    '  return 1\n' +
+    'end\n' +
+    "if t ~= -1 and t < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end\n" +
+    'return 1',
+);
+
+/**
  * Release a lease: delete the key only while it still holds the caller's token,
  * so a holder whose lease expired cannot release the next holder's. GET and DEL
  * in one script are atomic; returns 1 when released, else 0.

@@ -10,7 +10,14 @@ import type {
   StoreWrite,
   StoreWriteResults,
 } from '../../core/store.js';
-import { INCR_BY_EXISTING, PERSIST_EXISTING, RELEASE_LEASE, RENEW_LEASE, runScript } from './lua-scripts.js';
+import {
+  EXTEND_TTL,
+  INCR_BY_EXISTING,
+  PERSIST_EXISTING,
+  RELEASE_LEASE,
+  RENEW_LEASE,
+  runScript,
+} from './lua-scripts.js';
 import { type BatchContext, clearPrefix, deleteMany, getMany, setMany } from './redis-batch.js';
 import { RedisBus } from './redis-bus.js';
 import type { RedisClientLike, RedisCommandOptions } from './redis-client-like.js';
@@ -45,6 +52,7 @@ export interface RedisStore extends Store {
   deleteMany(keys: readonly string[]): Promise<number>;
   has(key: string): Promise<boolean>;
   touch(key: string, ttlMs: StoreTtlMs): Promise<boolean>;
+  extendTtl(key: string, ttlMs: StoreTtlMs): Promise<boolean>;
   ttl(key: string): Promise<number | null | undefined>;
   incrBy(key: string, delta: number): Promise<number>;
   acquireLease(key: string, token: string, ttlMs: number): Promise<boolean>;
@@ -315,6 +323,14 @@ class RedisByteStore implements RedisStore {
         ? runScript(this.#commands, PERSIST_EXISTING, key, [])
         : this.#commands.sendCommand(['PEXPIRE', key, px(ttlMs)]);
     return reply.then(isPositive, this.#rethrow);
+  }
+
+  extendTtl(key: string, ttlMs: StoreTtlMs): Promise<boolean> {
+    if (this.#starting !== undefined) return this.#starting.then(() => this.extendTtl(key, ttlMs));
+    return runScript(this.#commands, EXTEND_TTL, key, [ttlMs === null ? '' : px(ttlMs)]).then(
+      isPositive,
+      rethrowAsLarderError,
+    );
   }
 
   ttl(key: string): Promise<number | null | undefined> {

@@ -142,7 +142,7 @@ async function runWorker({ url, prefix, channel }: WorkerConfig): Promise<void> 
 
 function registerTests(): void {
   const script = fileURLToPath(import.meta.url);
-  const prefix = `larder-test:tiered-processes:${process.pid}`;
+  const prefix = `larder-test.tiered-processes.${process.pid}`;
 
   describe('tiered store across processes (private redis-server)', () => {
     let server: RedisServer;

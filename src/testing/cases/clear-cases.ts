@@ -1,5 +1,6 @@
 /** Django's clear case, scoped: `clear()` removes this cache's keys and nothing else. */
 import assert from 'node:assert/strict';
+import { isLarderError } from '../../core/errors.js';
 import { defineCases } from '../conformance-case.js';
 
 /** clear(). */
@@ -48,5 +49,43 @@ export const clearCases = defineCases('clear', {
     await cache.clear();
     await cache.clear();
     assert.equal(await cache.get('anything'), undefined);
+  },
+
+  async 'a prefix holds no separator, so no cache’s keyspace can contain another’s'(h) {
+    // clear() of prefix P removes `P:`, `P/` and `P#`: a cache on `P:x`, `P/x` or
+    // `P#x` would lose its keys to it, so such prefixes are refused.
+    for (const separator of [':', '/', '#']) {
+      assert.throws(
+        () => h.cache({ prefix: `${h.prefix}${separator}x` }),
+        (e) => isLarderError(e, 'E_INVALID_OPTION') && /"prefix"/.test(e.message),
+        `prefix with ${separator}`,
+      );
+    }
+    assert.throws(() => h.cache({ prefix: `${h.prefix}\ud800` }), /"prefix"/);
+  },
+
+  async 'clear of one cache never touches another’s entries, namespaces, tags or counters'(h) {
+    const mine = h.cache();
+    const others = [h.cache({ prefix: h.otherPrefix('x') }), h.cache({ prefix: `${h.prefix}x` })];
+    const write = async (cache: typeof mine): Promise<void> => {
+      await cache.set('plain', cache.prefix);
+      await cache.set('tagged', cache.prefix, { tags: ['t'], grace: '1m' });
+      await cache.getOrSet('filled', () => cache.prefix, { tags: ['t'] });
+      await cache.set('counter', 1);
+      await cache.namespace('ns').set('inner', cache.prefix, { tags: ['t'] });
+    };
+    for (const cache of [mine, ...others]) await write(cache);
+    await mine.clear();
+    await mine.namespace('ns').clear();
+    await mine.invalidateTags(['t']);
+    assert.equal(await mine.get('plain'), undefined);
+    for (const cache of others) {
+      const p = cache.prefix;
+      assert.equal(await cache.get('plain'), p, `${p} plain`);
+      assert.equal(await cache.get('tagged'), p, `${p} tagged`);
+      assert.equal(await cache.get('filled'), p, `${p} filled`);
+      assert.equal(await cache.incr('counter'), 2, `${p} counter`);
+      assert.equal(await cache.namespace('ns').get('inner'), p, `${p} namespace`);
+    }
   },
 });

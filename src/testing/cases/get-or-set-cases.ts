@@ -1,6 +1,6 @@
 /** Django's get_or_set cases, including the racing writer. */
 import assert from 'node:assert/strict';
-import { assertTtlNear } from '../assertions.js';
+import { assertTtlNear, rejectsWithCode } from '../assertions.js';
 import { defineCases } from '../conformance-case.js';
 
 /** getOrSet. */
@@ -92,5 +92,13 @@ export const getOrSetCases = defineCases('getOrSet', {
       (error) => error === failure,
     );
     assert.equal(await cache.has('broken'), false);
+  },
+
+  async 'getOrSet without a factory is E_INVALID_ARGUMENT and stores nothing'(h) {
+    const cache = h.cache();
+    const untyped = cache.getOrSet as (key: string, factory?: unknown) => Promise<unknown>;
+    await rejectsWithCode(untyped.call(cache, 'no-factory'), 'E_INVALID_ARGUMENT', 'no factory');
+    await rejectsWithCode(untyped.call(cache, 'no-factory', undefined), 'E_INVALID_ARGUMENT', 'undefined');
+    assert.equal(await cache.has('no-factory'), false);
   },
 });

@@ -3,6 +3,7 @@
  * must not collide. Key validation has its own file.
  */
 import assert from 'node:assert/strict';
+import { rejectsWithCode } from '../assertions.js';
 import { defineCases } from '../conformance-case.js';
 
 /** Prefixes and key functions. */
@@ -104,5 +105,22 @@ export const keyCases = defineCases('keys', {
     await cache.set('x', 'v2', { version: 2 });
     await cache.set('2:x', 'v1 key "2:x"');
     assert.equal(await cache.get('x', { version: 2 }), 'v2');
+  },
+
+  async 'keys with lone UTF-16 surrogates are E_INVALID_KEY, whatever keyValidation says'(h) {
+    // UTF-8 has no form for them: Redis would store all of these as one key, U+FFFD.
+    const cache = h.cache({ keyValidation: 'off' });
+    for (const key of ['\ud800', '\udc00', 'a\ud800b', '\udc00\ud800', '\ud83d']) {
+      const shown = JSON.stringify(key);
+      await rejectsWithCode(cache.set(key, 1), 'E_INVALID_KEY', `set ${shown}`);
+      await rejectsWithCode(cache.get(key), 'E_INVALID_KEY', `get ${shown}`);
+      await rejectsWithCode(cache.getOrSet(key, 1), 'E_INVALID_KEY', `getOrSet ${shown}`);
+      await rejectsWithCode(cache.getMany([key]), 'E_INVALID_KEY', `getMany ${shown}`);
+      await rejectsWithCode(cache.namespace('ns').set(key, 1), 'E_INVALID_KEY', `namespace set ${shown}`);
+    }
+    await cache.set('\ud83d\ude00', 'a pair'); // a well-formed surrogate pair is one code point
+    assert.equal(await cache.get('\ud83d\ude00'), 'a pair');
+    assert.equal(await cache.get('\ufffd'), undefined);
+    assert.throws(() => cache.namespace('\ud800'), /E_INVALID_NAMESPACE|namespace/);
   },
 });

@@ -4,7 +4,8 @@
  * waits are short: stores keep real clocks.
  */
 import assert from 'node:assert/strict';
-import { assertBetween, assertTtlNear } from '../assertions.js';
+import { MAX_TTL_MS } from '../../core/duration.js';
+import { assertBetween, assertTtlNear, rejectsWithCode } from '../assertions.js';
 import { defineCases } from '../conformance-case.js';
 import { spyStore } from '../store-spy.js';
 
@@ -226,5 +227,20 @@ export const ttlCases = defineCases('expiration', {
       await cache.set(ttl, 1, { ttl: ttl as keyof typeof durations });
       assertTtlNear(await cache.ttl(ttl), ms, ttl, Math.min(ms - 1, 5_000));
     }
+  },
+
+  async 'a TTL or grace beyond MAX_TTL_MS (2^31 - 1 seconds) is E_INVALID_OPTION, and nothing is stored'(h) {
+    const cache = h.cache();
+    for (const ttl of [1e300, MAX_TTL_MS + 1, '24856d'] as const) {
+      await rejectsWithCode(cache.set('huge', 1, { ttl }), 'E_INVALID_OPTION', `set ttl ${ttl}`);
+      await rejectsWithCode(cache.add('huge', 1, { ttl }), 'E_INVALID_OPTION', `add ttl ${ttl}`);
+      await rejectsWithCode(cache.getOrSet('huge', 1, { ttl }), 'E_INVALID_OPTION', `getOrSet ttl ${ttl}`);
+    }
+    await rejectsWithCode(cache.set('huge', 1, { grace: 1e300 }), 'E_INVALID_OPTION', 'grace');
+    assert.equal(await cache.has('huge'), false);
+    assert.throws(() => h.cache({ defaultTtl: 1e300, prefix: h.otherPrefix('huge') }), /defaultTtl/);
+    // The limit itself is a TTL every store keeps as given.
+    await cache.set('longest', 1, { ttl: MAX_TTL_MS });
+    assertTtlNear(await cache.ttl('longest'), MAX_TTL_MS, 'MAX_TTL_MS');
   },
 });

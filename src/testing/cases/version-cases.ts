@@ -95,4 +95,14 @@ export const versionCases = defineCases('versioning', {
     await cache.incrVersion('counter');
     assert.equal(await cache.incr('counter', 1, { version: 2 }), 11);
   },
+
+  async 'incrVersion and decrVersion take integer deltas only; the entry stays where it was'(h) {
+    const cache = h.cache();
+    await cache.set('k', 'v1');
+    for (const delta of [0.5, -0.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+      await rejectsWithCode(cache.incrVersion('k', delta), 'E_INVALID_OPTION', `incrVersion ${delta}`);
+      await rejectsWithCode(cache.decrVersion('k', delta), 'E_INVALID_OPTION', `decrVersion ${delta}`);
+    }
+    assert.equal(await cache.get('k'), 'v1', 'the entry did not move');
+  },
 });

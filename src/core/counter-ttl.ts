@@ -1,0 +1,65 @@
+/**
+ * How long tag and namespace generation counters live. A counter must outlive
+ * every entry that recorded it, or that entry reads as invalid (a miss) before
+ * its TTL; it must not live forever, or one counter per tag ever used (a tag
+ * per user) grows the store without bound.
+ *
+ * So a counter gets a TTL when it is created or re-seeded, and every write of an
+ * entry that depends on it extends it (never shortens it) to the entry's TTL,
+ * grace included, plus `COUNTER_MARGIN_MS`; a `'forever'` entry makes it
+ * persistent. Hits never pay for this: only writes, which extend in parallel
+ * with their own round trip.
+ *
+ * Why expiry is safe: an entry is served only while its counter exists and
+ * still holds the number the entry recorded. A counter that expired (or was
+ * evicted, or lost an extension to a race) is missing, which reads as invalid;
+ * it is re-created from a random seed in [2^40, 2^52), so it cannot come back
+ * holding a number an old entry recorded (odds 2^-52 per entry). Namespaces
+ * work the same way: a new seed is a new generation, and the old keys are
+ * unreachable. Expiry can make an entry a miss early, never valid again.
+ */
+import type { Store, StoreTtlMs } from './store.js';
+import type { StoreGuard } from './store-guard.js';
+
+/**
+ * How much longer than its entries a counter lives: room for the time between
+ * an extension and the entry's own write, and a counter's TTL when it is
+ * created by a read or an invalidation (no entry depends on it yet).
+ */
+export const COUNTER_MARGIN_MS = 3_600_000;
+
+/** Seeds are drawn from [2^40, 2^52): far from any count a counter reaches by increments. */
+const SEED_LOW = 2 ** 40;
+const SEED_SPAN = 2 ** 52 - 2 ** 40;
+
+/** A fresh counter value: a random seed, never 0 or a clock reading. */
+export function counterSeed(random: () => number): number {
+  return SEED_LOW + Math.floor(random() * SEED_SPAN);
+}
+
+/** The TTL a counter needs while an entry stored for `entryTtlMs` (TTL plus grace) depends on it. */
+export function counterTtl(entryTtlMs: StoreTtlMs): StoreTtlMs {
+  return entryTtlMs === null ? null : entryTtlMs + COUNTER_MARGIN_MS;
+}
+
+/**
+ * Extend `key` to live at least `ttlMs` (`null`: forever), through `guard`.
+ * Stores without `extendTtl` read the TTL and touch; the race between two such
+ * callers can only shorten a counter, which is safe (see above).
+ */
+export async function extendCounter(
+  store: Store,
+  guard: StoreGuard,
+  key: string,
+  ttlMs: StoreTtlMs,
+): Promise<void> {
+  if (store.extendTtl !== undefined) {
+    await guard.run('counterTtl', () => store.extendTtl?.(key, ttlMs) ?? false);
+    return;
+  }
+  if (store.ttl === undefined || store.touch === undefined) return;
+  const left = await guard.run('counterTtl', () => store.ttl?.(key));
+  if (left === undefined || left === null) return;
+  if (ttlMs !== null && left >= ttlMs) return;
+  await guard.run('counterTtl', () => store.touch?.(key, ttlMs) ?? false);
+}
