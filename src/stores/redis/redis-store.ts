@@ -329,7 +329,7 @@ class RedisByteStore implements RedisStore {
     if (this.#starting !== undefined) return this.#starting.then(() => this.extendTtl(key, ttlMs));
     return runScript(this.#commands, EXTEND_TTL, key, [ttlMs === null ? '' : px(ttlMs)]).then(
       isPositive,
-      rethrowAsLarderError,
+      this.#rethrow,
     );
   }
 
