@@ -3,7 +3,7 @@
  * operations, a parallel fallback over the single-key ones where it does not.
  */
 import type { LarderCache } from './cache.js';
-import { decodeStored, deleteKeys, handleFailure, journalFailure } from './cache-context.js';
+import { decodeStored, deleteKeys, handleFailure, journalFailure, supersede } from './cache-context.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
 import { entryState } from './entry-state.js';
 import { encodeEntry } from './envelope.js';
@@ -99,9 +99,11 @@ export async function setMany(cache: LarderCache, entries: Entries, entry: Resol
   try {
     encode = await entryEncoder(cache.shared, entry);
   } catch (error) {
-    handleFailure(cache.shared, 'setMany', error);
+    // As for set: the old values must not outlive this write.
+    journalFailure(cache.shared, 'setMany', error, (journal) => journal.recordKeys(storedKeys));
     return userKeys;
   }
+  for (const key of storedKeys) supersede(cache.shared, key);
   const batch: StoreEntry[] = pairs.map(([, value], i) => {
     const { bytes, ttlMs } = encode(value);
     return { key: storedKeys[i] as string, value: bytes, ttlMs };
@@ -139,6 +141,7 @@ export async function deleteMany(
 
 async function deleteStored(cache: LarderCache, stored: string[]): Promise<number | 'journaled'> {
   const shared = cache.shared;
+  for (const key of stored) supersede(shared, key);
   try {
     const count = await shared.invalidationGuard.run('deleteMany', () => deleteKeys(shared.store, stored));
     shared.counters.deletes += count;

@@ -39,6 +39,8 @@ export interface Shared {
   readonly flights: Map<string, Promise<unknown>>;
   /** getOrSet reads in flight, by stored key, shared by the calls that arrive meanwhile. */
   readonly reads: Map<string, Promise<unknown>>;
+  /** Whether a flight was superseded by a local write (see `supersede`). */
+  readonly flightStates: WeakMap<Promise<unknown>, FlightState>;
   /** Background refreshes and other work `idle()` and `close()` wait for. */
   readonly work: WorkTracker;
   /** Wakes this process's lease waiters when a holder announces its value. */
@@ -50,6 +52,46 @@ export interface Shared {
   closed: boolean;
   loggedAt: number;
   suppressed: number;
+}
+
+/** A getOrSet flight's mutable state. */
+export interface FlightState {
+  /** A local write or invalidation of its key came in while it computed: its value is not stored. */
+  superseded: boolean;
+  /** The tags its value is stored with. */
+  readonly tags: readonly string[] | undefined;
+}
+
+/**
+ * A write or invalidation of `storedKey` starts in this process: a getOrSet
+ * caller that arrives from now on must not join a read sent before it, nor a
+ * factory that may have read the source before it (it would get the value the
+ * write replaces), and that factory's value must not be stored over the write
+ * (the cache-aside race, closed within the process; tags close it across).
+ */
+export function supersede(shared: Shared, storedKey: string): void {
+  shared.reads.delete(storedKey);
+  const flight = shared.flights.get(storedKey);
+  if (flight === undefined) return;
+  // Marked, not removed: the next caller starts a flight that takes the key
+  // over (and overwrites, where the superseded one is still storing).
+  const state = shared.flightStates.get(flight);
+  if (state !== undefined) state.superseded = true;
+}
+
+/**
+ * `supersede` for the keys an invalidation covers, which are not known here:
+ * every shared read (they are one round trip long; a caller that arrives now
+ * sends its own), and the flights whose entries carry one of `tags` (every
+ * flight when `tags` is undefined: a clear).
+ */
+export function supersedeCovered(shared: Shared, tags: readonly string[] | undefined): void {
+  shared.reads.clear();
+  for (const flight of shared.flights.values()) {
+    const state = shared.flightStates.get(flight);
+    if (state === undefined) continue;
+    if (tags === undefined || state.tags?.some((tag) => tags.includes(tag)) === true) state.superseded = true;
+  }
 }
 
 /** Degraded failures are logged at most once per window; the rest are counted. */
@@ -150,6 +192,7 @@ export function createShared(options: ResolvedOptions): Shared {
     }),
     flights: new Map(),
     reads: new Map(),
+    flightStates: new WeakMap(),
     work: new WorkTracker(options.waitUntil),
     waker: new LeaseWaker(options.store.bus, `${options.prefix}#lease`, options.clock),
     backoff: new Map(),

@@ -2,7 +2,7 @@
  * incr/decr and incrVersion: the operations that count. They have no value to
  * degrade to, so store failures throw here under either error policy.
  */
-import { decodeStored, handleFailure, type Shared } from './cache-context.js';
+import { decodeStored, handleFailure, type Shared, supersede } from './cache-context.js';
 import { encodeEntry, isRawInteger } from './envelope.js';
 import { isStoreFailure, LarderError } from './errors.js';
 
@@ -69,6 +69,8 @@ export async function moveVersion(shared: Shared, key: string, move: VersionMove
       );
     // Copy the bytes as they are (no decode), keeping the TTL left, then drop the old version.
     writing = true;
+    supersede(shared, from);
+    supersede(shared, to);
     await guard.run('incrVersion', () => store.set(to, bytes, ttlMs));
     await guard.run('incrVersion', () => store.delete(from));
     return move.next;

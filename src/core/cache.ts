@@ -4,7 +4,15 @@
  * and the failure policy in cache-context.ts.
  */
 import { deleteMany, getMany, setMany } from './cache-batch.js';
-import { closeShared, decodeStored, handleFailure, journalFailure, type Shared } from './cache-context.js';
+import {
+  closeShared,
+  decodeStored,
+  handleFailure,
+  journalFailure,
+  type Shared,
+  supersede,
+  supersedeCovered,
+} from './cache-context.js';
 import { checkDelta, incrBy, moveVersion } from './cache-counters.js';
 import { resolveTtl, toMs } from './duration.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
@@ -155,13 +163,15 @@ export class LarderCache implements Cache {
       await this.#deleteStored('set', storedKey, entry.hints);
       return;
     }
+    supersede(this.shared, storedKey);
     const pending = entryEncoder(this.shared, entry);
     let encode: EntryEncoder;
     try {
       encode = pending instanceof Promise ? await pending : pending;
     } catch (error) {
-      // Tag generations unreadable: storing without them would make the entry uninvalidatable.
-      handleFailure(this.shared, 'set', error);
+      // Tag generations unreadable: storing without them would make the entry
+      // uninvalidatable, and keeping the old value would lose this write.
+      journalFailure(this.shared, 'set', error, (journal) => journal.recordKeys([storedKey]));
       return;
     }
     const { bytes, ttlMs } = encode(value);
@@ -211,6 +221,7 @@ export class LarderCache implements Cache {
       emit(channels.invalidate, () => ({ prefix: this.prefix, tags: list.length, ok }));
     // Held from now: the bump may land at any moment, and no local read may outlive it.
     journal.hold(list);
+    supersedeCovered(this.shared, list);
     try {
       await generations.bump(list, invalidationGuard);
       publish(true);
@@ -270,6 +281,7 @@ export class LarderCache implements Cache {
     hints: StoreHints | undefined,
   ): Promise<boolean | 'journaled'> {
     const { store, invalidationGuard } = this.shared;
+    supersede(this.shared, storedKey);
     try {
       const existed = await invalidationGuard.run(operation, () => store.delete(storedKey, hints));
       if (existed) this.shared.counters.deletes++;
@@ -370,6 +382,7 @@ export class LarderCache implements Cache {
     if (this.shared.closed) throw new LarderError('E_CLOSED', 'the cache is closed');
     const scope = this.#scope;
     const { invalidationGuard, replayGuard } = this.shared;
+    supersedeCovered(this.shared, undefined);
     try {
       await scope.clear(invalidationGuard);
       return 'stored';

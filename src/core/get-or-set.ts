@@ -17,6 +17,7 @@
  *   flight stays joinable until its store finished.
  */
 import type { LarderCache } from './cache.js';
+import type { FlightState } from './cache-context.js';
 import { handleFailure, type Shared } from './cache-context.js';
 import { type Found, readUsable, sharedRead, UNUSABLE } from './entry-read.js';
 import type { PrefetchedGenerations } from './entry-state.js';
@@ -173,9 +174,10 @@ function joinOrStartNow<T>(
   const running = shared.flights.get(storedKey);
   const runningBackground = running === undefined ? undefined : backgroundFlights.get(running);
   const outdatedFlight =
-    runningBackground !== undefined && plan.prefetched !== undefined
+    (running !== undefined && shared.flightStates.get(running)?.superseded === true) ||
+    (runningBackground !== undefined && plan.prefetched !== undefined
       ? outdated(runningBackground, plan.prefetched.tags, current)
-      : false;
+      : false);
   if (running !== undefined && !outdatedFlight) {
     // An early refresh joins silently: its caller already has its value.
     if (trigger !== 'early') {
@@ -187,9 +189,11 @@ function joinOrStartNow<T>(
   const background: BackgroundFlight | undefined = plan.call.storeInBackground
     ? { tags: plan.call.tags, overwrite: outdatedFlight, snapshot: undefined, storing: undefined }
     : undefined;
-  const flight = fly(plan, background);
+  const state: FlightState = { superseded: false, tags: plan.call.tags };
+  const flight = fly(plan, background, state);
   // A newer flight takes the key over; the outdated one still finishes (its entry will read as invalid).
   shared.flights.set(storedKey, flight);
+  shared.flightStates.set(flight, state);
   if (background !== undefined) backgroundFlights.set(flight, background);
   const unregister = (): void => {
     if (shared.flights.get(storedKey) === flight) shared.flights.delete(storedKey);
@@ -221,7 +225,11 @@ function outdated(
   return current.some((generation, i) => generation !== undefined && generation !== snapshot[i]);
 }
 
-async function fly<T>(plan: Plan<T>, background: BackgroundFlight | undefined): Promise<FlightResult> {
+async function fly<T>(
+  plan: Plan<T>,
+  background: BackgroundFlight | undefined,
+  state: FlightState,
+): Promise<FlightResult> {
   const { shared, storedKey, call, found } = plan;
   const lease = call.lock
     ? await takeLease(shared, storedKey, found !== undefined, async () => {
@@ -235,7 +243,7 @@ async function fly<T>(plan: Plan<T>, background: BackgroundFlight | undefined): 
   if (lease?.kind === 'value') return lease.value;
   if (lease?.kind === 'busy') return BUSY;
   try {
-    return await compute(plan, background);
+    return await compute(plan, background, state);
   } finally {
     if (lease?.kind === 'held') {
       // Released once the value is stored, so that the processes waiting for it find it.
@@ -247,7 +255,11 @@ async function fly<T>(plan: Plan<T>, background: BackgroundFlight | undefined): 
 }
 
 /** Call the factory and store its value with the tag generations read before it ran. */
-async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefined): Promise<T> {
+async function compute<T>(
+  plan: Plan<T>,
+  background: BackgroundFlight | undefined,
+  state: FlightState,
+): Promise<T> {
   const { shared, storedKey, factory, call, found, trigger } = plan;
   const { counters, options } = shared;
   const tags = call.tags;
@@ -297,6 +309,10 @@ async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefine
   }
   const createdAt = options.clock.now();
   let stored = false;
+  // A write or invalidation of this key in this process came in while the
+  // factory ran: its value may predate that write, so it is served to the
+  // callers that joined before, and not stored over the write.
+  if (state.superseded) storable = false;
   if (storable) {
     const ttlMs = call.ttlMs;
     const bytes = encodeEntry(value, options.codec, {
