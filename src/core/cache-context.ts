@@ -13,7 +13,7 @@ import { InvalidationJournal } from './invalidation-journal.js';
 import { LeaseWaker } from './lease-waker.js';
 import { DEFAULTS, type ResolvedOptions } from './options.js';
 import type { Store } from './store.js';
-import { type Counters, StoreGuard, toLarderError } from './store-guard.js';
+import { type Counters, StoreGuard, toLarderError, zeroCounters } from './store-guard.js';
 import { TagGenerations } from './tag-generations.js';
 import { WorkTracker } from './work-tracker.js';
 
@@ -125,22 +125,7 @@ export function keyspacePrefixes(prefix: string): readonly string[] {
 
 /** Create the shared state of a new cache. */
 export function createShared(options: ResolvedOptions): Shared {
-  const counters: Counters = {
-    hits: 0,
-    misses: 0,
-    sets: 0,
-    deletes: 0,
-    errors: 0,
-    shortCircuited: 0,
-    timeouts: 0,
-    stallTimeouts: 0,
-    staleServed: 0,
-    factoryCalls: 0,
-    factoryErrors: 0,
-    coalesced: 0,
-    leaseWaits: 0,
-    leaseTakeovers: 0,
-  };
+  const counters = zeroCounters();
   // A breaker closing means the store answers again: replay what it missed now.
   const hooks = {
     onStateChange: (state: string): void => {

@@ -9,26 +9,9 @@ import { DeadlineQueue } from './deadline-queue.js';
 import { LarderError } from './errors.js';
 import { resolveOptions } from './options.js';
 import type { MaybePromise, Store } from './store.js';
-import { type Counters, StoreGuard } from './store-guard.js';
+import { StoreGuard, zeroCounters } from './store-guard.js';
 
-function counters(): Counters {
-  return {
-    hits: 0,
-    misses: 0,
-    sets: 0,
-    deletes: 0,
-    errors: 0,
-    shortCircuited: 0,
-    timeouts: 0,
-    stallTimeouts: 0,
-    staleServed: 0,
-    factoryCalls: 0,
-    factoryErrors: 0,
-    coalesced: 0,
-    leaseWaits: 0,
-    leaseTakeovers: 0,
-  };
-}
+const counters = zeroCounters;
 
 /** A store whose `get` answers with whatever `answer` returns; every other method is unused. */
 function scriptedStore(answer: () => MaybePromise<Uint8Array | null | undefined>) {

@@ -28,6 +28,26 @@ export interface Counters {
   leaseTakeovers: number;
 }
 
+/** Counters that start at zero. */
+export function zeroCounters(): Counters {
+  return {
+    hits: 0,
+    misses: 0,
+    sets: 0,
+    deletes: 0,
+    errors: 0,
+    shortCircuited: 0,
+    timeouts: 0,
+    stallTimeouts: 0,
+    staleServed: 0,
+    factoryCalls: 0,
+    factoryErrors: 0,
+    coalesced: 0,
+    leaseWaits: 0,
+    leaseTakeovers: 0,
+  };
+}
+
 // Only these say "the store is unreachable or unresponsive"; OOM, WRONGTYPE or a
 // missing key are answers from a healthy server and must not open the breaker.
 const UNHEALTHY: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['E_TIMEOUT', 'E_STORE']);
