@@ -41,6 +41,7 @@ export const statsCases = defineCases('stats', {
       leaseTakeovers: 0,
       pendingInvalidations: 0,
       breaker: 'closed',
+      invalidationBreaker: 'closed',
     });
     assert.deepEqual(await delta(cache, () => cache.get('missing')), { misses: 1 });
     assert.deepEqual(await delta(cache, () => cache.set('a', 1)), { sets: 1 });
