@@ -40,6 +40,7 @@ export type {
   GetOrSetOptions,
   InvalidationResult,
   KeyFunction,
+  KeyOptions,
   KeyValidation,
   LockOptions,
   Logger,

@@ -57,7 +57,10 @@ describe('envelope', () => {
     const bytes = encodeEntry('x', codec());
     assert.deepEqual([...bytes.subarray(0, 3)], [0xc1, 2, 2]);
     assert.equal(bytes.byteLength, 3 + Buffer.byteLength('"x"') + 4);
-    assert.equal(bytes.readUInt32BE(bytes.byteLength - 4), crc32(bytes.subarray(0, bytes.byteLength - 4)));
+    assert.equal(
+      Buffer.from(bytes).readUInt32BE(bytes.byteLength - 4),
+      crc32(bytes.subarray(0, bytes.byteLength - 4)),
+    );
   });
 
   it('reads format 1 (no checksum) as E_DECODE: a clean miss, not unverified bytes', () => {

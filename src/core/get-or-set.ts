@@ -18,14 +18,15 @@
  */
 import type { LarderCache } from './cache.js';
 import { handleFailure, type Shared } from './cache-context.js';
-import { type Found, readUsable, sharedRead, UNUSABLE } from './entry-read.js';
+import { sharedRead } from './entry-read.js';
 import type { PrefetchedGenerations } from './entry-state.js';
-import { type DecodedEntry, encodeEntry } from './envelope.js';
+import { type DecodedEntry, encodeEntry, isRawInteger } from './envelope.js';
 import { LarderError } from './errors.js';
 import { channels, emit } from './events.js';
 import { backingOff, backOff } from './fail-safe-backoff.js';
 import { takeLease } from './lease.js';
 import { type ResolvedGetOrSet, resolveGetOrSet } from './options.js';
+import { countRead, isFresh, readEntry } from './read-entry.js';
 import { settleWithin, withHardTimeout } from './settle-within.js';
 import type { StoreHints } from './store.js';
 import type { FactoryContext, GetOrSetOptions } from './types.js';
@@ -47,7 +48,7 @@ interface Plan<T> {
   readonly factory: Factory<T>;
   readonly call: ResolvedGetOrSet;
   /** The entry being replaced (stale, or fresh for an early refresh), if any. */
-  readonly found: Found | undefined;
+  readonly found: DecodedEntry | undefined;
   readonly trigger: Trigger;
   /** The tag generations read with the entry, before the factory: the fill's snapshot when complete. */
   readonly prefetched: PrefetchedGenerations | undefined;
@@ -83,28 +84,29 @@ export async function getOrSet<T>(
   const pending = cache.storedKey(key, call.version);
   const storedKey = typeof pending === 'string' ? pending : await pending;
   const pendingRead = sharedRead(shared, storedKey, call);
-  const { found: read, prefetched } = pendingRead instanceof Promise ? await pendingRead : pendingRead;
-  const found = read === UNUSABLE ? undefined : read;
-  const { counters, options: resolved } = shared;
-  if (found !== undefined && !found.stale) {
-    counters.hits++;
-    if (refreshEarly(found.entry, call.beta, resolved.clock.now(), resolved.random))
-      joinOrStart({ shared, storedKey, factory, call, found, trigger: 'early', prefetched });
-    return found.entry.value as T;
+  const { reading, prefetched } = pendingRead instanceof Promise ? await pendingRead : pendingRead;
+  // Counted per call, although concurrent calls share one store read.
+  countRead(shared, cache.prefix, 'getOrSet', reading);
+  const resolved = shared.options;
+  if (isFresh(reading)) {
+    if (refreshEarly(reading, call.beta, resolved.clock.now(), resolved.random))
+      joinOrStart({ shared, storedKey, factory, call, found: reading, trigger: 'early', prefetched });
+    return reading.value as T;
   }
-  counters.misses++;
-  if (found === undefined) {
-    const trigger = read === UNUSABLE ? 'invalid' : 'miss';
+  if (typeof reading === 'string') {
+    // Something is stored that may not be served (invalid, corrupt, or
+    // tombstoned): the fill must overwrite it, not add beside it.
+    const trigger = reading === 'absent' || reading === 'unavailable' ? 'miss' : 'invalid';
     const flight = joinOrStart({ shared, storedKey, factory, call, found: undefined, trigger, prefetched });
     return (await withHardTimeout(flight, call.hardMs)) as T;
   }
-  return serveStale({ shared, storedKey, factory, call, found, trigger: 'stale', prefetched });
+  return serveStale({ shared, storedKey, factory, call, found: reading.entry, trigger: 'stale', prefetched });
 }
 
 /** A stale entry is at hand: refresh it, serving the stale value when that fails or takes too long. */
-async function serveStale<T>(plan: Plan<T> & { readonly found: Found }): Promise<T> {
+async function serveStale<T>(plan: Plan<T> & { readonly found: DecodedEntry }): Promise<T> {
   const { shared, storedKey, call, found } = plan;
-  const stale = found.entry.value as T;
+  const stale = found.value as T;
   if (backingOff(shared, storedKey)) return staleServed(shared, stale, 'fail-safe');
   const flight = joinOrStart(plan);
   // No soft limit: stale-while-revalidate, the refresh finishes in the background.
@@ -208,11 +210,9 @@ async function fly<T>(plan: Plan<T>, background: BackgroundFlight | undefined): 
   const { shared, storedKey, call, found } = plan;
   const lease = call.lock
     ? await takeLease(shared, storedKey, found !== undefined, async () => {
-        const now = await readUsable(shared, storedKey, call.hints);
+        const now = await readEntry(shared, storedKey, call.hints, 'getOrSet');
         // A refresh is done only when a fresh entry replaced the one we found.
-        return now !== undefined && now !== UNUSABLE && !now.stale && now.entry !== found?.entry
-          ? { value: now.entry.value }
-          : undefined;
+        return isFresh(now) && now !== found ? { value: now.value } : undefined;
       })
     : undefined;
   if (lease?.kind === 'value') return lease.value;
@@ -255,7 +255,7 @@ async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefine
     value =
       typeof factory === 'function'
         ? await (factory as (context: FactoryContext<T>) => T | Promise<T>)({
-            stale: found?.entry.value as T | undefined,
+            stale: found?.value as T | undefined,
           })
         : factory;
   } catch (error) {
@@ -278,13 +278,19 @@ async function compute<T>(plan: Plan<T>, background: BackgroundFlight | undefine
   let stored = false;
   if (storable) {
     const ttlMs = call.ttlMs;
-    const bytes = encodeEntry(value, options.codec, {
-      createdAt,
-      staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
-      computeMs: createdAt - startedAt,
-      tags,
-      generations,
-    });
+    // An integer with neither grace nor tags is stored as raw digits, as set()
+    // stores it, so incr/decr work on it (Django's get_or_set + incr); it gives
+    // up only early refresh, whose compute time would need meta.
+    const counter = isRawInteger(value) && tags === undefined && call.graceMs === 0;
+    const bytes = counter
+      ? encodeEntry(value, options.codec)
+      : encodeEntry(value, options.codec, {
+          createdAt,
+          staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
+          computeMs: createdAt - startedAt,
+          tags,
+          generations,
+        });
     const storeTtlMs = ttlMs === null ? null : ttlMs + call.graceMs;
     if (background !== undefined) {
       const absent = trigger === 'miss' && !background.overwrite;
@@ -336,10 +342,8 @@ async function write(
       return undefined;
     }
     if (!readWinner) return result === 'exists' ? UNREAD_WINNER : undefined;
-    const theirs = await readUsable(shared, storedKey, hints);
-    return theirs === undefined || theirs === UNUSABLE || theirs.stale
-      ? undefined
-      : { value: theirs.entry.value };
+    const theirs = await readEntry(shared, storedKey, hints, 'getOrSet');
+    return isFresh(theirs) ? { value: theirs.value } : undefined;
   } catch (error) {
     handleFailure(shared, 'getOrSet', error);
     return undefined;
