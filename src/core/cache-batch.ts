@@ -108,7 +108,8 @@ export async function setMany(cache: LarderCache, entries: Entries, entry: Resol
   });
   try {
     const results = await guard.run('setMany', () =>
-      store.setMany === undefined
+      // A store's batch write takes no hints: with tiers chosen, write key by key.
+      store.setMany === undefined || entry.hints !== undefined
         ? Promise.all(
             batch.map(async (e) => {
               await store.set(e.key, e.value, e.ttlMs, entry.hints);
