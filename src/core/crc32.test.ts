@@ -15,3 +15,13 @@ test('the table fallback agrees with the native crc32 on varied inputs', () => {
     assert.equal(crc32Table(bytes), crc32(bytes));
   }
 });
+
+test('bytes followed by their CRC-32, little-endian, have the constant CRC the envelope checks', () => {
+  for (const text of ['', 'a', 'hello world', 'x'.repeat(1000)]) {
+    const bytes = Buffer.from(text);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32LE(crc32(bytes));
+    assert.equal(crc32(Buffer.concat([bytes, sum])), 0x2144df1c, text.slice(0, 10));
+    assert.equal(crc32Table(Buffer.concat([bytes, sum])), 0x2144df1c);
+  }
+});

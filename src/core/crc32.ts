@@ -32,4 +32,4 @@ export function crc32Table(bytes: Uint8Array): number {
 const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
 /** The CRC-32 of `bytes`, as an unsigned 32-bit integer. */
-export const crc32: Crc32 = native === undefined ? crc32Table : (bytes) => native(bytes);
+export const crc32: Crc32 = native ?? crc32Table;

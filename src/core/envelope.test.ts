@@ -10,7 +10,7 @@ import { jsonSerializer } from './json-serializer.js';
 /** Bytes followed by their CRC-32: a well-formed format-2 envelope around them. */
 function sealed(bytes: Uint8Array): Buffer {
   const sum = Buffer.alloc(4);
-  sum.writeUInt32BE(crc32(bytes));
+  sum.writeUInt32LE(crc32(bytes));
   return Buffer.concat([bytes, sum]);
 }
 
@@ -58,7 +58,7 @@ describe('envelope', () => {
     assert.deepEqual([...bytes.subarray(0, 3)], [0xc1, 2, 2]);
     assert.equal(bytes.byteLength, 3 + Buffer.byteLength('"x"') + 4);
     assert.equal(
-      Buffer.from(bytes).readUInt32BE(bytes.byteLength - 4),
+      Buffer.from(bytes).readUInt32LE(bytes.byteLength - 4),
       crc32(bytes.subarray(0, bytes.byteLength - 4)),
     );
   });

@@ -11,7 +11,7 @@
  * [2 bytes: low 16 bits of the preset dictionary's CRC-32]  when compression id = deflate+dictionary
  * [varint n, n bytes of meta]                when bit 7 is set
  * payload  the serialized (possibly compressed) value
- * 4 bytes  CRC-32 (big-endian) of every byte before it
+ * 4 bytes  CRC-32 of every byte before it, little-endian
  * ```
  *
  * The checksum is verified before anything else is read, so corrupt, truncated
@@ -34,6 +34,8 @@ const FORMAT_VERSION = 2;
 /** The format before checksums: refused (a miss), see the file comment. */
 const UNCHECKED_FORMAT = 1;
 const CHECKSUM_BYTES = 4;
+/** CRC-32 of any bytes followed by their CRC-32, little-endian. */
+const CRC32_RESIDUE = 0x2144df1c;
 const HAS_META = 0x80;
 const MINUS = 0x2d;
 const ZERO = 0x30;
@@ -135,7 +137,7 @@ export function encodeEntry(value: unknown, codec: Codec, meta?: EntryMeta): Uin
   }
   out.set(payload, offset);
   offset += payload.byteLength;
-  out.writeUInt32BE(crc32(out.subarray(0, offset)), offset);
+  out.writeUInt32LE(crc32(out.subarray(0, offset)), offset);
   return out;
 }
 
@@ -168,16 +170,11 @@ function decodeEnvelope(stored: Uint8Array, codec: Codec): DecodedEntry {
     throw decodeError('envelope format 1 has no checksum and is no longer read');
   if (stored.byteLength < 3 + CHECKSUM_BYTES) throw decodeError('truncated envelope');
   if (stored[1] !== FORMAT_VERSION) throw decodeError(`unknown envelope format version ${stored[1]}`);
-  const end = stored.byteLength - CHECKSUM_BYTES;
-  // Before anything is decoded: a flipped length, flag or payload byte must not be trusted.
-  const expected =
-    (((stored[end] as number) << 24) |
-      ((stored[end + 1] as number) << 16) |
-      ((stored[end + 2] as number) << 8) |
-      (stored[end + 3] as number)) >>>
-    0;
-  const bytes = stored.subarray(0, end);
-  if (crc32(bytes) !== expected) throw decodeError('checksum mismatch (corrupt or truncated bytes)');
+  // Before anything is decoded: a flipped length, flag or payload byte must not
+  // be trusted. The CRC of bytes followed by their own CRC (little-endian) is a
+  // constant, so the check is one pass over the buffer as stored, no copy or view.
+  if (crc32(stored) !== CRC32_RESIDUE) throw decodeError('checksum mismatch (corrupt or truncated bytes)');
+  const bytes = stored.subarray(0, stored.byteLength - CHECKSUM_BYTES);
   const flags = bytes[2] ?? 0;
   const serializer = codec.serializers.get(flags & 0x0f);
   if (serializer === undefined) throw decodeError(`unknown serializer id ${flags & 0x0f}`);
