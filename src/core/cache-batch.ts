@@ -7,7 +7,7 @@ import { deleteKeys, handleFailure, journalFailure } from './cache-context.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
 import { encodeEntry } from './envelope.js';
 import type { ResolvedEntry } from './options.js';
-import { classifyBytes, countRead, isFresh } from './read-entry.js';
+import { classifyBytes, countRead } from './read-entry.js';
 import type { StoreEntry, StoreHints } from './store.js';
 
 type Entries =
@@ -63,8 +63,7 @@ export async function getMany<T>(
       blocked?.[index] === true ? 'tombstoned' : classifyBytes(shared, values[index], 'getMany');
     index++;
     const reading = pending instanceof Promise ? await pending : pending;
-    countRead(shared, cache.prefix, 'getMany', reading);
-    if (isFresh(reading)) found.set(userKey, reading.value as T);
+    if (countRead(shared, cache.prefix, 'getMany', reading)) found.set(userKey, reading.value as T);
   }
   return found;
 }

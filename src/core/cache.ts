@@ -16,7 +16,7 @@ import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
 import { checkKey, fitKey } from './keys.js';
 import { checkTag, resolveEntry, resolveHints, resolveVersion } from './options.js';
-import { countRead, isFresh, readEntry } from './read-entry.js';
+import { countRead, readEntry } from './read-entry.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
 import type { StoreHints } from './store.js';
 import type {
@@ -98,8 +98,7 @@ export class LarderCache implements Cache {
     const hints = options?.tiers === undefined ? undefined : resolveHints(options.tiers);
     const read = readEntry(shared, storedKey, hints, 'get');
     const reading = read instanceof Promise ? await read : read;
-    countRead(shared, this.prefix, 'get', reading);
-    return isFresh(reading) ? reading.value : options?.default;
+    return countRead(shared, this.prefix, 'get', reading) ? reading.value : options?.default;
   }
 
   async set(key: string, value: unknown, options?: EntryOptions): Promise<void> {
@@ -236,8 +235,7 @@ export class LarderCache implements Cache {
     const storedKey = await this.storedKey(key, resolveVersion(options, this.shared.options));
     const hints = options?.tiers === undefined ? undefined : resolveHints(options.tiers);
     const reading = await readEntry(this.shared, storedKey, hints, 'has');
-    countRead(this.shared, this.prefix, 'has', reading);
-    return isFresh(reading);
+    return countRead(this.shared, this.prefix, 'has', reading);
   }
 
   async incr(key: string, delta = 1, options?: KeyOptions): Promise<number> {

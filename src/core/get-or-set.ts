@@ -86,9 +86,8 @@ export async function getOrSet<T>(
   const pendingRead = sharedRead(shared, storedKey, call);
   const { reading, prefetched } = pendingRead instanceof Promise ? await pendingRead : pendingRead;
   // Counted per call, although concurrent calls share one store read.
-  countRead(shared, cache.prefix, 'getOrSet', reading);
   const resolved = shared.options;
-  if (isFresh(reading)) {
+  if (countRead(shared, cache.prefix, 'getOrSet', reading)) {
     if (refreshEarly(reading, call.beta, resolved.clock.now(), resolved.random))
       joinOrStart({ shared, storedKey, factory, call, found: reading, trigger: 'early', prefetched });
     return reading.value as T;

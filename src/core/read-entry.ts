@@ -102,7 +102,16 @@ export function classifyBytes(
   if (bytes == null) return 'absent';
   const entry = decodeStored(shared, bytes, operation);
   if (entry === undefined) return 'corrupt';
-  if (entry.meta === undefined) return entry;
+  // The hot path: no grace, no tags, nothing more to ask.
+  return entry.meta === undefined ? entry : classifyMeta(shared, entry, prefetched);
+}
+
+/** An entry with meta: past its staleAt, or invalidated through one of its tags? */
+function classifyMeta(
+  shared: Shared,
+  entry: DecodedEntry,
+  prefetched: PrefetchedGenerations | undefined,
+): MaybePromise<Reading> {
   const state = entryState(shared, entry, shared.options.clock.now(), prefetched);
   if (!(state instanceof Promise))
     return state === 'fresh' ? entry : state === 'stale' ? new Stale(entry) : 'invalid';
@@ -123,15 +132,22 @@ function missReason(reading: Stale | Miss): MissReason {
  * Count one read of one key as a hit (fresh) or a miss (anything else, stale
  * included: it is not served as current), and publish `larder:hit` /
  * `larder:miss` (payloads carry the cache's prefix and the operation, never
- * the key). Called once per key by every method that reads a value.
+ * the key). Called once per key by every method that reads a value; true
+ * for a hit.
  */
-export function countRead(shared: Shared, prefix: string, operation: string, reading: Reading): void {
+export function countRead(
+  shared: Shared,
+  prefix: string,
+  operation: string,
+  reading: Reading,
+): reading is DecodedEntry {
   if (isFresh(reading)) {
     shared.counters.hits++;
     // Checked inline, not through emit(): no closure per hit on the hottest path.
     if (channels.hit.hasSubscribers) channels.hit.publish({ prefix, operation });
-    return;
+    return true;
   }
   shared.counters.misses++;
   if (channels.miss.hasSubscribers) channels.miss.publish({ prefix, operation, reason: missReason(reading) });
+  return false;
 }
