@@ -16,7 +16,7 @@ import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
 import { checkKey, fitKey } from './keys.js';
 import { checkTag, resolveEntry, resolveHints, resolveVersion } from './options.js';
-import { countRead, readEntry } from './read-entry.js';
+import { classifyBytes, countRead, failedRead, readEntry, readStored } from './read-entry.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
 import type { StoreHints } from './store.js';
 import type {
@@ -96,8 +96,17 @@ export class LarderCache implements Cache {
     const pending = this.storedKey(key, resolveVersion(options, shared.options));
     const storedKey = typeof pending === 'string' ? pending : await pending;
     const hints = options?.tiers === undefined ? undefined : resolveHints(options.tiers);
-    const read = readEntry(shared, storedKey, hints, 'get');
-    const reading = read instanceof Promise ? await read : read;
+    // readEntry, with the store's promise awaited here: one await per Redis hit.
+    let stored = readStored(shared, storedKey, hints, 'get');
+    if (stored instanceof Promise) {
+      try {
+        stored = await stored;
+      } catch (error) {
+        stored = failedRead(shared, 'get', error);
+      }
+    }
+    const pendingReading = classifyBytes(shared, stored, 'get');
+    const reading = pendingReading instanceof Promise ? await pendingReading : pendingReading;
     return countRead(shared, this.prefix, 'get', reading) ? reading.value : options?.default;
   }
 

@@ -165,23 +165,24 @@ export function parseRawInteger(bytes: Uint8Array): number {
   return value;
 }
 
-function decodeEnvelope(stored: Uint8Array, codec: Codec): DecodedEntry {
-  if (stored[1] === UNCHECKED_FORMAT)
+function decodeEnvelope(bytes: Uint8Array, codec: Codec): DecodedEntry {
+  if (bytes[1] === UNCHECKED_FORMAT)
     throw decodeError('envelope format 1 has no checksum and is no longer read');
-  if (stored.byteLength < 3 + CHECKSUM_BYTES) throw decodeError('truncated envelope');
-  if (stored[1] !== FORMAT_VERSION) throw decodeError(`unknown envelope format version ${stored[1]}`);
+  if (bytes.byteLength < 3 + CHECKSUM_BYTES) throw decodeError('truncated envelope');
+  if (bytes[1] !== FORMAT_VERSION) throw decodeError(`unknown envelope format version ${bytes[1]}`);
   // Before anything is decoded: a flipped length, flag or payload byte must not
   // be trusted. The CRC of bytes followed by their own CRC (little-endian) is a
   // constant, so the check is one pass over the buffer as stored, no copy or view.
-  if (crc32(stored) !== CRC32_RESIDUE) throw decodeError('checksum mismatch (corrupt or truncated bytes)');
-  const bytes = stored.subarray(0, stored.byteLength - CHECKSUM_BYTES);
+  if (crc32(bytes) !== CRC32_RESIDUE) throw decodeError('checksum mismatch (corrupt or truncated bytes)');
+  // Where the checksum starts: every field below ends before it.
+  const end = bytes.byteLength - CHECKSUM_BYTES;
   const flags = bytes[2] ?? 0;
   const serializer = codec.serializers.get(flags & 0x0f);
   if (serializer === undefined) throw decodeError(`unknown serializer id ${flags & 0x0f}`);
   const compressionId = (flags >> 4) & 0x07;
   let offset = 3;
   if (compressionId === CompressionIds.deflateDictionary) {
-    if (bytes.byteLength < 5) throw decodeError('truncated dictionary id');
+    if (end < 5) throw decodeError('truncated dictionary id');
     const dictionaryId = ((bytes[3] ?? 0) << 8) | (bytes[4] ?? 0);
     if (dictionaryId !== (codec.compressor?.dictionaryId ?? -1))
       throw decodeError('entry was written with another compression dictionary');
@@ -190,12 +191,12 @@ function decodeEnvelope(stored: Uint8Array, codec: Codec): DecodedEntry {
   let meta: EntryMeta | undefined;
   if ((flags & HAS_META) !== 0) {
     const [length, next] = readVarint(bytes, offset);
-    if (next + length > bytes.byteLength) throw decodeError('truncated meta');
+    if (next + length > end) throw decodeError('truncated meta');
     meta = decodeMeta(bytes.subarray(next, next + length));
     offset = next + length;
   }
   const maxValueBytes = codec.maxValueBytes;
-  let payload = bytes.subarray(offset);
+  let payload = bytes.subarray(offset, end);
   if (compressionId === CompressionIds.none && payload.byteLength > maxValueBytes)
     throw tooLarge(maxValueBytes);
   try {

@@ -40,6 +40,9 @@ export function isFresh(reading: Reading): reading is DecodedEntry {
   return typeof reading !== 'string' && !(reading instanceof Stale);
 }
 
+/** What a store read gave: bytes (or nothing), or why it was not asked or failed. */
+export type Stored = Uint8Array | null | undefined | 'tombstoned' | 'unavailable';
+
 /**
  * Read `storedKey` and classify it. Synchronous when the store and the tag
  * counters answer synchronously (an untagged memory or L1 hit), which spares
@@ -54,23 +57,55 @@ export function readEntry(
   operation: string,
   prefetched?: PrefetchedGenerations,
 ): MaybePromise<Reading> {
+  const stored = readStored(shared, storedKey, hints, operation);
+  return stored instanceof Promise
+    ? settle(shared, stored, operation, prefetched)
+    : classifyBytes(shared, stored, operation, prefetched);
+}
+
+/**
+ * The first half of `readEntry`: ask the store, unless a journaled
+ * invalidation covers the key. A synchronous answer is returned as is; an
+ * asynchronous one is the store's own promise, which rejects on failure: the
+ * caller awaits it, hands a rejection to `failedRead` and the bytes to
+ * `classifyBytes`. `get` does so itself, so that a Redis hit costs one await,
+ * not two.
+ */
+export function readStored(
+  shared: Shared,
+  storedKey: string,
+  hints: StoreHints | undefined,
+  operation: string,
+): Stored | Promise<Uint8Array | null | undefined> {
   const journal = shared.journal;
   if (journal.blocking && journal.blocks(storedKey)) return 'tombstoned';
-  let result: MaybePromise<Uint8Array | null | undefined>;
   try {
-    result = shared.guard.get(storedKey, hints);
+    return shared.guard.get(storedKey, hints);
   } catch (error) {
-    handleFailure(shared, operation, error);
-    return 'unavailable';
+    return failedRead(shared, operation, error);
   }
-  if (!(result instanceof Promise)) return classifyBytes(shared, result, operation, prefetched);
-  return result.then(
-    (bytes) => classifyBytes(shared, bytes, operation, prefetched),
-    (error: unknown) => {
-      handleFailure(shared, operation, error);
-      return 'unavailable' as const;
-    },
-  );
+}
+
+/** A store read failed: report it (rethrown under `onError: 'throw'`) and read as `unavailable`. */
+export function failedRead(shared: Shared, operation: string, error: unknown): 'unavailable' {
+  handleFailure(shared, operation, error);
+  return 'unavailable';
+}
+
+// An async function rather than then(): no closure per read.
+async function settle(
+  shared: Shared,
+  pending: Promise<Uint8Array | null | undefined>,
+  operation: string,
+  prefetched: PrefetchedGenerations | undefined,
+): Promise<Reading> {
+  let bytes: Stored;
+  try {
+    bytes = await pending;
+  } catch (error) {
+    bytes = failedRead(shared, operation, error);
+  }
+  return classifyBytes(shared, bytes, operation, prefetched);
 }
 
 /**
@@ -90,16 +125,17 @@ export async function readEntryOrThrow(
 }
 
 /**
- * Classify bytes already read (getMany reads many keys in one round trip).
- * The caller checks the journal's tombstones for the key itself.
+ * Classify what a read gave (getMany reads many keys in one round trip; its
+ * caller checks the journal's tombstones for each key itself).
  */
 export function classifyBytes(
   shared: Shared,
-  bytes: Uint8Array | null | undefined,
+  bytes: Stored,
   operation: string,
   prefetched?: PrefetchedGenerations,
 ): MaybePromise<Reading> {
   if (bytes == null) return 'absent';
+  if (typeof bytes === 'string') return bytes;
   const entry = decodeStored(shared, bytes, operation);
   if (entry === undefined) return 'corrupt';
   // The hot path: no grace, no tags, nothing more to ask.
