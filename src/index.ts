@@ -41,6 +41,7 @@ export type {
   GetOrSetOptions,
   InvalidationResult,
   KeyFunction,
+  KeyOptions,
   KeyValidation,
   LockOptions,
   Logger,

@@ -43,6 +43,10 @@ async function typeChecks(cache: Cache): Promise<void> {
     cache.set('k3', 1, { tags: 'user:1' }),
     // @ts-expect-error lock is a getOrSet option
     cache.set('k3', 1, { lock: false }),
+    // @ts-expect-error ttl cannot be confined to one tier
+    cache.ttl('k3', { tiers: { l1: false } }),
+    // @ts-expect-error nor can incr
+    cache.incr('k3', 1, { tiers: { l2: false } }),
   ];
   void wrongOptions;
   const many = await cache.getMany<User>(['a', 'b']);

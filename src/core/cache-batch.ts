@@ -3,12 +3,12 @@
  * operations, a parallel fallback over the single-key ones where it does not.
  */
 import type { LarderCache } from './cache.js';
-import { decodeStored, deleteKeys, handleFailure, journalFailure, supersede } from './cache-context.js';
+import { deleteKeys, handleFailure, journalFailure, supersede } from './cache-context.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
-import { entryState } from './entry-state.js';
 import { encodeEntry } from './envelope.js';
 import type { ResolvedEntry } from './options.js';
-import type { StoreEntry } from './store.js';
+import { classifyBytes, countRead } from './read-entry.js';
+import type { StoreEntry, StoreHints } from './store.js';
 
 type Entries =
   | ReadonlyMap<string, unknown>
@@ -25,46 +25,45 @@ async function storedKeys(
   return out;
 }
 
-/** The present keys only (stored nulls included), keyed by the user's keys. */
+/**
+ * The keys `get` would hit (stored nulls included), keyed by the user's keys:
+ * one round trip where the store has `getMany` and no tier is skipped, then
+ * each key classified by the one read path and counted once.
+ */
 export async function getMany<T>(
   cache: LarderCache,
   keys: Iterable<string>,
   version: number,
+  hints: StoreHints | undefined,
 ): Promise<Map<string, T>> {
-  const { store, guard, counters, journal } = cache.shared;
+  const shared = cache.shared;
+  const { store, guard, journal } = shared;
   const byUserKey = await storedKeys(cache, keys, version);
   const found = new Map<string, T>();
   if (byUserKey.size === 0) return found;
   const stored = [...byUserKey.values()];
-  // Keys whose invalidation has not reached the store yet read as misses.
+  // As in readEntry: keys whose invalidation has not reached the store yet are misses.
   const blocked = journal.blocking ? stored.map((key) => journal.blocks(key)) : undefined;
   let values: Array<Uint8Array | null | undefined>;
   try {
     values = await guard.run('getMany', () =>
-      store.getMany === undefined ? Promise.all(stored.map((key) => store.get(key))) : store.getMany(stored),
+      // A store's batch read takes no hints: with tiers chosen, read key by key.
+      store.getMany === undefined || hints !== undefined
+        ? Promise.all(stored.map((key) => store.get(key, hints)))
+        : store.getMany(stored),
     );
   } catch (error) {
-    handleFailure(cache.shared, 'getMany', error);
-    counters.misses += stored.length;
+    handleFailure(shared, 'getMany', error);
+    for (let i = 0; i < stored.length; i++) countRead(shared, cache.prefix, 'getMany', 'unavailable');
     return found;
   }
   let index = 0;
-  const now = cache.shared.options.clock.now();
   for (const userKey of byUserKey.keys()) {
-    const bytes = blocked?.[index] === true ? undefined : values[index];
+    const pending =
+      blocked?.[index] === true ? 'tombstoned' : classifyBytes(shared, values[index], 'getMany');
     index++;
-    let entry = bytes == null ? undefined : decodeStored(cache.shared, bytes, 'getMany');
-    if (entry?.meta !== undefined) {
-      // Grace or tags: only fresh, valid entries are hits.
-      const state = entryState(cache.shared, entry, now);
-      if ((state instanceof Promise ? await state : state) !== 'fresh') entry = undefined;
-    }
-    if (entry === undefined) {
-      counters.misses++;
-    } else {
-      counters.hits++;
-      found.set(userKey, entry.value as T);
-    }
+    const reading = pending instanceof Promise ? await pending : pending;
+    if (countRead(shared, cache.prefix, 'getMany', reading)) found.set(userKey, reading.value as T);
   }
   return found;
 }
@@ -110,7 +109,8 @@ export async function setMany(cache: LarderCache, entries: Entries, entry: Resol
   });
   try {
     const results = await guard.run('setMany', () =>
-      store.setMany === undefined
+      // A store's batch write takes no hints: with tiers chosen, write key by key.
+      store.setMany === undefined || entry.hints !== undefined
         ? Promise.all(
             batch.map(async (e) => {
               await store.set(e.key, e.value, e.ttlMs, entry.hints);

@@ -2,9 +2,10 @@
  * incr/decr and incrVersion: the operations that count. They have no value to
  * degrade to, so store failures throw here under either error policy.
  */
-import { decodeStored, handleFailure, type Shared, supersede } from './cache-context.js';
+import { handleFailure, type Shared, supersede } from './cache-context.js';
 import { encodeEntry, isRawInteger } from './envelope.js';
 import { isStoreFailure, LarderError } from './errors.js';
+import { isFresh, readEntryOrThrow } from './read-entry.js';
 
 /** Throw `E_INVALID_OPTION` unless `delta` is a safe integer. */
 export function checkDelta(delta: number): void {
@@ -12,33 +13,70 @@ export function checkDelta(delta: number): void {
     throw new LarderError('E_INVALID_OPTION', `delta must be an integer (got ${String(delta)})`);
 }
 
-/** Atomically add `delta` to the integer under `storedKey`, keeping its TTL. */
+/**
+ * Atomically add `delta` to the integer under `storedKey`, keeping its TTL.
+ * The store increments raw digits (Redis INCRBY) in one round trip; whatever
+ * it refuses is then classified by the one read path, so incr agrees with get:
+ * a key get misses is `E_MISSING_KEY`, an integer whose envelope carries grace
+ * or tags is `E_NOT_COUNTER`, anything else `E_NOT_INTEGER`.
+ */
 export async function incrBy(shared: Shared, storedKey: string, delta: number): Promise<number> {
-  const { store, guard } = shared;
+  const { store, guard, journal } = shared;
+  // A delete or clear of this key that has not reached the store yet: get misses, so incr does.
+  if (journal.blocking && journal.blocks(storedKey)) throw missingKey();
   try {
     if (store.incrBy !== undefined)
       return await guard.run('incr', () => store.incrBy?.(storedKey, delta) ?? 0);
     return await incrByReadWrite(shared, storedKey, delta);
   } catch (error) {
-    handleFailure(shared, 'incr', error, true);
-    throw error;
+    const refused =
+      store.incrBy !== undefined && error instanceof LarderError && error.code === 'E_NOT_INTEGER'
+        ? await explainRefusal(shared, storedKey, error)
+        : error;
+    handleFailure(shared, 'incr', refused, true);
+    throw refused;
   }
+}
+
+function missingKey(): LarderError {
+  return new LarderError('E_MISSING_KEY', 'incr/decr: the key does not exist');
+}
+
+function notCounter(): LarderError {
+  return new LarderError(
+    'E_NOT_COUNTER',
+    'incr/decr: the integer was stored with grace or tags, whose metadata an atomic increment would drop; store counters with set(key, n, { grace: false }) and no tags',
+  );
+}
+
+/** Why the store refused to increment: what the read path makes of the key. */
+async function explainRefusal(shared: Shared, storedKey: string, refusal: LarderError): Promise<unknown> {
+  let reading: Awaited<ReturnType<typeof readEntryOrThrow>>;
+  try {
+    reading = await readEntryOrThrow(shared, storedKey, 'incr');
+  } catch (error) {
+    return error;
+  }
+  if (!isFresh(reading)) return missingKey();
+  return isRawInteger(reading.value) && reading.meta !== undefined ? notCounter() : refusal;
 }
 
 // For stores without an atomic increment: read, add, write back with the TTL left.
 async function incrByReadWrite(shared: Shared, storedKey: string, delta: number): Promise<number> {
   const { store, guard } = shared;
-  const bytes = await guard.run('incr', () => store.get(storedKey));
-  if (bytes == null) throw new LarderError('E_MISSING_KEY', 'incr/decr: the key does not exist');
-  const entry = decodeStored(shared, bytes, 'incr');
-  if (entry === undefined || !isRawInteger(entry.value))
+  const reading = await readEntryOrThrow(shared, storedKey, 'incr');
+  if (!isFresh(reading)) throw missingKey();
+  if (!isRawInteger(reading.value))
     throw new LarderError('E_NOT_INTEGER', 'incr/decr: the stored value is not an integer');
-  const next = entry.value + delta;
+  if (reading.meta !== undefined) throw notCounter();
+  const next = reading.value + delta;
+  if (!Number.isSafeInteger(next))
+    throw new LarderError('E_NOT_INTEGER', 'incr/decr: the result is outside the safe integer range');
   const ttlMs =
     store.ttl === undefined
       ? shared.options.defaultTtlMs
       : await guard.run('incr', () => store.ttl?.(storedKey));
-  if (ttlMs === undefined) throw new LarderError('E_MISSING_KEY', 'incr/decr: the key expired');
+  if (ttlMs === undefined) throw missingKey();
   await guard.run('incr', () => store.set(storedKey, encodeEntry(next, shared.options.codec), ttlMs));
   return next;
 }

@@ -72,6 +72,13 @@ describe('cache policies', () => {
     assert.equal(cache.stats().pendingInvalidations, 4, 'set, delete, setMany and clear are journaled');
     state.healthy = true;
     assert.equal(await cache.get('k'), undefined, 'a key whose delete is journaled reads as a miss');
+    // The one read path: every method agrees with get about a tombstoned key.
+    assert.equal(await cache.has('k'), false, 'has');
+    assert.deepEqual(await cache.getMany(['k']), new Map(), 'getMany');
+    assert.equal(await cache.touch('k', 60_000), false, 'touch');
+    await assert.rejects(cache.incr('k'), { code: 'E_MISSING_KEY' }, 'incr');
+    assert.equal(await cache.getOrSet('k', 'refilled', { lock: false }), 'refilled', 'getOrSet');
+    assert.equal(cache.stats().pendingInvalidations, 4, 'still journaled');
     assert.equal(await cache.flushInvalidations(), true);
     assert.equal(cache.stats().pendingInvalidations, 0);
     assert.equal(await cache.get('k'), undefined, 'the delete reached the store');

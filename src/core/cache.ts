@@ -6,7 +6,6 @@
 import { deleteMany, getMany, setMany } from './cache-batch.js';
 import {
   closeShared,
-  decodeStored,
   handleFailure,
   journalFailure,
   type Shared,
@@ -16,7 +15,7 @@ import {
 import { checkDelta, incrBy, moveVersion } from './cache-counters.js';
 import { resolveTtl, toMs } from './duration.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
-import { entryState } from './entry-state.js';
+import { entryTtl, touchEntry } from './entry-lifetime.js';
 import { encodeEntry } from './envelope.js';
 import { isStoreFailure, LarderError } from './errors.js';
 import { channels, emit } from './events.js';
@@ -24,6 +23,7 @@ import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
 import { checkEncodable, checkKey, fitKey } from './keys.js';
 import { checkTag, type ResolvedEntry, resolveEntry, resolveHints, resolveVersion } from './options.js';
+import { classifyBytes, countRead, failedRead, readEntry, readStored } from './read-entry.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
 import type { StoreHints } from './store.js';
 import type {
@@ -35,6 +35,7 @@ import type {
   EntryOptions,
   GetOrSetOptions,
   InvalidationResult,
+  KeyOptions,
   ReadOptions,
   Ttl,
 } from './types.js';
@@ -113,44 +114,22 @@ export class LarderCache implements Cache {
   get<T = unknown>(key: string, options?: ReadOptions): Promise<T | undefined>;
   get<T = unknown, D = T>(key: string, options: ReadOptions & { readonly default: D }): Promise<T | D>;
   async get(key: string, options?: ReadOptions & { readonly default?: unknown }): Promise<unknown> {
-    const { guard, counters } = this.shared;
-    const pending = this.storedKey(key, resolveVersion(options, this.shared.options));
+    const shared = this.shared;
+    const pending = this.storedKey(key, resolveVersion(options, shared.options));
     const storedKey = typeof pending === 'string' ? pending : await pending;
     const hints = options?.tiers === undefined ? undefined : resolveHints(options.tiers);
-    let bytes: Uint8Array | null | undefined;
-    try {
-      // An invalidation of this key that has not reached the store yet: a miss.
-      const result =
-        this.shared.journal.blocking && this.shared.journal.blocks(storedKey)
-          ? null
-          : guard.get(storedKey, hints);
-      bytes = result instanceof Promise ? await result : result;
-    } catch (error) {
-      handleFailure(this.shared, 'get', error);
-      return options?.default;
-    }
-    const entry = bytes == null ? undefined : decodeStored(this.shared, bytes, 'get');
-    if (entry !== undefined && entry.meta !== undefined) {
-      // Grace or tags: a stale entry is for getOrSet only, an invalidated one for nobody.
-      const pending = entryState(this.shared, entry, this.shared.options.clock.now());
-      const state = pending instanceof Promise ? await pending : pending;
-      if (state !== 'fresh') {
-        counters.misses++;
-        if (channels.miss.hasSubscribers)
-          channels.miss.publish({ prefix: this.prefix, operation: 'get', reason: state });
-        return options?.default;
+    // readEntry, with the store's promise awaited here: one await per Redis hit.
+    let stored = readStored(shared, storedKey, hints, 'get');
+    if (stored instanceof Promise) {
+      try {
+        stored = await stored;
+      } catch (error) {
+        stored = failedRead(shared, 'get', error);
       }
     }
-    if (entry === undefined) {
-      counters.misses++;
-      if (channels.miss.hasSubscribers)
-        channels.miss.publish({ prefix: this.prefix, operation: 'get', reason: 'absent' });
-      return options?.default;
-    }
-    counters.hits++;
-    // Checked inline, not through emit(): no closure per hit on the hottest path.
-    if (channels.hit.hasSubscribers) channels.hit.publish({ prefix: this.prefix, operation: 'get' });
-    return entry.value;
+    const pendingReading = classifyBytes(shared, stored, 'get');
+    const reading = pendingReading instanceof Promise ? await pendingReading : pendingReading;
+    return countRead(shared, this.prefix, 'get', reading) ? reading.value : options?.default;
   }
 
   async set(key: string, value: unknown, options?: EntryOptions): Promise<void> {
@@ -244,7 +223,8 @@ export class LarderCache implements Cache {
   }
 
   getMany<T = unknown>(keys: Iterable<string>, options?: ReadOptions): Promise<Map<string, T>> {
-    return getMany<T>(this, keys, resolveVersion(options, this.shared.options));
+    const hints = options?.tiers === undefined ? undefined : resolveHints(options.tiers);
+    return getMany<T>(this, keys, resolveVersion(options, this.shared.options), hints);
   }
 
   async setMany(
@@ -262,7 +242,7 @@ export class LarderCache implements Cache {
     return setMany(this, entries, entry);
   }
 
-  deleteMany(keys: Iterable<string>, options?: ReadOptions): Promise<number | 'journaled'> {
+  deleteMany(keys: Iterable<string>, options?: KeyOptions): Promise<number | 'journaled'> {
     return deleteMany(this, keys, resolveVersion(options, this.shared.options));
   }
 
@@ -292,20 +272,15 @@ export class LarderCache implements Cache {
   }
 
   async has(key: string, options?: ReadOptions): Promise<boolean> {
+    // Django's has_key: get(key) is not a miss. A GET rather than EXISTS, so an
+    // invalidated, stale or corrupt entry is absent here as it is for get.
     const storedKey = await this.storedKey(key, resolveVersion(options, this.shared.options));
-    const { store, guard } = this.shared;
-    if (this.shared.journal.blocks(storedKey)) return false;
-    try {
-      if (store.has !== undefined) return await guard.run('has', () => store.has?.(storedKey) ?? false);
-      const bytes = await guard.run('has', () => store.get(storedKey));
-      return bytes != null && decodeStored(this.shared, bytes, 'has') !== undefined;
-    } catch (error) {
-      handleFailure(this.shared, 'has', error);
-      return false;
-    }
+    const hints = options?.tiers === undefined ? undefined : resolveHints(options.tiers);
+    const reading = await readEntry(this.shared, storedKey, hints, 'has');
+    return countRead(this.shared, this.prefix, 'has', reading);
   }
 
-  async incr(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+  async incr(key: string, delta = 1, options?: KeyOptions): Promise<number> {
     checkDelta(delta);
     return incrBy(
       this.shared,
@@ -314,7 +289,7 @@ export class LarderCache implements Cache {
     );
   }
 
-  async decr(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+  async decr(key: string, delta = 1, options?: KeyOptions): Promise<number> {
     checkDelta(delta);
     return incrBy(
       this.shared,
@@ -323,41 +298,20 @@ export class LarderCache implements Cache {
     );
   }
 
-  async touch(key: string, ttl?: Ttl, options?: ReadOptions): Promise<boolean> {
+  async touch(key: string, ttl?: Ttl, options?: KeyOptions): Promise<boolean> {
     const ttlMs = resolveTtl(ttl, this.shared.options.defaultTtlMs);
     const storedKey = await this.storedKey(key, resolveVersion(options, this.shared.options));
-    const { store, guard } = this.shared;
     // A zero TTL expires the key at once, as Django's touch(key, 0) does.
     if (ttlMs === 0) return (await this.#deleteStored('touch', storedKey, undefined)) === true;
-    if (this.shared.journal.blocks(storedKey)) return false;
-    try {
-      if (store.touch !== undefined)
-        return await guard.run('touch', () => store.touch?.(storedKey, ttlMs) ?? false);
-      const bytes = await guard.run('touch', () => store.get(storedKey));
-      if (bytes == null) return false;
-      await guard.run('touch', () => store.set(storedKey, bytes, ttlMs));
-      return true;
-    } catch (error) {
-      handleFailure(this.shared, 'touch', error);
-      return false;
-    }
+    return touchEntry(this.shared, storedKey, ttlMs);
   }
 
-  async ttl(key: string, options?: ReadOptions): Promise<number | null | undefined> {
+  async ttl(key: string, options?: KeyOptions): Promise<number | null | undefined> {
     const storedKey = await this.storedKey(key, resolveVersion(options, this.shared.options));
-    const { store, guard } = this.shared;
-    if (store.ttl === undefined)
-      throw new LarderError('E_STORE', `the ${store.name} store cannot report TTLs`);
-    if (this.shared.journal.blocks(storedKey)) return undefined;
-    try {
-      return await guard.run('ttl', () => store.ttl?.(storedKey));
-    } catch (error) {
-      handleFailure(this.shared, 'ttl', error);
-      return undefined;
-    }
+    return entryTtl(this.shared, storedKey);
   }
 
-  async incrVersion(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+  async incrVersion(key: string, delta = 1, options?: KeyOptions): Promise<number> {
     // A version is an integer: `k + 0.5` is a key no get() can ask for.
     checkDelta(delta);
     const version = resolveVersion(options, this.shared.options);
@@ -373,7 +327,7 @@ export class LarderCache implements Cache {
     return moveVersion(this.shared, key, { from, to, version, next: version + delta });
   }
 
-  async decrVersion(key: string, delta = 1, options?: ReadOptions): Promise<number> {
+  async decrVersion(key: string, delta = 1, options?: KeyOptions): Promise<number> {
     checkDelta(delta);
     return this.incrVersion(key, -delta, options);
   }

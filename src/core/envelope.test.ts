@@ -2,9 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { createCompressor } from './compression.js';
+import { crc32 } from './crc32.js';
 import { type Codec, decodeEntry, encodeEntry } from './envelope.js';
 import { LarderError } from './errors.js';
 import { jsonSerializer } from './json-serializer.js';
+
+/** Bytes followed by their CRC-32: a well-formed format-2 envelope around them. */
+function sealed(bytes: Uint8Array): Buffer {
+  const sum = Buffer.alloc(4);
+  sum.writeUInt32LE(crc32(bytes));
+  return Buffer.concat([bytes, sum]);
+}
 
 function codec(
   compression: Parameters<typeof createCompressor>[0] = false,
@@ -45,10 +53,25 @@ describe('envelope', () => {
     }
   });
 
-  it('has a 3-byte header without meta', () => {
+  it('has a 3-byte header and a 4-byte checksum without meta', () => {
     const bytes = encodeEntry('x', codec());
-    assert.deepEqual([...bytes.subarray(0, 3)], [0xc1, 1, 2]);
-    assert.equal(bytes.byteLength, 3 + Buffer.byteLength('"x"'));
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xc1, 2, 2]);
+    assert.equal(bytes.byteLength, 3 + Buffer.byteLength('"x"') + 4);
+    assert.equal(
+      Buffer.from(bytes).readUInt32LE(bytes.byteLength - 4),
+      crc32(bytes.subarray(0, bytes.byteLength - 4)),
+    );
+  });
+
+  it('reads format 1 (no checksum) as E_DECODE: a clean miss, not unverified bytes', () => {
+    const v1 = Buffer.concat([Buffer.from([0xc1, 1, 2]), Buffer.from('"x"')]);
+    assert.match(decodeFails(v1).message, /format 1/);
+  });
+
+  it('reads only canonical digits as raw integers', () => {
+    for (const text of ['0042', '-0', '+1', '00', '1 ', ' 1', '-']) decodeFails(Buffer.from(text, 'latin1'));
+    for (const value of [0, 7, -7, 42, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER])
+      assert.equal(decodeEntry(Buffer.from(String(value), 'latin1'), codec()).value, value);
   });
 
   it('round-trips meta instants, and values stay readable', () => {
@@ -105,6 +128,7 @@ describe('envelope', () => {
     decodeFails(Buffer.from([0xc1]));
     decodeFails(Buffer.from([0xc1, 9, 2, 0x22]), codec());
     decodeFails(Buffer.from([0xc1, 1, 0x0f, 1]));
+    decodeFails(sealed(Buffer.from([0xc1, 2, 0x0f, 1])));
     decodeFails(good.subarray(0, good.byteLength - 5));
     decodeFails(Buffer.from('12abc'));
     decodeFails(Buffer.from('99999999999999999999'));
@@ -160,7 +184,7 @@ describe('envelope', () => {
     it('stops a decompression bomb at the limit instead of inflating it', () => {
       // 64 MiB of zeros gzip to ~64 KiB; a reader limited to 1 MiB never allocates the 64.
       const payload = zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024));
-      const bomb = Buffer.concat([Buffer.from([0xc1, 1, 0x02 | (1 << 4)]), payload]);
+      const bomb = sealed(Buffer.concat([Buffer.from([0xc1, 2, 0x02 | (1 << 4)]), payload]));
       const error = decodeFails(bomb, codec(false, 1024 * 1024));
       assert.match(error.message, /maxValueBytes/);
     });

@@ -6,23 +6,36 @@
  *
  * ```
  * byte 0   0xC1: magic (a byte MessagePack never uses and no text starts with)
- * byte 1   format version (1)
+ * byte 1   format version (2)
  * byte 2   bits 0-3 serializer id, bits 4-6 compression id, bit 7 "has meta"
  * [2 bytes: low 16 bits of the preset dictionary's CRC-32]  when compression id = deflate+dictionary
  * [varint n, n bytes of meta]                when bit 7 is set
  * payload  the serialized (possibly compressed) value
+ * 4 bytes  CRC-32 of every byte before it, little-endian
  * ```
+ *
+ * The checksum is verified before anything else is read, so corrupt, truncated
+ * or foreign bytes are an `E_DECODE`, never a wrong value. Format 1 (no
+ * checksum) is refused as `E_DECODE` too: a clean miss, refilled in format 2,
+ * rather than bytes that cannot be shown intact. Raw integers carry no checksum;
+ * only their canonical form (`-?(0|[1-9][0-9]*)`, not `-0`) reads as one.
  *
  * Meta holds the instants that grace and early refresh need; it is length-prefixed
  * so a later version can append fields that this one skips. Entries without grace
  * carry no meta: three bytes of overhead.
  */
 import { CompressionIds, type Compressor, decompress, isOutputTooLarge } from './compression.js';
+import { crc32 } from './crc32.js';
 import { LarderError } from './errors.js';
 import type { Serializer } from './types.js';
 
 const MAGIC = 0xc1;
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
+/** The format before checksums: refused (a miss), see the file comment. */
+const UNCHECKED_FORMAT = 1;
+const CHECKSUM_BYTES = 4;
+/** CRC-32 of any bytes followed by their CRC-32, little-endian. */
+const CRC32_RESIDUE = 0x2144df1c;
 const HAS_META = 0x80;
 const MINUS = 0x2d;
 const ZERO = 0x30;
@@ -110,7 +123,7 @@ export function encodeEntry(value: unknown, codec: Codec, meta?: EntryMeta): Uin
   const metaBytes = meta === undefined ? undefined : encodeMeta(meta);
   const dictionaryBytes = compressionId === CompressionIds.deflateDictionary ? 2 : 0;
   const metaLength = metaBytes === undefined ? 0 : varintLength(metaBytes.length) + metaBytes.length;
-  const size = 3 + dictionaryBytes + metaLength + payload.byteLength;
+  const size = 3 + dictionaryBytes + metaLength + payload.byteLength + CHECKSUM_BYTES;
   const out = codec.standaloneBuffers ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
   out[0] = MAGIC;
   out[1] = FORMAT_VERSION;
@@ -123,6 +136,8 @@ export function encodeEntry(value: unknown, codec: Codec, meta?: EntryMeta): Uin
     offset += metaBytes.length;
   }
   out.set(payload, offset);
+  offset += payload.byteLength;
+  out.writeUInt32LE(crc32(out.subarray(0, offset)), offset);
   return out;
 }
 
@@ -144,21 +159,30 @@ export function parseRawInteger(bytes: Uint8Array): number {
   if (bytes.byteLength > 21) throw decodeError(`not an integer or an envelope (${bytes.byteLength} bytes)`);
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const value = Number(text);
-  if (!/^-?\d{1,20}$/.test(text) || !Number.isSafeInteger(value))
+  // Canonical digits only: '0042', '+1' or '-0' were not written by us.
+  if (!/^(0|-?[1-9]\d{0,19})$/.test(text) || !Number.isSafeInteger(value))
     throw decodeError(`not an integer or an envelope: "${text.slice(0, 40)}"`);
   return value;
 }
 
 function decodeEnvelope(bytes: Uint8Array, codec: Codec): DecodedEntry {
-  if (bytes.byteLength < 3) throw decodeError('truncated envelope header');
+  if (bytes[1] === UNCHECKED_FORMAT)
+    throw decodeError('envelope format 1 has no checksum and is no longer read');
+  if (bytes.byteLength < 3 + CHECKSUM_BYTES) throw decodeError('truncated envelope');
   if (bytes[1] !== FORMAT_VERSION) throw decodeError(`unknown envelope format version ${bytes[1]}`);
+  // Before anything is decoded: a flipped length, flag or payload byte must not
+  // be trusted. The CRC of bytes followed by their own CRC (little-endian) is a
+  // constant, so the check is one pass over the buffer as stored, no copy or view.
+  if (crc32(bytes) !== CRC32_RESIDUE) throw decodeError('checksum mismatch (corrupt or truncated bytes)');
+  // Where the checksum starts: every field below ends before it.
+  const end = bytes.byteLength - CHECKSUM_BYTES;
   const flags = bytes[2] ?? 0;
   const serializer = codec.serializers.get(flags & 0x0f);
   if (serializer === undefined) throw decodeError(`unknown serializer id ${flags & 0x0f}`);
   const compressionId = (flags >> 4) & 0x07;
   let offset = 3;
   if (compressionId === CompressionIds.deflateDictionary) {
-    if (bytes.byteLength < 5) throw decodeError('truncated dictionary id');
+    if (end < 5) throw decodeError('truncated dictionary id');
     const dictionaryId = ((bytes[3] ?? 0) << 8) | (bytes[4] ?? 0);
     if (dictionaryId !== (codec.compressor?.dictionaryId ?? -1))
       throw decodeError('entry was written with another compression dictionary');
@@ -167,12 +191,12 @@ function decodeEnvelope(bytes: Uint8Array, codec: Codec): DecodedEntry {
   let meta: EntryMeta | undefined;
   if ((flags & HAS_META) !== 0) {
     const [length, next] = readVarint(bytes, offset);
-    if (next + length > bytes.byteLength) throw decodeError('truncated meta');
+    if (next + length > end) throw decodeError('truncated meta');
     meta = decodeMeta(bytes.subarray(next, next + length));
     offset = next + length;
   }
   const maxValueBytes = codec.maxValueBytes;
-  let payload = bytes.subarray(offset);
+  let payload = bytes.subarray(offset, end);
   if (compressionId === CompressionIds.none && payload.byteLength > maxValueBytes)
     throw tooLarge(maxValueBytes);
   try {

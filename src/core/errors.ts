@@ -53,6 +53,12 @@ export const ErrorCodes = {
   E_INVALIDATION_PENDING: 'Committed, but the invalidation has not reached the store yet',
   /** A required argument is missing or of the wrong kind (`getOrSet` without a factory). */
   E_INVALID_ARGUMENT: 'A required argument is missing or of the wrong kind',
+  /**
+   * `incr`/`decr` on an integer stored with grace or tags: its envelope keeps
+   * that meta, which an atomic increment of raw digits would drop. Store
+   * counters without grace or tags (`grace: false`).
+   */
+  E_NOT_COUNTER: 'The stored integer carries grace or tags and cannot be incremented atomically',
 } as const;
 
 /** One of the stable error codes. */

@@ -11,9 +11,17 @@ export const CHANNELS = Object.freeze({
   error: 'larder:error',
   /** A circuit breaker changed state: `{ prefix, store, guards: 'operations' | 'invalidations', state }`. */
   breaker: 'larder:breaker',
-  /** A read found a usable value: `{ prefix, operation }`. */
+  /**
+   * A read found a fresh value: `{ prefix, operation }`, once per key read by
+   * `get`, `getMany`, `getOrSet` or `has` (see read-entry.ts).
+   */
   hit: 'larder:hit',
-  /** A read found nothing usable: `{ prefix, operation, reason: 'absent' | 'stale' | 'invalidated' }`. */
+  /**
+   * A read found nothing fresh, once per key as for `hit`:
+   * `{ prefix, operation, reason: 'absent' | 'stale' | 'invalidated' | 'corrupt' | 'unavailable' }`
+   * (`invalidated` covers tags and journaled invalidations not yet stored;
+   * `stale` entries may still be served by `getOrSet`).
+   */
   miss: 'larder:miss',
   /**
    * `getOrSet` answered with a stale value:

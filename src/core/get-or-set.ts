@@ -19,14 +19,15 @@
 import type { LarderCache } from './cache.js';
 import type { FlightState } from './cache-context.js';
 import { handleFailure, type Shared } from './cache-context.js';
-import { type Found, readUsable, sharedRead, UNUSABLE } from './entry-read.js';
+import { sharedRead } from './entry-read.js';
 import type { PrefetchedGenerations } from './entry-state.js';
-import { type DecodedEntry, encodeEntry } from './envelope.js';
+import { type DecodedEntry, encodeEntry, isRawInteger } from './envelope.js';
 import { LarderError } from './errors.js';
 import { channels, emit } from './events.js';
 import { backingOff, backOff } from './fail-safe-backoff.js';
 import { takeLease } from './lease.js';
 import { type ResolvedGetOrSet, resolveGetOrSet } from './options.js';
+import { countRead, isFresh, readEntry } from './read-entry.js';
 import { settleWithin, withHardTimeout } from './settle-within.js';
 import type { StoreHints } from './store.js';
 import type { FactoryContext, GetOrSetOptions } from './types.js';
@@ -48,7 +49,7 @@ interface Plan<T> {
   readonly factory: Factory<T>;
   readonly call: ResolvedGetOrSet;
   /** The entry being replaced (stale, or fresh for an early refresh), if any. */
-  readonly found: Found | undefined;
+  readonly found: DecodedEntry | undefined;
   readonly trigger: Trigger;
   /** The tag generations read with the entry, before the factory: the fill's snapshot when complete. */
   readonly prefetched: PrefetchedGenerations | undefined;
@@ -92,18 +93,18 @@ export async function getOrSet<T>(
   const pending = cache.storedKey(key, call.version);
   const storedKey = typeof pending === 'string' ? pending : await pending;
   const pendingRead = sharedRead(shared, storedKey, call);
-  const { found: read, prefetched } = pendingRead instanceof Promise ? await pendingRead : pendingRead;
-  const found = read === UNUSABLE ? undefined : read;
-  const { counters, options: resolved } = shared;
-  if (found !== undefined && !found.stale) {
-    counters.hits++;
-    if (refreshEarly(found.entry, call.beta, resolved.clock.now(), resolved.random))
-      joinOrStart({ shared, storedKey, factory, call, found, trigger: 'early', prefetched, cache });
-    return found.entry.value as T;
+  const { reading, prefetched } = pendingRead instanceof Promise ? await pendingRead : pendingRead;
+  // Counted per call, although concurrent calls share one store read.
+  const resolved = shared.options;
+  if (countRead(shared, cache.prefix, 'getOrSet', reading)) {
+    if (refreshEarly(reading, call.beta, resolved.clock.now(), resolved.random))
+      joinOrStart({ shared, storedKey, factory, call, found: reading, trigger: 'early', prefetched, cache });
+    return reading.value as T;
   }
-  counters.misses++;
-  if (found === undefined) {
-    const trigger = read === UNUSABLE ? 'invalid' : 'miss';
+  if (typeof reading === 'string') {
+    // Something is stored that may not be served (invalid, corrupt, or
+    // tombstoned): the fill must overwrite it, not add beside it.
+    const trigger = reading === 'absent' || reading === 'unavailable' ? 'miss' : 'invalid';
     const flight = joinOrStart({
       shared,
       storedKey,
@@ -116,13 +117,22 @@ export async function getOrSet<T>(
     });
     return (await withHardTimeout(flight, call.hardMs)) as T;
   }
-  return serveStale({ shared, storedKey, factory, call, found, trigger: 'stale', prefetched, cache });
+  return serveStale({
+    shared,
+    storedKey,
+    factory,
+    call,
+    found: reading.entry,
+    trigger: 'stale',
+    prefetched,
+    cache,
+  });
 }
 
 /** A stale entry is at hand: refresh it, serving the stale value when that fails or takes too long. */
-async function serveStale<T>(plan: Plan<T> & { readonly found: Found }): Promise<T> {
+async function serveStale<T>(plan: Plan<T> & { readonly found: DecodedEntry }): Promise<T> {
   const { shared, storedKey, call, found } = plan;
-  const stale = found.entry.value as T;
+  const stale = found.value as T;
   if (backingOff(shared, storedKey)) return staleServed(shared, stale, 'fail-safe');
   const flight = joinOrStart(plan);
   // No soft limit: stale-while-revalidate, the refresh finishes in the background.
@@ -233,11 +243,9 @@ async function fly<T>(
   const { shared, storedKey, call, found } = plan;
   const lease = call.lock
     ? await takeLease(shared, storedKey, found !== undefined, async () => {
-        const now = await readUsable(shared, storedKey, call.hints);
+        const now = await readEntry(shared, storedKey, call.hints, 'getOrSet');
         // A refresh is done only when a fresh entry replaced the one we found.
-        return now !== undefined && now !== UNUSABLE && !now.stale && now.entry !== found?.entry
-          ? { value: now.entry.value }
-          : undefined;
+        return isFresh(now) && now !== found ? { value: now.value } : undefined;
       })
     : undefined;
   if (lease?.kind === 'value') return lease.value;
@@ -284,7 +292,7 @@ async function compute<T>(
     const produced =
       typeof factory === 'function'
         ? (factory as (context: FactoryContext<T>) => T | PromiseLike<T>)({
-            stale: found?.entry.value as T | undefined,
+            stale: found?.value as T | undefined,
           })
         : factory;
     // A value computed synchronously is stored in the same tick it was read in:
@@ -309,19 +317,33 @@ async function compute<T>(
   }
   const createdAt = options.clock.now();
   let stored = false;
-  // A write or invalidation of this key in this process came in while the
-  // factory ran: its value may predate that write, so it is served to the
-  // callers that joined before, and not stored over the write.
+  if (state.superseded && background === undefined) {
+    // A write or invalidation of this key in this process came in while the
+    // factory ran: its value may predate that write, so it is not stored over
+    // it. Like an add that lost, the callers get what the writer stored when
+    // it is there to read (Django's get_or_set), else this value.
+    finished(shared, trigger, startedAt, true, false);
+    if (!storable) return value;
+    const theirs = await readEntry(shared, storedKey, call.hints, 'getOrSet');
+    return isFresh(theirs) ? (theirs.value as T) : value;
+  }
+  // A background flight's callers already have its value; superseded, it stores nothing.
   if (state.superseded) storable = false;
   if (storable) {
     const ttlMs = call.ttlMs;
-    const bytes = encodeEntry(value, options.codec, {
-      createdAt,
-      staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
-      computeMs: createdAt - startedAt,
-      tags,
-      generations,
-    });
+    // An integer with neither grace nor tags is stored as raw digits, as set()
+    // stores it, so incr/decr work on it (Django's get_or_set + incr); it gives
+    // up only early refresh, whose compute time would need meta.
+    const counter = isRawInteger(value) && tags === undefined && call.graceMs === 0;
+    const bytes = counter
+      ? encodeEntry(value, options.codec)
+      : encodeEntry(value, options.codec, {
+          createdAt,
+          staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
+          computeMs: createdAt - startedAt,
+          tags,
+          generations,
+        });
     const storeTtlMs = storeTtl(call);
     // The counters this entry depends on must outlive it: extended alongside
     // its write (no extra round trip in sequence), never failing the fill.
@@ -390,10 +412,8 @@ async function write(
       return undefined;
     }
     if (!readWinner) return result === 'exists' ? UNREAD_WINNER : undefined;
-    const theirs = await readUsable(shared, storedKey, hints);
-    return theirs === undefined || theirs === UNUSABLE || theirs.stale
-      ? undefined
-      : { value: theirs.entry.value };
+    const theirs = await readEntry(shared, storedKey, hints, 'getOrSet');
+    return isFresh(theirs) ? { value: theirs.value } : undefined;
   } catch (error) {
     handleFailure(shared, 'getOrSet', error);
     return undefined;

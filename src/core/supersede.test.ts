@@ -41,7 +41,9 @@ describe('a local write supersedes getOrSet work in flight', () => {
       else await cache.clear();
       const second = cache.getOrSet('k', () => version, { tags });
       gate.resolve();
-      assert.equal(await first, 1, 'a caller that joined before the write gets the older value');
+      // It joined before the write: the value it computed, or (like an add that
+      // lost, Django's get_or_set) the value stored since.
+      assert.ok([1, 2].includes(await first), 'a caller that joined before the write');
       assert.equal(await second, 2, 'a caller that came after the write does not join it');
       await cache.idle();
       assert.equal(await cache.get('k'), 2, 'the older value was not stored over the write');

@@ -302,10 +302,17 @@ export interface GetOrSetOptions extends EntryOptions {
   readonly storeInBackground?: boolean;
 }
 
-/** Options of a read. */
-export interface ReadOptions {
+/**
+ * Options of a call that names a key but cannot be confined to one tier of a
+ * tiered store (`ttl`, `touch`, `incr`, `deleteMany`, `incrVersion`...).
+ */
+export interface KeyOptions {
   /** Key version for this call. @default the cache's `version` */
   readonly version?: number;
+}
+
+/** Options of a read (`get`, `getMany`, `has`) or a `delete`. */
+export interface ReadOptions extends KeyOptions {
   /** Which tiers of a tiered store this call uses. @default both */
   readonly tiers?: TierOptions;
 }
@@ -436,21 +443,31 @@ export interface Cache {
    */
   delete(key: string, options?: ReadOptions): Promise<boolean | 'journaled'>;
   /** Remove many keys; resolves how many existed, or `'journaled'` (see `delete`). */
-  deleteMany(keys: Iterable<string>, options?: ReadOptions): Promise<number | 'journaled'>;
-  /** Whether `key` holds a value (a stored `null` counts). */
+  deleteMany(keys: Iterable<string>, options?: KeyOptions): Promise<number | 'journaled'>;
+  /**
+   * Whether `get(key)` would hit (a stored `null` counts; stale, invalidated
+   * and corrupt entries do not): Django's `has_key`.
+   */
   has(key: string, options?: ReadOptions): Promise<boolean>;
-  /** Atomically add `delta` (default 1) to an integer; keeps the TTL. Throws `E_MISSING_KEY` / `E_NOT_INTEGER`. */
-  incr(key: string, delta?: number, options?: ReadOptions): Promise<number>;
+  /**
+   * Atomically add `delta` (default 1) to an integer; keeps the TTL. Throws
+   * `E_MISSING_KEY` where `get` would miss, `E_NOT_INTEGER` for another value,
+   * `E_NOT_COUNTER` for an integer stored with grace or tags.
+   */
+  incr(key: string, delta?: number, options?: KeyOptions): Promise<number>;
   /** Atomically subtract `delta` (default 1). */
-  decr(key: string, delta?: number, options?: ReadOptions): Promise<number>;
-  /** Give an existing key a new TTL (default: the cache's); resolves whether it existed. */
-  touch(key: string, ttl?: Ttl, options?: ReadOptions): Promise<boolean>;
-  /** Milliseconds left; `null` for an entry that never expires; `undefined` when absent. */
-  ttl(key: string, options?: ReadOptions): Promise<number | null | undefined>;
+  decr(key: string, delta?: number, options?: KeyOptions): Promise<number>;
+  /** Give a key that `get` would hit a new TTL (default: the cache's); resolves whether it did. */
+  touch(key: string, ttl?: Ttl, options?: KeyOptions): Promise<boolean>;
+  /**
+   * Milliseconds until `get` stops hitting; `null` for an entry that never
+   * expires; `undefined` where `get` misses.
+   */
+  ttl(key: string, options?: KeyOptions): Promise<number | null | undefined>;
   /** Move the entry to version + `delta` (keeping its TTL); resolves the new version. */
-  incrVersion(key: string, delta?: number, options?: ReadOptions): Promise<number>;
+  incrVersion(key: string, delta?: number, options?: KeyOptions): Promise<number>;
   /** Move the entry to version - `delta`. */
-  decrVersion(key: string, delta?: number, options?: ReadOptions): Promise<number>;
+  decrVersion(key: string, delta?: number, options?: KeyOptions): Promise<number>;
   /** Remove this cache's keys and nothing else (O(1) in a namespace); `'journaled'` as for `invalidateTags`. */
   clear(): Promise<InvalidationResult>;
   /** A view whose keys live apart from this cache's, with an O(1) `clear()`. */

@@ -33,6 +33,7 @@ import { keyCases } from './cases/key-cases.js';
 import { keyValidationCases, listenForKeyWarnings } from './cases/key-validation-cases.js';
 import { leaseCases } from './cases/lease-cases.js';
 import { namespaceCases } from './cases/namespace-cases.js';
+import { readPathCases } from './cases/read-path-cases.js';
 import { statsCases } from './cases/stats-cases.js';
 import { ttlCases } from './cases/ttl-cases.js';
 import { valueSafetyCases } from './cases/value-safety-cases.js';
@@ -105,6 +106,7 @@ export function conformanceCases(): ConformanceCase[] {
     ...getOrSetCases,
     ...leaseCases,
     ...freshnessCases,
+    ...readPathCases,
     ...clearCases,
     ...namespaceCases,
     ...envelopeCases,

@@ -242,9 +242,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   };
 }
 
-// The same raw-integer rule as the envelope: optional minus, decimal digits only.
+// The same raw-integer rule as the envelope: canonical decimal digits only
+// (no leading zero, no '-0'), as Redis's INCRBY also requires.
 function parseInteger(value: Uint8Array): number | undefined {
   if (value.byteLength === 0 || value.byteLength > 20) return undefined;
+  const first = value[0] === MINUS ? 1 : 0;
+  if (value[first] === 0x30 && value.byteLength > first + 1) return undefined;
+  if (first === 1 && value[1] === 0x30) return undefined;
   for (let i = 0; i < value.byteLength; i++) {
     const byte = value[i] as number;
     if (!((byte >= 0x30 && byte <= 0x39) || (i === 0 && byte === MINUS && value.byteLength > 1)))

@@ -11,6 +11,13 @@ import type { Harness } from '../harness.js';
 const MAGIC = 0xc1;
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
+/** A copy of `bytes` with the low bit at `index` flipped. */
+function flipped(bytes: Uint8Array, index: number): Uint8Array {
+  const copy = Buffer.from(bytes);
+  copy[index] = (copy[index] ?? 0) ^ 1;
+  return copy;
+}
+
 /** Bytes no Larder cache could have written (or could still read), by what they imitate. */
 async function corruptSamples(h: Harness): Promise<Map<string, Uint8Array>> {
   const writer = h.cache({ prefix: h.otherPrefix('writer') });
@@ -43,6 +50,12 @@ async function corruptSamples(h: Harness): Promise<Map<string, Uint8Array>> {
     ['digits then text', utf8('12abc')],
     ['an integer beyond 2^53', utf8('123456789012345678901234')],
     ['a lone minus sign', utf8('-')],
+    ['digits with a leading zero', utf8('0042')],
+    ['minus zero as digits', utf8('-0')],
+    ['a format 1 envelope (no checksum)', Buffer.concat([Uint8Array.of(MAGIC, 1, 2), utf8('"old"')])],
+    ['one flipped bit in the payload', flipped(msgpack, msgpack.byteLength - 8)],
+    ['one flipped bit in the checksum', flipped(msgpack, msgpack.byteLength - 1)],
+    ['one flipped bit in a gzip payload', flipped(gzipped, 12)],
   ]);
 }
 
