@@ -78,9 +78,10 @@ describe('invalidations while Redis is frozen (private redis-server)', () => {
     const writerCache = await makeCache(kind, prefix);
     const otherCache = processes === 2 ? await makeCache(kind, prefix) : undefined;
     const source = new Source(40);
-    // Fills from the other process could race the writer's deletes across two
-    // connections (the cache-aside race tags exist for); with `delete` it only reads.
-    const otherHow = invalidation === 'delete' ? 'get' : 'getOrSet';
+    // Fills from the other process race the writer's deletes across two
+    // connections — and a failed set is replayed as a delete — which is the
+    // cache-aside race tags exist for: with `delete` and `set` it only reads.
+    const otherHow = invalidation === 'tags' ? 'getOrSet' : 'get';
     const own = startReaders(writerCache, source, { workers: 16, how: 'getOrSet', invalidation });
     const other =
       otherCache === undefined
