@@ -424,7 +424,7 @@ export interface Cache {
    * @default timeout 5_000
    */
   flushInvalidations(timeout?: Duration): Promise<boolean>;
-  /** Resolves when every background refresh and pending invalidation has settled. */
+  /** Resolves when every background refresh and store has settled (journaled invalidations: `flushInvalidations`). */
   idle(): Promise<void>;
   /** The present keys only (stored nulls included), in a Map keyed by the keys you gave. */
   getMany<T = unknown>(keys: Iterable<string>, options?: ReadOptions): Promise<Map<string, T>>;
