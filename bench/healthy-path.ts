@@ -20,8 +20,7 @@
  */
 import { execFileSync, execSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { buildLarder } from './lib/build-larder.js';
+import { buildLarder, compileLarder } from './lib/build-larder.js';
 import { describeEnvironment } from './lib/describe-environment.js';
 import { forkWorker } from './lib/fork-worker.js';
 import { formatTable } from './lib/format-table.js';
@@ -45,22 +44,7 @@ function buildBaseline(rev: string): URL {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const dist = new URL('dist/', sources);
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(
-    process.execPath,
-    [
-      tsc,
-      '-p',
-      new URL('tsconfig.build.json', sources).pathname,
-      '--outDir',
-      dist.pathname,
-      '--declaration',
-      'false',
-      '--sourceMap',
-      'false',
-    ],
-    { stdio: 'inherit' },
-  );
+  compileLarder(sources, dist);
   process.once('exit', () => rmSync(sources, { recursive: true, force: true }));
   return dist;
 }

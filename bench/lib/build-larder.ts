@@ -27,6 +27,12 @@ function sourceVersion(): string {
  */
 export function buildLarder(directory: URL): string {
   const version = sourceVersion();
+  compileLarder(ROOT, directory);
+  return version;
+}
+
+/** Compile the tree at `root` (its tsconfig.build.json) into `directory`, emptied first. */
+export function compileLarder(root: URL, directory: URL): void {
   rmSync(directory, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(
@@ -34,7 +40,7 @@ export function buildLarder(directory: URL): string {
     [
       tsc,
       '-p',
-      new URL('tsconfig.build.json', ROOT).pathname,
+      new URL('tsconfig.build.json', root).pathname,
       '--outDir',
       directory.pathname,
       '--declaration',
@@ -44,5 +50,4 @@ export function buildLarder(directory: URL): string {
     ],
     { stdio: 'inherit' },
   );
-  return version;
 }
