@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { jsonSerializer } from './json-serializer.js';
+import { jsonSerializer, taggedJson } from './json-serializer.js';
 
 const json = jsonSerializer();
 const roundTrip = (value: unknown) => json.deserialize(json.serialize(value));
@@ -63,5 +63,70 @@ describe('jsonSerializer', () => {
     assert.throws(() => json.deserialize(Buffer.from([0xff, 0xfe])));
     assert.throws(() => json.deserialize(Buffer.from('{"unterminated":')));
     assert.throws(() => json.deserialize(Buffer.from('{"\\u0000":"?"}')), /unknown JSON tag/);
+  });
+
+  it('writes the same bytes with or without the fast path, for any value (10,000 random ones)', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const leaf = (): unknown =>
+      pick([
+        () => 'text',
+        () => '\u0000x',
+        () => '',
+        () => Math.floor(random() * 1000) - 500,
+        () => random(),
+        () => -0,
+        () => Number.NaN,
+        () => Number.POSITIVE_INFINITY,
+        () => true,
+        () => null,
+        () => undefined,
+        () => 12n,
+        () => new Date(1_700_000_000_000),
+        () => Buffer.from('ab'),
+        () => new Map([['k', 1]]),
+        () => new Set([1]),
+        () => ({ toJSON: () => 'custom' }),
+        () =>
+          new (class Point {
+            x = 1;
+          })(),
+        () => Object.create(null),
+      ])();
+    const value = (depth: number): unknown => {
+      // Mostly plain: the fast path must be taken often, and special values appear rarely and deep.
+      const roll = random();
+      if (depth > 4 || roll < 0.3) return random() < 0.9 ? pick(['a', 1, 2.5, true, null, 'é']) : leaf();
+      if (roll < 0.65) return Array.from({ length: Math.floor(random() * 4) }, () => value(depth + 1));
+      const record: Record<string, unknown> = {};
+      for (let i = Math.floor(random() * 4); i > 0; i--)
+        record[random() < 0.05 ? '\u0000k' : `k${i}`] = value(depth + 1);
+      return record;
+    };
+    let plainOnes = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const v = value(0);
+      const expected = taggedJson(v);
+      assert.equal(Buffer.from(json.serialize(v)).toString(), expected);
+      try {
+        if (expected === JSON.stringify(v)) plainOnes++;
+      } catch {
+        // a BigInt: not plain
+      }
+    }
+    assert.ok(plainOnes > 5_000, `mostly plain values (${plainOnes})`);
+  });
+
+  it('leaves values nested deeper than it looks to the replacer, which keeps their types', () => {
+    let deep: unknown = new Date(5);
+    for (let i = 0; i < 100; i++) deep = [deep];
+    assert.equal(Buffer.from(json.serialize(deep)).toString(), taggedJson(deep));
+    let back = roundTrip(deep);
+    for (let i = 0; i < 100; i++) back = (back as unknown[])[0];
+    assert.deepEqual(back, new Date(5));
   });
 });
