@@ -351,7 +351,7 @@ export class LarderCache implements Cache {
       throw new LarderError('E_INVALID_NAMESPACE', 'a namespace name must be a string');
     return new LarderCache(
       this.shared,
-      namespaceScope(this.#scope, name, this.shared.options, this.shared.guard),
+      namespaceScope(this.#scope, name, this.shared.options, this.shared.guard, this.shared.tags.lives),
       `${this.prefix}/${name}`,
     );
   }

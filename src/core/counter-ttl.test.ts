@@ -68,4 +68,42 @@ describe('counter TTLs', () => {
     store.delete('ct/n#');
     assert.equal(await ns.get('a'), undefined);
   });
+
+  it('a write skips the extension while the last one still covers it with half the margin to spare', async () => {
+    let now = 1_000_000;
+    const clock = { now: () => now };
+    const store = memoryStore({ clock });
+    let extensions = 0;
+    const extendTtl = store.extendTtl?.bind(store);
+    assert.ok(extendTtl);
+    store.extendTtl = (key, ttlMs) => {
+      extensions++;
+      return extendTtl(key, ttlMs);
+    };
+    const cache = createCache({ store, clock, prefix: 'ct', defaultTtl: '1m' });
+    await cache.set('a', 1, { tags: ['t'] });
+    assert.equal(extensions, 1);
+    for (let i = 0; i < 10; i++) await cache.set(`b${i}`, i, { tags: ['t'] });
+    assert.equal(extensions, 1, 'nine writes within the margin: no round trip');
+    now += COUNTER_MARGIN_MS / 2; // the last extension covers a 1 min entry with exactly half the margin to spare
+    await cache.set('c', 1, { tags: ['t'] });
+    assert.equal(extensions, 1);
+    now += 1;
+    await cache.set('d', 1, { tags: ['t'] });
+    assert.equal(extensions, 2, 'less than half the margin to spare: extended');
+    assert.equal(store.ttl?.('ct#T:t'), 60_000 + COUNTER_MARGIN_MS);
+    await cache.set('e', 1, { tags: ['t'], ttl: '1d' });
+    assert.equal(extensions, 3, 'a longer entry than the last extension covers');
+    await cache.set('f', 1, { tags: ['t'], ttl: 'forever' });
+    await cache.set('g', 1, { tags: ['t'], ttl: 'forever' });
+    assert.equal(extensions, 4, 'forever once');
+    assert.equal(store.ttl?.('ct#T:t'), null);
+    // Re-seeded by this process (no counter to increment): its life starts again, and the next write extends it.
+    store.delete('ct#T:t');
+    await cache.invalidateTags(['t']);
+    assert.equal(store.ttl?.('ct#T:t'), COUNTER_MARGIN_MS);
+    await cache.set('h', 1, { tags: ['t'], ttl: 'forever' });
+    assert.equal(extensions, 5);
+    assert.equal(store.ttl?.('ct#T:t'), null);
+  });
 });

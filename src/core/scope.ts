@@ -4,7 +4,7 @@
  * generation, which orphans every older key (they expire by TTL).
  */
 import { clearKeyspace } from './cache-context.js';
-import { COUNTER_MARGIN_MS, counterSeed, counterTtl, extendCounter } from './counter-ttl.js';
+import { COUNTER_MARGIN_MS, type CounterLives, counterSeed } from './counter-ttl.js';
 import { encodeEntry, parseRawInteger } from './envelope.js';
 import { isLarderError } from './errors.js';
 import type { InvalidationJournal } from './invalidation-journal.js';
@@ -54,6 +54,7 @@ export function namespaceScope(
   name: string,
   options: ResolvedOptions,
   guard: StoreGuard,
+  lives: CounterLives,
 ): KeyScope {
   const { store } = options;
   namespaceBase('x', name); // validate the name now, not at first use
@@ -65,6 +66,7 @@ export function namespaceScope(
       const bytes = await guard.run('namespace', () => store.get(base));
       if (bytes != null) return parseRawInteger(bytes);
       // Absent: create it; if another process won the race, read theirs.
+      lives.forget(base);
       await guard.run('namespace', () =>
         store.add(base, encodeEntry(counterSeed(options.random), options.codec), COUNTER_MARGIN_MS),
       );
@@ -82,10 +84,7 @@ export function namespaceScope(
     async keep(entryTtlMs) {
       try {
         const base = namespaceBase(await parent.current(), name);
-        await Promise.all([
-          extendCounter(store, guard, base, counterTtl(entryTtlMs)),
-          parent.keep(entryTtlMs),
-        ]);
+        await Promise.all([lives.keep(guard, base, entryTtlMs), parent.keep(entryTtlMs)]);
       } catch {
         // Safe to miss: a counter that expires early reads as a clear, never as old keys.
       }
@@ -126,6 +125,7 @@ export function namespaceScope(
         const bytes = await guard.run('clear', () => store.get(base));
         if (bytes != null) {
           // Without incrBy the TTL is not kept; the margin holds until the next write extends it.
+          lives.forget(base);
           await guard.run('clear', () =>
             store.set(base, encodeEntry(parseRawInteger(bytes) + 1, options.codec), COUNTER_MARGIN_MS),
           );
@@ -135,6 +135,7 @@ export function namespaceScope(
       }
       // No counter: any keys were written under an earlier generation, which a
       // fresh random seed differs from.
+      lives.forget(base);
       await guard.run('clear', () =>
         store.set(base, encodeEntry(counterSeed(options.random), options.codec), COUNTER_MARGIN_MS),
       );

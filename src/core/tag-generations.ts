@@ -16,7 +16,7 @@
  * random seed so that it cannot come back holding a number some old entry
  * recorded.
  */
-import { COUNTER_MARGIN_MS, counterSeed, counterTtl, extendCounter } from './counter-ttl.js';
+import { COUNTER_MARGIN_MS, CounterLives, counterSeed, counterTtl } from './counter-ttl.js';
 import { encodeEntry, parseRawInteger } from './envelope.js';
 import { isLarderError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -28,6 +28,8 @@ export class TagGenerations {
   readonly #options: ResolvedOptions;
   readonly #guard: StoreGuard;
   readonly #head: string;
+  /** The counters' lives as this process extended them: tags' and namespaces' (see CounterLives). */
+  readonly lives: CounterLives;
   /** Counter keys by (frozen) tag list. */
   readonly #keys = new WeakMap<readonly string[], readonly string[]>();
   /** Parse read counters; remembering each number on its bytes when the store shares them (an L1). */
@@ -36,6 +38,7 @@ export class TagGenerations {
   constructor(options: ResolvedOptions, guard: StoreGuard) {
     this.#options = options;
     this.#guard = guard;
+    this.lives = new CounterLives(options.store, options.clock);
     // `prefix#T:` can never be produced by the default key layout (`prefix:` / `prefix/`).
     this.#head = `${options.prefix}#T:`;
     const parse = options.store.sharesBuffers === true ? parseSharedGeneration : parseGeneration;
@@ -124,10 +127,8 @@ export class TagGenerations {
    * early only makes entries read as invalid.
    */
   async keep(tags: readonly string[], entryTtlMs: StoreTtlMs): Promise<void> {
-    const { store } = this.#options;
-    const ttlMs = counterTtl(entryTtlMs);
     await Promise.all(
-      this.#keysOf(tags).map((key) => extendCounter(store, this.#guard, key, ttlMs).catch(() => {})),
+      this.#keysOf(tags).map((key) => this.lives.keep(this.#guard, key, entryTtlMs).catch(() => {})),
     );
   }
 
@@ -155,6 +156,7 @@ export class TagGenerations {
         // number an entry could have recorded, so overwriting is an invalidation.
         // No entry depends on the new number yet: the margin is TTL enough, and
         // the fills that record it extend it. (INCRBY above keeps the TTL.)
+        this.lives.forget(key);
         await guard.run('invalidateTags', () =>
           store.set(key, encodeEntry(this.#seed(), codec), COUNTER_MARGIN_MS),
         );
@@ -164,6 +166,7 @@ export class TagGenerations {
 
   async #create(key: string, ttlMs: StoreTtlMs): Promise<number | undefined> {
     const { store, codec } = this.#options;
+    this.lives.forget(key);
     await this.#guard.run('tags', () => store.add(key, encodeEntry(this.#seed(), codec), ttlMs));
     // Whoever created it first (we or a racing process), the stored number is the one that counts.
     const bytes = await this.#guard.run('tags', () => store.get(key));
