@@ -453,6 +453,36 @@ describe('getOrSet storeInBackground', () => {
     assert.equal(b.stats().leaseWaits, 1);
   });
 
+  it('an awaited value is encoded and written after its callers resumed, not on their path', async () => {
+    const { cache, writes, open } = heldWrites();
+    const order: string[] = [];
+    const result = cache
+      .getOrSet('k', async () => 'v', { tags: ['t'], storeInBackground: true })
+      .then((value) => {
+        order.push(`caller ${writes.length} writes`);
+        return value;
+      });
+    assert.equal(await result, 'v');
+    assert.deepEqual(order, ['caller 0 writes'], 'the caller resumed before the write was issued');
+    await flush();
+    assert.deepEqual(writes, ['add fresh:1:k'], 'then it was written');
+    open();
+    await cache.idle();
+    assert.equal(await cache.get('k'), 'v');
+  });
+
+  it('a value that cannot be encoded is reported, not thrown at callers who already have it', async () => {
+    const { cache } = setup({ maxValueBytes: 1000 });
+    const errors: string[] = [];
+    cache.on('error', (event) => errors.push(event.code));
+    const big = 'x'.repeat(2000);
+    assert.equal(await cache.getOrSet('k', async () => big, { storeInBackground: true }), big);
+    await cache.idle();
+    assert.deepEqual(errors, ['E_SERIALIZE']);
+    assert.equal(await cache.get('k'), undefined, 'nothing stored');
+    assert.equal(cache.stats().errors, 1);
+  });
+
   it('rejects a storeInBackground that is not a boolean', async () => {
     const { cache } = setup();
     await assert.rejects(

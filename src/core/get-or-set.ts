@@ -18,7 +18,7 @@
  */
 import type { LarderCache } from './cache.js';
 import type { FlightState } from './cache-context.js';
-import { handleFailure, type Shared } from './cache-context.js';
+import { handleFailure, reportError, type Shared } from './cache-context.js';
 import { sharedRead } from './entry-read.js';
 import type { PrefetchedGenerations } from './entry-state.js';
 import { type DecodedEntry, encodeEntry, isRawInteger } from './envelope.js';
@@ -30,6 +30,7 @@ import { type ResolvedGetOrSet, resolveGetOrSet } from './options.js';
 import { countRead, isFresh, readEntry } from './read-entry.js';
 import { settleWithin, withHardTimeout } from './settle-within.js';
 import type { StoreHints } from './store.js';
+import { toLarderError } from './store-guard.js';
 import type { FactoryContext, GetOrSetOptions } from './types.js';
 
 /** A factory, or a plain value to store on a miss. */
@@ -288,6 +289,7 @@ async function compute<T>(
   counters.factoryCalls++;
   const startedAt = options.clock.now();
   let value: T;
+  let awaited = false;
   try {
     const produced =
       typeof factory === 'function'
@@ -298,7 +300,8 @@ async function compute<T>(
     // A value computed synchronously is stored in the same tick it was read in:
     // no write committed and invalidated between the two can slip in and be
     // overwritten by it. (Thenables — a query builder — are awaited.)
-    value = isThenable(produced) ? await produced : produced;
+    awaited = isThenable(produced);
+    value = awaited ? await produced : (produced as T);
   } catch (error) {
     counters.factoryErrors++;
     finished(shared, trigger, startedAt, false, false);
@@ -329,36 +332,29 @@ async function compute<T>(
   }
   // A background flight's callers already have its value; superseded, it stores nothing.
   if (state.superseded) storable = false;
+  if (storable && background !== undefined) {
+    // The callers resume first; the entry is encoded and written after them.
+    // A value read synchronously is stored in this tick all the same (a
+    // microtask: no I/O, so no invalidation, comes in between); one that was
+    // awaited waits for the callers' own continuations (setImmediate), so
+    // encoding a large result never sits on the caller's path.
+    const storing = (awaited ? nextTurn() : Promise.resolve())
+      .then(() => storeBehind(plan, background, state, value, generations, startedAt, createdAt))
+      .then(
+        (stored) => finished(shared, trigger, startedAt, true, stored),
+        // Reported by write(); the callers already have their value.
+        () => finished(shared, trigger, startedAt, true, false),
+      );
+    background.storing = storing;
+    shared.work.track(storing);
+    return value;
+  }
   if (storable) {
-    const ttlMs = call.ttlMs;
-    // An integer with neither grace nor tags is stored as raw digits, as set()
-    // stores it, so incr/decr work on it (Django's get_or_set + incr); it gives
-    // up only early refresh, whose compute time would need meta.
-    const counter = isRawInteger(value) && tags === undefined && call.graceMs === 0;
-    const bytes = counter
-      ? encodeEntry(value, options.codec)
-      : encodeEntry(value, options.codec, {
-          createdAt,
-          staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
-          computeMs: createdAt - startedAt,
-          tags,
-          generations,
-        });
+    const bytes = encodeFill(plan, value, generations, startedAt, createdAt);
     const storeTtlMs = storeTtl(call);
     // The counters this entry depends on must outlive it: extended alongside
     // its write (no extra round trip in sequence), never failing the fill.
     shared.work.track(keepCounters(plan, storeTtlMs));
-    if (background !== undefined) {
-      const absent = trigger === 'miss' && !background.overwrite;
-      const storing = write(shared, storedKey, bytes, storeTtlMs, call.hints, absent, false).then(
-        (winner) => finished(shared, trigger, startedAt, true, winner === undefined),
-        // Reported by write(); the callers already have their value.
-        () => finished(shared, trigger, startedAt, true, false),
-      );
-      background.storing = storing;
-      shared.work.track(storing);
-      return value;
-    }
     // Add where nothing was stored (a writer that stored meanwhile wins); overwrite what we replace.
     const winner = await write(shared, storedKey, bytes, storeTtlMs, call.hints, trigger === 'miss');
     if (winner !== undefined) {
@@ -369,6 +365,64 @@ async function compute<T>(
   }
   finished(shared, trigger, startedAt, true, stored);
   return value;
+}
+
+/** Resolves on the event loop's next turn: after the microtasks of everyone awaiting this tick's values. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The bytes of a computed entry: raw digits for a plain integer, else an envelope with its meta. */
+function encodeFill<T>(
+  plan: Plan<T>,
+  value: T,
+  generations: readonly number[] | undefined,
+  startedAt: number,
+  createdAt: number,
+): Uint8Array {
+  const { call, shared } = plan;
+  const ttlMs = call.ttlMs;
+  const tags = call.tags;
+  // An integer with neither grace nor tags is stored as raw digits, as set()
+  // stores it, so incr/decr work on it (Django's get_or_set + incr); it gives
+  // up only early refresh, whose compute time would need meta.
+  if (isRawInteger(value) && tags === undefined && call.graceMs === 0)
+    return encodeEntry(value, shared.options.codec);
+  return encodeEntry(value, shared.options.codec, {
+    createdAt,
+    staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
+    computeMs: createdAt - startedAt,
+    tags,
+    generations,
+  });
+}
+
+/**
+ * Store a background flight's value, its callers already answered: unless a
+ * local write superseded it meanwhile. An encoding failure is reported, not
+ * thrown (nobody awaits it). Resolves whether it was stored.
+ */
+async function storeBehind<T>(
+  plan: Plan<T>,
+  background: BackgroundFlight,
+  state: FlightState,
+  value: T,
+  generations: readonly number[] | undefined,
+  startedAt: number,
+  createdAt: number,
+): Promise<boolean> {
+  const { shared, storedKey, call, trigger } = plan;
+  if (state.superseded) return false;
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeFill(plan, value, generations, startedAt, createdAt);
+  } catch (error) {
+    reportError(shared, 'getOrSet', toLarderError(error, 'getOrSet'));
+    return false;
+  }
+  const storeTtlMs = storeTtl(call);
+  shared.work.track(keepCounters(plan, storeTtlMs));
+  const absent = trigger === 'miss' && !background.overwrite;
+  const winner = await write(shared, storedKey, bytes, storeTtlMs, call.hints, absent, false);
+  return winner === undefined;
 }
 
 /** The TTL the store gets for an entry: its TTL plus grace, or `null` for forever. */
