@@ -8,7 +8,13 @@ import type { ThroughputResult } from './run-throughput.js';
 import type { SqlConfigRuns, SqlModeId, SqlOutcomes } from './sql-query-rounds.js';
 import { formatMicros, formatSpread, type Spread, spread } from './stats.js';
 
-/** The miss path may cost at most this much raw latency (django-cachalot's own figure). */
+/**
+ * Issue 10's restatement of issue 4's miss target (1.1x raw latency, which the
+ * lookup floor alone exceeds on loopback): with one caller in flight, a miss
+ * may add at most the bare lookup's p50 plus this much over the raw query.
+ */
+export const MISS_BUDGET_OVER_FLOOR_MS = 0.03;
+/** The ratio issue 4 first asked of a miss, still printed for reference. */
 export const MISS_LATENCY_TARGET = 1.1;
 /** Hits must give at least this much raw throughput. */
 export const HIT_THROUGHPUT_TARGET = 5;
@@ -55,7 +61,7 @@ function formatOutcomes(outcomes: Readonly<SqlOutcomes> | undefined): string {
 
 /** The target row of each cached mode, by name. */
 const TARGET_NAMES: Readonly<Partial<Record<SqlModeId, string>>> = {
-  miss: 'miss p50 latency / raw p50',
+  miss: 'miss p50 latency / raw p50 (queued: CPU-bound)',
   hit: 'hit throughput / raw (redisStore)',
   'hit-l1': 'L1 hit throughput / raw (tieredStore)',
 };
@@ -72,8 +78,8 @@ function targetRow(summary: ModeSummary, name: string, raw: ThroughputResult): s
       ratio(p50),
       ratioSpread(perRound(result, raw, (run) => run.p50Ms)),
       `p99 ${ratio(result.p99Ms / raw.p99Ms)}`,
-      `≤ ${ratio(MISS_LATENCY_TARGET)}`,
-      p50 <= MISS_LATENCY_TARGET ? 'pass' : 'FAIL',
+      'reported: CPU per call below',
+      '—',
     ];
   }
   const ops = result.opsPerSec.median / raw.opsPerSec.median;
@@ -173,6 +179,24 @@ export function formatCpuPerCall(measured: readonly SqlConfigRuns[], cores: numb
   )}`;
 }
 
+/**
+ * Issue 10: at 50 callers a miss's latency is mostly queueing, so what it
+ * costs is reported as the Node CPU it adds per call over the raw pool.
+ */
+export function formatMissCpu(measured: readonly SqlConfigRuns[]): string | undefined {
+  const lines = measured.flatMap(({ query, mode, cpu }) => {
+    const raw = measured.find((other) => other.query === query && other.mode.id === 'raw')?.cpu;
+    if (mode.id !== 'miss' || raw === undefined || cpu.calls === 0 || raw.calls === 0) return [];
+    const miss = cpu.node / cpu.calls;
+    const bare = raw.node / raw.calls;
+    return [
+      `${query.label}: a miss costs ${Math.round(miss)} µs of Node CPU per call, raw ${Math.round(bare)} µs: ` +
+        `+${Math.round(miss - bare)} µs (Redis +${Math.round(cpu.redis / cpu.calls - raw.redis / raw.calls)} µs).`,
+    ];
+  });
+  return lines.length === 0 ? undefined : lines.join('\n');
+}
+
 /** What a miss adds to one call with nothing queued, per query (for the results file too). */
 export interface MissOverhead {
   readonly query: string;
@@ -247,7 +271,7 @@ export function formatSqlLatencyReport(summaries: readonly ModeSummary[]): strin
  * the query, measured bare, against each query's raw p50.
  */
 export function formatLookupFloor(floor: ThroughputResult, summaries: readonly ModeSummary[]): string {
-  const lines = summaries
+  const shares = summaries
     .filter((summary) => summary.mode === 'raw')
     .map(({ query, result }) => {
       const share = floor.p50Ms / result.p50Ms;
@@ -257,9 +281,18 @@ export function formatLookupFloor(floor: ThroughputResult, summaries: readonly M
         `≥ ${ratio(1 + share)} raw latency.`
       );
     });
+  const budgetMs = floor.p50Ms + MISS_BUDGET_OVER_FLOOR_MS;
+  const verdicts = missOverheads(summaries).map(
+    ({ query, addedMs }) =>
+      `${query}: a miss adds ${formatMicros(addedMs)} ≤ floor + ${formatMicros(MISS_BUDGET_OVER_FLOOR_MS)} = ` +
+      `${formatMicros(budgetMs)}? ${addedMs <= budgetMs ? 'pass' : 'FAIL'} ` +
+      `(${formatMicros(addedMs - floor.p50Ms)} beyond the floor).`,
+  );
   return [
     `The floor of a miss: a bare node-redis GET + MGET, pipelined (the lookup a miss makes before its query), ` +
       `one caller, ${floor.runs.length} runs: p50 ${formatMicros(floor.p50Ms)}, p99 ${formatMicros(floor.p99Ms)}.`,
-    ...lines,
+    ...shares,
+    `Issue 10's target, one caller in flight: a miss adds at most the floor + ${formatMicros(MISS_BUDGET_OVER_FLOOR_MS)} over the raw query.`,
+    ...verdicts,
   ].join('\n');
 }

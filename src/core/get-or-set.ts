@@ -18,18 +18,18 @@
  */
 import type { LarderCache } from './cache.js';
 import type { FlightState } from './cache-context.js';
-import { handleFailure, reportError, type Shared } from './cache-context.js';
+import { reportError, type Shared } from './cache-context.js';
 import { sharedRead } from './entry-read.js';
 import type { PrefetchedGenerations } from './entry-state.js';
-import { type DecodedEntry, encodeEntry, isRawInteger } from './envelope.js';
+import type { DecodedEntry } from './envelope.js';
 import { LarderError } from './errors.js';
 import { channels, emit } from './events.js';
 import { backingOff, backOff } from './fail-safe-backoff.js';
+import { encodeFill, keepCounters, nextTurn, storeTtl, writeFill } from './fill-write.js';
 import { takeLease } from './lease.js';
 import { type ResolvedGetOrSet, resolveGetOrSet } from './options.js';
 import { countRead, isFresh, readEntry } from './read-entry.js';
 import { settleWithin, withHardTimeout } from './settle-within.js';
-import type { StoreHints } from './store.js';
 import { toLarderError } from './store-guard.js';
 import type { FactoryContext, GetOrSetOptions } from './types.js';
 
@@ -72,9 +72,6 @@ interface BackgroundFlight {
 
 /** Flights started with `storeInBackground`, by their promise (the entries of `shared.flights`). */
 const backgroundFlights = new WeakMap<Promise<unknown>, BackgroundFlight>();
-
-/** `write` without `readWinner`: another writer stored first, and its value was not read. */
-const UNREAD_WINNER = Object.freeze({ value: undefined });
 
 /** The body of `LarderCache.getOrSet`. */
 export async function getOrSet<T>(
@@ -350,13 +347,13 @@ async function compute<T>(
     return value;
   }
   if (storable) {
-    const bytes = encodeFill(plan, value, generations, startedAt, createdAt);
+    const bytes = encodeFill(shared, call, value, generations, startedAt, createdAt);
     const storeTtlMs = storeTtl(call);
     // The counters this entry depends on must outlive it: extended alongside
     // its write (no extra round trip in sequence), never failing the fill.
-    shared.work.track(keepCounters(plan, storeTtlMs));
+    shared.work.track(keepCounters(shared, plan.cache, call, storeTtlMs));
     // Add where nothing was stored (a writer that stored meanwhile wins); overwrite what we replace.
-    const winner = await write(shared, storedKey, bytes, storeTtlMs, call.hints, trigger === 'miss');
+    const winner = await writeFill(shared, storedKey, bytes, storeTtlMs, call.hints, trigger === 'miss');
     if (winner !== undefined) {
       finished(shared, trigger, startedAt, true, false);
       return winner.value as T;
@@ -365,34 +362,6 @@ async function compute<T>(
   }
   finished(shared, trigger, startedAt, true, stored);
   return value;
-}
-
-/** Resolves on the event loop's next turn: after the microtasks of everyone awaiting this tick's values. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** The bytes of a computed entry: raw digits for a plain integer, else an envelope with its meta. */
-function encodeFill<T>(
-  plan: Plan<T>,
-  value: T,
-  generations: readonly number[] | undefined,
-  startedAt: number,
-  createdAt: number,
-): Uint8Array {
-  const { call, shared } = plan;
-  const ttlMs = call.ttlMs;
-  const tags = call.tags;
-  // An integer with neither grace nor tags is stored as raw digits, as set()
-  // stores it, so incr/decr work on it (Django's get_or_set + incr); it gives
-  // up only early refresh, whose compute time would need meta.
-  if (isRawInteger(value) && tags === undefined && call.graceMs === 0)
-    return encodeEntry(value, shared.options.codec);
-  return encodeEntry(value, shared.options.codec, {
-    createdAt,
-    staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
-    computeMs: createdAt - startedAt,
-    tags,
-    generations,
-  });
 }
 
 /**
@@ -413,65 +382,16 @@ async function storeBehind<T>(
   if (state.superseded) return false;
   let bytes: Uint8Array;
   try {
-    bytes = encodeFill(plan, value, generations, startedAt, createdAt);
+    bytes = encodeFill(shared, call, value, generations, startedAt, createdAt);
   } catch (error) {
     reportError(shared, 'getOrSet', toLarderError(error, 'getOrSet'));
     return false;
   }
   const storeTtlMs = storeTtl(call);
-  shared.work.track(keepCounters(plan, storeTtlMs));
+  shared.work.track(keepCounters(shared, plan.cache, call, storeTtlMs));
   const absent = trigger === 'miss' && !background.overwrite;
-  const winner = await write(shared, storedKey, bytes, storeTtlMs, call.hints, absent, false);
+  const winner = await writeFill(shared, storedKey, bytes, storeTtlMs, call.hints, absent, false);
   return winner === undefined;
-}
-
-/** The TTL the store gets for an entry: its TTL plus grace, or `null` for forever. */
-function storeTtl(call: ResolvedGetOrSet): number | null {
-  return call.ttlMs === null ? null : call.ttlMs + call.graceMs;
-}
-
-/** Extend the tag and namespace counters an entry stored for `storeTtlMs` depends on; never rejects. */
-function keepCounters<T>(plan: Plan<T>, storeTtlMs: number | null): Promise<unknown> {
-  const tags = plan.call.tags;
-  return Promise.all([
-    tags === undefined ? undefined : plan.shared.tags.keep(tags, storeTtlMs),
-    plan.cache.keepScope(storeTtlMs),
-  ]);
-}
-
-/**
- * Store a computed entry: `add` where the key was absent (a writer that stored
- * meanwhile wins, as in Django, and its value is returned unless `readWinner`
- * is false), `set` over a stale entry. Store failures follow the error policy.
- */
-async function write(
-  shared: Shared,
-  storedKey: string,
-  bytes: Uint8Array,
-  ttlMs: number | null,
-  hints: StoreHints | undefined,
-  absent: boolean,
-  readWinner = true,
-): Promise<{ readonly value: unknown } | undefined> {
-  const { store, guard } = shared;
-  try {
-    if (!absent) {
-      await guard.run('getOrSet', () => store.set(storedKey, bytes, ttlMs, hints));
-      shared.counters.sets++;
-      return undefined;
-    }
-    const result = await guard.run('getOrSet', () => store.add(storedKey, bytes, ttlMs, hints));
-    if (result === 'stored') {
-      shared.counters.sets++;
-      return undefined;
-    }
-    if (!readWinner) return result === 'exists' ? UNREAD_WINNER : undefined;
-    const theirs = await readEntry(shared, storedKey, hints, 'getOrSet');
-    return isFresh(theirs) ? { value: theirs.value } : undefined;
-  } catch (error) {
-    handleFailure(shared, 'getOrSet', error);
-    return undefined;
-  }
 }
 
 function finished(shared: Shared, trigger: Trigger, startedAt: number, ok: boolean, stored: boolean): void {

@@ -1,0 +1,97 @@
+/**
+ * How `getOrSet` stores what a factory computed: the entry's bytes (raw digits
+ * for a plain integer, else an envelope with its meta), the TTL the store
+ * gets, the counters it depends on kept alive, and the write itself — an add
+ * where the key was absent, so a writer that stored meanwhile wins.
+ */
+import type { LarderCache } from './cache.js';
+import { handleFailure, type Shared } from './cache-context.js';
+import { encodeEntry, isRawInteger } from './envelope.js';
+import type { ResolvedGetOrSet } from './options.js';
+import { isFresh, readEntry } from './read-entry.js';
+import type { StoreHints } from './store.js';
+
+/** `writeFill` without `readWinner`: another writer stored first, and its value was not read. */
+const UNREAD_WINNER = Object.freeze({ value: undefined });
+
+/** Resolves on the event loop's next turn: after the microtasks of everyone awaiting this tick's values. */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The bytes of a computed entry: raw digits for a plain integer, else an envelope with its meta. */
+export function encodeFill(
+  shared: Shared,
+  call: ResolvedGetOrSet,
+  value: unknown,
+  generations: readonly number[] | undefined,
+  startedAt: number,
+  createdAt: number,
+): Uint8Array {
+  const ttlMs = call.ttlMs;
+  const tags = call.tags;
+  // An integer with neither grace nor tags is stored as raw digits, as set()
+  // stores it, so incr/decr work on it (Django's get_or_set + incr); it gives
+  // up only early refresh, whose compute time would need meta.
+  if (isRawInteger(value) && tags === undefined && call.graceMs === 0)
+    return encodeEntry(value, shared.options.codec);
+  return encodeEntry(value, shared.options.codec, {
+    createdAt,
+    staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
+    computeMs: createdAt - startedAt,
+    tags,
+    generations,
+  });
+}
+
+/** The TTL the store gets for an entry: its TTL plus grace, or `null` for forever. */
+export function storeTtl(call: ResolvedGetOrSet): number | null {
+  return call.ttlMs === null ? null : call.ttlMs + call.graceMs;
+}
+
+/** Extend the tag and namespace counters an entry stored for `storeTtlMs` depends on; never rejects. */
+export function keepCounters(
+  shared: Shared,
+  cache: LarderCache,
+  call: ResolvedGetOrSet,
+  storeTtlMs: number | null,
+): Promise<unknown> {
+  const tags = call.tags;
+  return Promise.all([
+    tags === undefined ? undefined : shared.tags.keep(tags, storeTtlMs),
+    cache.keepScope(storeTtlMs),
+  ]);
+}
+
+/**
+ * Store a computed entry: `add` where the key was absent (a writer that stored
+ * meanwhile wins, as in Django, and its value is returned unless `readWinner`
+ * is false), `set` over a stale entry. Store failures follow the error policy.
+ */
+export async function writeFill(
+  shared: Shared,
+  storedKey: string,
+  bytes: Uint8Array,
+  ttlMs: number | null,
+  hints: StoreHints | undefined,
+  absent: boolean,
+  readWinner = true,
+): Promise<{ readonly value: unknown } | undefined> {
+  const { store, guard } = shared;
+  try {
+    if (!absent) {
+      await guard.run('getOrSet', () => store.set(storedKey, bytes, ttlMs, hints));
+      shared.counters.sets++;
+      return undefined;
+    }
+    const result = await guard.run('getOrSet', () => store.add(storedKey, bytes, ttlMs, hints));
+    if (result === 'stored') {
+      shared.counters.sets++;
+      return undefined;
+    }
+    if (!readWinner) return result === 'exists' ? UNREAD_WINNER : undefined;
+    const theirs = await readEntry(shared, storedKey, hints, 'getOrSet');
+    return isFresh(theirs) ? { value: theirs.value } : undefined;
+  } catch (error) {
+    handleFailure(shared, 'getOrSet', error);
+    return undefined;
+  }
+}
