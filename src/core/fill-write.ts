@@ -14,8 +14,15 @@ import type { StoreHints } from './store.js';
 /** `writeFill` without `readWinner`: another writer stored first, and its value was not read. */
 const UNREAD_WINNER = Object.freeze({ value: undefined });
 
-/** Resolves on the event loop's next turn: after the microtasks of everyone awaiting this tick's values. */
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * Resolves two event-loop turns from now: after the microtasks of everyone
+ * awaiting this tick's values, and after the writes those callers queued
+ * meanwhile. Redis clients flush queued commands from a setImmediate of their
+ * own (node-redis does); one queued after ours would otherwise wait for the
+ * encoding we defer, and a caller's next lookup would pay for this one's store.
+ */
+export const afterCallersWrites = (): Promise<void> =>
+  new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
 /** The bytes of a computed entry: raw digits for a plain integer, else an envelope with its meta. */
 export function encodeFill(

@@ -25,7 +25,7 @@ import type { DecodedEntry } from './envelope.js';
 import { LarderError } from './errors.js';
 import { channels, emit } from './events.js';
 import { backingOff, backOff } from './fail-safe-backoff.js';
-import { encodeFill, keepCounters, nextTurn, storeTtl, writeFill } from './fill-write.js';
+import { afterCallersWrites, encodeFill, keepCounters, storeTtl, writeFill } from './fill-write.js';
 import { takeLease } from './lease.js';
 import { type ResolvedGetOrSet, resolveGetOrSet } from './options.js';
 import { countRead, isFresh, readEntry } from './read-entry.js';
@@ -333,9 +333,10 @@ async function compute<T>(
     // The callers resume first; the entry is encoded and written after them.
     // A value read synchronously is stored in this tick all the same (a
     // microtask: no I/O, so no invalidation, comes in between); one that was
-    // awaited waits for the callers' own continuations (setImmediate), so
-    // encoding a large result never sits on the caller's path.
-    const storing = (awaited ? nextTurn() : Promise.resolve())
+    // awaited waits for the callers' continuations and the commands they send
+    // next (afterCallersWrites), so encoding a large result never sits on
+    // their path.
+    const storing = (awaited ? afterCallersWrites() : Promise.resolve())
       .then(() => storeBehind(plan, background, state, value, generations, startedAt, createdAt))
       .then(
         (stored) => finished(shared, trigger, startedAt, true, stored),
