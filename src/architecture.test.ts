@@ -42,14 +42,12 @@ const LAYERS: readonly LayerRule[] = [
   { name: 'stores/redis', covers: 'stores/redis/', layers: ['core'], packages: ['redis'] },
   // The tiered store composes stores it is given; it builds a memory L1 by default.
   { name: 'stores/tiered', covers: 'stores/tiered/', layers: ['core', 'stores/memory'], packages: [] },
-  // SQL query caching: wraps a node-postgres pool the user gives it, parses SQL with
-  // the Postgres grammar (libpg-query), follows the WAL (logical replication).
-  {
-    name: 'sql',
-    covers: 'sql/',
-    layers: ['core'],
-    packages: ['pg', 'libpg-query'],
-  },
+  // The SQL analyzer: pure functions from SQL text to what it reads and writes,
+  // parsed with the Postgres grammar (libpg-query). No driver, no connection.
+  { name: 'sql/analyzer', covers: 'sql/analyzer/', layers: ['core'], packages: ['libpg-query'] },
+  // SQL query caching: wraps a node-postgres pool the user gives it, plans reads
+  // with the analyzer, follows the WAL (logical replication).
+  { name: 'sql', covers: 'sql/', layers: ['core', 'sql/analyzer'], packages: ['pg'] },
   // The conformance suite takes a store factory, so it needs no store of its own.
   { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
   // `src/index.ts` and the wiring beside it (createCache = core + the MessagePack default).
@@ -292,6 +290,19 @@ describe('architecture checker (fake import graphs)', () => {
       `src/stores/memory/memory-store.ts imports 'ioredis': stores/memory may import no packages`,
       `src/testing/index.ts imports '../adapters/express/index.js': nothing imports src/adapters/ (adapters and the CLI are the outermost ring)`,
       `src/testing/index.ts imports '../stores/memory/index.js': testing may import only itself and core, not stores/memory`,
+    ]);
+  });
+
+  it('keeps the SQL analyzer pure: no driver, no wrapper', () => {
+    const sql: ImportGraph = new Map([
+      ...clean,
+      ['sql/analyzer/sql-walker.ts', ['libpg-query', '../../core/errors.js', '../pool-query.js', 'pg']],
+      ['sql/pool-query.ts', ['pg', './analyzer/sql-walker.js', 'libpg-query']],
+    ]);
+    assert.deepEqual(findViolations(sql, LAYERS).sort(), [
+      `src/sql/analyzer/sql-walker.ts imports '../pool-query.js': sql/analyzer may import only itself and core, not sql`,
+      `src/sql/analyzer/sql-walker.ts imports 'pg': sql/analyzer may import only the packages libpg-query`,
+      `src/sql/pool-query.ts imports 'libpg-query': sql may import only the packages pg`,
     ]);
   });
 

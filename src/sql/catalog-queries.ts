@@ -5,8 +5,8 @@
  * on catalogs every role may read, so they are safe inside a user transaction.
  */
 
+import type { RelationRef } from './analyzer/sql-analysis.js';
 import { queryText, type RawQueryable } from './session-state.js';
-import type { RelationRef } from './sql-analysis.js';
 
 /** One relation as the catalog describes it. */
 export interface RelationInfo {

@@ -7,6 +7,7 @@
  * warm catalog lets `pool.query` answer hits without checking out a client.
  */
 import type { Clock } from '../core/types.js';
+import type { RelationRef } from './analyzer/sql-analysis.js';
 import {
   immutableFunctions,
   type RelationInfo,
@@ -14,7 +15,6 @@ import {
   resolveRelations,
 } from './catalog-queries.js';
 import type { RawQueryable } from './session-state.js';
-import type { RelationRef } from './sql-analysis.js';
 
 /** Gives a connection for a lookup, checked out only when one is needed. */
 export type LookupConnection = () => Promise<RawQueryable>;

@@ -14,10 +14,10 @@
 import type { CustomTypesConfig, QueryResult } from 'pg';
 import { LarderError } from '../core/errors.js';
 import type { Cache } from '../core/types.js';
+import type { SqlAnalysis } from './analyzer/sql-analysis.js';
 import type { ConnectionWaits } from './connection-waits.js';
 import type { CachedRead } from './read-plan.js';
 import { type CachedResult, decodeResult } from './result-codec.js';
-import type { SqlAnalysis } from './sql-analysis.js';
 import type { SqlBypassReason } from './sql-bypass-reason.js';
 import type { SqlCounters } from './sql-stats.js';
 

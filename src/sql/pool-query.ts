@@ -12,13 +12,13 @@
  * stop waiting for the run when it stalls (see ConnectionWaits).
  */
 import type { QueryResult } from 'pg';
+import type { SqlAnalysis } from './analyzer/sql-analysis.js';
 import { type ConnectionState, connectionState } from './connection-state.js';
 import { fillRead, RunElsewhere } from './fill-read.js';
 import type { PgPoolClientLike, PgPoolLike } from './pg-like.js';
 import type { QueryCall } from './query-call.js';
 import type { CachedRead } from './read-plan.js';
 import { type CachedResult, encodeResult } from './result-codec.js';
-import type { SqlAnalysis } from './sql-analysis.js';
 import type { SqlEngine } from './sql-engine.js';
 import { typesOf } from './types-of.js';
 

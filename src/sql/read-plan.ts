@@ -6,11 +6,11 @@
  */
 import { resolveTtl } from '../core/duration.js';
 import type { GetOrSetOptions, Ttl } from '../core/types.js';
+import type { BypassReason, SqlAnalysis } from './analyzer/sql-analysis.js';
 import type { FactValidity, LookupConnection, SqlCatalog } from './catalog.js';
 import type { RelationInfo } from './catalog-queries.js';
 import { keyHead, keyOf } from './query-key.js';
 import type { SessionState } from './session-state.js';
-import type { BypassReason, SqlAnalysis } from './sql-analysis.js';
 import type { SqlBypassReason } from './sql-bypass-reason.js';
 import type { QueryCacheOptions, ResolvedSqlOptions } from './sql-options.js';
 import { type DatabaseIdentity, databaseTag, tableTag } from './table-tags.js';

@@ -1,4 +1,4 @@
-import type { BypassReason } from './sql-analysis.js';
+import type { BypassReason } from './analyzer/sql-analysis.js';
 
 /**
  * Why a query did not use the cache: the analyzer's reasons (a write, a

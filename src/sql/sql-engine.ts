@@ -7,23 +7,23 @@
  */
 import type { CustomTypesConfig, QueryResult } from 'pg';
 import type { Cache } from '../core/types.js';
+import { isSqlParserLoaded, loadSqlParser } from './analyzer/load-sql-parser.js';
+import type { SqlAnalysis } from './analyzer/sql-analysis.js';
+import { SqlAnalyzer } from './analyzer/sql-analyzer.js';
+import { isTimeDependentValue } from './analyzer/time-dependent-value.js';
 import { SqlCatalog } from './catalog.js';
 import { type ConnectionState, connectionState } from './connection-state.js';
 import { ConnectionWaits } from './connection-waits.js';
 import { fillRead } from './fill-read.js';
-import { isSqlParserLoaded, loadSqlParser } from './load-sql-parser.js';
 import type { PgClientLike } from './pg-like.js';
 import type { QueryCall } from './query-call.js';
 import { analyzerVerdict, planKnownRead, planRead, type ReadPlan, ReadShapes } from './read-plan.js';
 import { encodeResult, RAW_TYPES } from './result-codec.js';
 import { discoverIdentity, readSession, type SessionState } from './session-state.js';
-import type { SqlAnalysis } from './sql-analysis.js';
-import { SqlAnalyzer } from './sql-analyzer.js';
 import type { SqlBypassReason } from './sql-bypass-reason.js';
 import type { ResolvedSqlOptions } from './sql-options.js';
 import { SqlCounters } from './sql-stats.js';
 import type { DatabaseIdentity } from './table-tags.js';
-import { isTimeDependentValue } from './time-dependent-value.js';
 import { TrackedStatements } from './tracked-statements.js';
 import { typesOf } from './types-of.js';
 

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { analyzeSql } from './analyze-sql.js';
-import { loadSqlParser } from './load-sql-parser.js';
+import { analyzeSql } from './analyzer/analyze-sql.js';
+import { loadSqlParser } from './analyzer/load-sql-parser.js';
 import {
   type Settlement,
   type StatementOutcome,

@@ -12,7 +12,7 @@
  * - The transaction status Postgres reports after each statement (`I`/`T`/`E`)
  *   corrects the bookkeeping when a text did something the wrapper did not follow.
  */
-import type { StatementAnalysis, TransactionControl } from './sql-analysis.js';
+import type { StatementAnalysis, TransactionControl } from './analyzer/sql-analysis.js';
 import type { TableName } from './table-name.js';
 import type { TransactionState } from './transaction-state.js';
 

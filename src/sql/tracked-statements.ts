@@ -7,12 +7,12 @@
 import type { QueryResult, Submittable } from 'pg';
 import { isStoreFailure } from '../core/errors.js';
 import type { Cache } from '../core/types.js';
+import type { SqlAnalysis } from './analyzer/sql-analysis.js';
 import type { ConnectionState } from './connection-state.js';
 import { connectionState } from './connection-state.js';
 import { invalidationPendingError, type Unstored } from './invalidation-pending-error.js';
 import { isServerError, type PgClientLike } from './pg-like.js';
 import type { QueryCall } from './query-call.js';
-import type { SqlAnalysis } from './sql-analysis.js';
 import type { SqlEngine } from './sql-engine.js';
 import { ALL_TABLES_LABEL } from './sql-stats.js';
 import { type Settlement, type StatementOutcome, settle } from './statement-transition.js';

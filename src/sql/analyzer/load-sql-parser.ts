@@ -6,7 +6,7 @@
  * after that is a plain function call, a repeated statement a Map lookup.
  */
 import type * as LibPgQuery from 'libpg-query';
-import { LarderError } from '../core/errors.js';
+import { LarderError } from '../../core/errors.js';
 
 /** The part of libpg-query the analyzer uses. */
 export type SqlParser = Pick<typeof LibPgQuery, 'parseSync' | 'normalizeSync'>;

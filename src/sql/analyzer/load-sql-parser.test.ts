@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLarderError } from '../core/errors.js';
+import { isLarderError } from '../../core/errors.js';
 import { analyzeSql } from './analyze-sql.js';
 import { isSqlParserLoaded, loadSqlParser } from './load-sql-parser.js';
 import { SqlAnalyzer } from './sql-analyzer.js';

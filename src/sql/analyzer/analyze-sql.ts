@@ -4,7 +4,7 @@
  * does not parse is a `parse-error` bypass, so the wrapper passes it through
  * and Postgres reports the error in its own words.
  */
-import { LarderError } from '../core/errors.js';
+import { LarderError } from '../../core/errors.js';
 import { analyzeStatement } from './analyze-statement.js';
 import { sqlParser } from './load-sql-parser.js';
 import type { BypassReason, RelationRef, SqlAnalysis, StatementAnalysis } from './sql-analysis.js';

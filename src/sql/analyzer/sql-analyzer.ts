@@ -11,7 +11,7 @@
  * stays within `cacheSize`, and a burst of one-off texts (literals inlined in
  * the SQL) cannot grow it.
  */
-import { LarderError } from '../core/errors.js';
+import { LarderError } from '../../core/errors.js';
 import { allowList, analyzeWithAllowList } from './analyze-sql.js';
 import type { SqlAnalysis } from './sql-analysis.js';
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { isLarderError } from '../core/errors.js';
+import { isLarderError } from '../../core/errors.js';
 import { analyzeSql } from './analyze-sql.js';
 import { loadSqlParser } from './load-sql-parser.js';
 
