@@ -9,6 +9,7 @@
  */
 import { LarderError } from '../../core/errors.js';
 import type { Bus, BusHandlers, BusSubscription } from '../../core/store.js';
+import { ReconnectLoop, type RetryDelay } from './reconnect-loop.js';
 import type { RedisSubscriberLike } from './redis-client-like.js';
 import { type RedisChannel, RedisSubscription } from './redis-subscription.js';
 import { toLarderError } from './to-larder-error.js';
@@ -17,6 +18,11 @@ import { toLarderError } from './to-larder-error.js';
 export interface RedisBusOptions {
   /** Create the subscriber connection, not yet connected (`client.duplicate()`). */
   readonly createSubscriber: () => RedisSubscriberLike;
+  /**
+   * The wait before reconnecting the subscriber (see reconnect-loop.ts), or
+   * always `false` for one that node-redis reconnects by its own strategy.
+   */
+  readonly retryDelayMs: RetryDelay;
   /** Send one PUBLISH over the store's command connection. */
   readonly publish: (channel: string, message: string) => Promise<void>;
   /** Longest wait for `subscribe()` to be confirmed by the server. */
@@ -41,6 +47,7 @@ export class RedisBus implements Bus {
   readonly #options: RedisBusOptions;
   readonly #channels = new Map<string, RedisChannel>();
   #subscriber: RedisSubscriberLike | undefined;
+  #reconnecting: ReconnectLoop | undefined;
   /** Between the subscriber's 'ready' and the first sign of loss. */
   #up = false;
   /** Why the subscriber stopped reconnecting for good (`reconnect: false`), once it has. */
@@ -93,6 +100,8 @@ export class RedisBus implements Bus {
     }
     this.#channels.clear();
     this.#wake();
+    // Ends the wait between two attempts now instead of keeping the process alive.
+    this.#reconnecting?.stop();
     const subscriber = this.#subscriber;
     if (subscriber === undefined) return;
     subscriber.off('ready', this.#onReady);
@@ -100,7 +109,8 @@ export class RedisBus implements Bus {
     subscriber.off('end', this.#onLost);
     // Our 'error' listener stays: a socket may still report after destroy().
     // Nobody waits for a reply on this connection, so there is nothing to drain:
-    // destroy() also stops a reconnect loop and rejects commands in flight.
+    // destroy() also drops an attempt under way and rejects commands in flight.
+    // Between two attempts it is closed already.
     if (subscriber.isOpen) subscriber.destroy();
   }
 
@@ -119,7 +129,11 @@ export class RedisBus implements Bus {
     subscriber.on('reconnecting', this.#onLost);
     subscriber.on('end', this.#onLost);
     this.#subscriber = subscriber;
-    subscriber.connect().catch(this.#onGaveUp);
+    this.#reconnecting = new ReconnectLoop(subscriber, {
+      retryDelayMs: this.#options.retryDelayMs,
+      onGaveUp: this.#onGaveUp,
+    });
+    this.#reconnecting.start();
   }
 
   /** Resolves once `entry` is subscribed on a live connection; rejects after the timeout. */
@@ -247,8 +261,11 @@ export class RedisBus implements Bus {
     this.#wake();
   };
 
-  // 'reconnecting' and 'end' always mean the connection is gone; 'error' does
-  // only when the client is no longer ready (a failed PING, say, is not a loss).
+  // 'reconnecting' (node-redis retrying by its own strategy) and 'end' always
+  // mean the connection is gone; 'error' does only when the client is no longer
+  // ready (a failed PING, say, is not a loss). With the retries ours, a loss is
+  // only an 'error', after which node-redis has closed the client until the
+  // next attempt.
   readonly #onLost = (): void => {
     if (this.#closing !== undefined || !this.#up) return;
     this.#up = false;
@@ -262,9 +279,8 @@ export class RedisBus implements Bus {
 
   readonly #onError = (error: Error): void => {
     if (this.#closing !== undefined) return;
-    const subscriber = this.#subscriber;
-    if (subscriber !== undefined && !subscriber.isOpen) this.#onGaveUp(error);
-    else if (subscriber !== undefined && !subscriber.isReady) this.#onLost();
+    // Whether a closed subscriber is retried is the reconnect loop's to say (onGaveUp).
+    if (this.#subscriber !== undefined && !this.#subscriber.isReady) this.#onLost();
     try {
       this.#options.onConnectionError(error);
     } catch {
@@ -272,7 +288,7 @@ export class RedisBus implements Bus {
     }
   };
 
-  /** The subscriber stopped reconnecting (`reconnect: false`): it never comes back. */
+  /** The subscriber will not be reconnected (`reconnect: false`): it never comes back. */
   readonly #onGaveUp = (error: unknown): void => {
     if (this.#closing !== undefined) return;
     this.#gaveUp ??= { cause: error };

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLarderError } from '../../core/errors.js';
-import { type RedisStoreOptions, toClientOptions, validateStoreOptions } from './redis-store-options.js';
+import {
+  type RedisStoreOptions,
+  retryDelayOf,
+  toClientOptions,
+  validateStoreOptions,
+} from './redis-store-options.js';
 
 /** The TCP/TLS socket fields under test (node-redis types them as a union with IPC). */
 interface TcpSocket {
@@ -25,7 +30,8 @@ describe('toClientOptions', () => {
     assert.equal(socket.port, 6379);
     assert.equal(socket.tls, false);
     assert.equal(socket.connectTimeout, 2000);
-    assert.equal(typeof socket.reconnectStrategy, 'function');
+    // The store reconnects its client itself (reconnect-loop.ts), never node-redis.
+    assert.equal(socket.reconnectStrategy, false);
     assert.equal(options.disableOfflineQueue, true);
     assert.equal(options.username, undefined);
     assert.equal(options.password, undefined);
@@ -45,19 +51,9 @@ describe('toClientOptions', () => {
     assert.equal(options.url, undefined);
   });
 
-  it('applies connectTimeoutMs, reconnect and disableOfflineQueue', () => {
-    const options = toClientOptions({
-      connectTimeoutMs: 500,
-      reconnect: { initialDelayMs: 10, maxDelayMs: 40, random: () => 0 },
-      disableOfflineQueue: false,
-    });
+  it('applies connectTimeoutMs and disableOfflineQueue', () => {
+    const options = toClientOptions({ connectTimeoutMs: 500, disableOfflineQueue: false });
     assert.equal(options.socket?.connectTimeout, 500);
-    const strategy = options.socket?.reconnectStrategy;
-    assert.equal(typeof strategy, 'function');
-    if (typeof strategy === 'function') {
-      assert.equal(strategy(0, new Error('x')), 5);
-      assert.equal(strategy(10, new Error('x')), 20);
-    }
     assert.equal(options.disableOfflineQueue, false);
     assert.equal(toClientOptions({ reconnect: false }).socket?.reconnectStrategy, false);
   });
@@ -84,8 +80,51 @@ describe('toClientOptions', () => {
     assert.equal(options.disableOfflineQueue, false);
     assert.equal((options.socket as TcpSocket).servername, 'cache.example.com');
     assert.equal(options.socket?.connectTimeout, 300);
-    // A reconnectStrategy in clientOptions is kept when `reconnect` is not given.
-    assert.equal(options.socket?.reconnectStrategy, ownStrategy);
+    // Read by the store's own reconnect loop instead (see retryDelayOf).
+    assert.equal(options.socket?.reconnectStrategy, false);
+  });
+});
+
+describe('retryDelayOf', () => {
+  const cause = new Error('connect ECONNREFUSED 127.0.0.1:6379');
+
+  it('waits the reconnect backoff', () => {
+    const delay = retryDelayOf({ reconnect: { initialDelayMs: 10, maxDelayMs: 40, random: () => 0 } });
+    assert.equal(delay(0, cause), 5);
+    assert.equal(delay(10, cause), 20);
+    assert.equal(retryDelayOf({ reconnect: { random: () => 0 } })(0, cause), 25);
+  });
+
+  it('gives up at once with reconnect: false', () => {
+    assert.equal(retryDelayOf({ reconnect: false })(0, cause), false);
+  });
+
+  it('reads a node-redis reconnectStrategy from clientOptions as node-redis does, when reconnect is not given', () => {
+    const fromSocket = (reconnectStrategy: unknown, reconnect?: RedisStoreOptions['reconnect']) =>
+      retryDelayOf({
+        clientOptions: { socket: { reconnectStrategy } as never },
+        ...(reconnect === undefined ? {} : { reconnect }),
+      });
+    const seen: Array<[number, Error]> = [];
+    const own = fromSocket((retries: number, error: Error) => {
+      seen.push([retries, error]);
+      return retries < 2 ? 7 : retries < 3 ? new Error('enough') : false;
+    });
+    assert.deepEqual(
+      [0, 1, 2, 3].map((retries) => own(retries, cause)),
+      [7, 7, false, false],
+    );
+    assert.deepEqual(seen[0], [0, cause]);
+    assert.equal(fromSocket(30)(5, cause), 30);
+    assert.equal(fromSocket(false)(0, cause), false);
+    // One that throws gets the default backoff, as in node-redis.
+    const throwing = fromSocket(() => {
+      throw new Error('bug');
+    });
+    const delayMs = throwing(0, cause);
+    assert.ok(typeof delayMs === 'number' && delayMs >= 25 && delayMs <= 50, String(delayMs));
+    // `reconnect` wins over it.
+    assert.equal(fromSocket(30, { initialDelayMs: 10, random: () => 0 })(0, cause), 5);
   });
 });
 

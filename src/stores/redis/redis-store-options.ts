@@ -1,6 +1,7 @@
 import type { RedisClientOptions } from 'redis';
 import { LarderError } from '../../core/errors.js';
 import { parseRedisUrl } from './parse-redis-url.js';
+import type { RetryDelay } from './reconnect-loop.js';
 import { type ReconnectOptions, reconnectStrategy } from './reconnect-strategy.js';
 import type { RedisClientLike } from './redis-client-like.js';
 
@@ -37,20 +38,27 @@ export interface RedisStoreOptions {
   readonly readyTimeoutMs?: number;
   /**
    * Backoff between reconnection attempts (capped exponential, with jitter), or
-   * `false` to give up after the first loss — the store is then unusable.
+   * `false` to give up after the first loss — the store is then unusable. The
+   * store runs the attempts itself, so `close()` ends a wait at once (see
+   * docs/stores.md, "Exiting after `close()`"); it applies to a client the
+   * store creates, and to the bus's subscriber connection of such a client.
    * @default { initialDelayMs: 50, maxDelayMs: 2000 }
    */
   readonly reconnect?: ReconnectOptions | false;
   /**
    * Reject commands at once while disconnected instead of queueing them until
    * the connection returns, so a dead Redis costs microseconds per call rather
-   * than a growing queue and a burst of stale writes on reconnect.
+   * than a growing queue and a burst of stale writes on reconnect. With
+   * `false`, commands queue only while a connection attempt is under way: the
+   * store's client is closed between two attempts.
    * @default true
    */
   readonly disableOfflineQueue?: boolean;
   /**
    * Extra node-redis client options (TLS certificates under `socket`, `name`,
    * `pingInterval`, `RESP`...). The options above win over the same settings here.
+   * A `socket.reconnectStrategy` is asked for the store's waits between attempts
+   * when `reconnect` is not given; node-redis itself never retries.
    */
   readonly clientOptions?: RedisClientOptions;
   /**
@@ -123,8 +131,10 @@ export function validateStoreOptions(options: RedisStoreOptions): void {
 
 /**
  * The node-redis options for a client the store creates: the address and
- * credentials from `url`, a connect timeout, the backoff, no offline queue, and
- * whatever `clientOptions` adds.
+ * credentials from `url`, a connect timeout, no offline queue, and whatever
+ * `clientOptions` adds. node-redis itself never reconnects it
+ * (`reconnectStrategy: false`): the store does, with `retryDelayOf(options)`
+ * (see reconnect-loop.ts for why).
  */
 export function toClientOptions(options: RedisStoreOptions): RedisClientOptions {
   const extra = options.clientOptions ?? {};
@@ -135,12 +145,7 @@ export function toClientOptions(options: RedisStoreOptions): RedisClientOptions 
     port: url.port,
     tls: url.tls,
     connectTimeout: options.connectTimeoutMs ?? extra.socket?.connectTimeout ?? 2000,
-    reconnectStrategy:
-      options.reconnect === false
-        ? false
-        : options.reconnect === undefined && extra.socket?.reconnectStrategy !== undefined
-          ? extra.socket.reconnectStrategy
-          : reconnectStrategy(options.reconnect),
+    reconnectStrategy: false,
   } as NonNullable<RedisClientOptions['socket']>;
 
   const client: RedisClientOptions = {
@@ -152,4 +157,44 @@ export function toClientOptions(options: RedisStoreOptions): RedisClientOptions 
   if (url.password !== undefined) client.password = url.password;
   if (url.database !== undefined) client.database = url.database;
   return client;
+}
+
+/** The node-redis type of `clientOptions.socket.reconnectStrategy`. */
+type NodeRedisStrategy = NonNullable<NonNullable<RedisClientOptions['socket']>['reconnectStrategy']>;
+
+/**
+ * How long the store waits before reconnecting a client it created: the
+ * `reconnect` backoff; `false` for `reconnect: false`; or, when `reconnect` is
+ * not given, a node-redis `reconnectStrategy` from `clientOptions.socket`, read
+ * as node-redis reads it (a number, `false`, or a function whose `false` or
+ * `Error` means stop; one that throws gets the default backoff, as in node-redis).
+ */
+export function retryDelayOf(options: RedisStoreOptions): RetryDelay {
+  if (options.reconnect === false) return never;
+  const own = options.clientOptions?.socket?.reconnectStrategy;
+  const backoff = reconnectStrategy(options.reconnect);
+  if (options.reconnect !== undefined || own === undefined) return backoff;
+  return fromNodeRedisStrategy(own, backoff);
+}
+
+function never(): false {
+  return false;
+}
+
+function fromNodeRedisStrategy(
+  strategy: NodeRedisStrategy,
+  fallback: (retries: number) => number,
+): RetryDelay {
+  if (strategy === false) return never;
+  if (typeof strategy === 'number') return () => strategy;
+  return (retries, cause) => {
+    let delayMs: number | false | Error;
+    try {
+      delayMs = strategy(retries, cause instanceof Error ? cause : new Error(String(cause)));
+    } catch {
+      return fallback(retries);
+    }
+    if (delayMs === false || delayMs instanceof Error) return false;
+    return typeof delayMs === 'number' ? delayMs : fallback(retries);
+  };
 }

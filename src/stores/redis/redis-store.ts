@@ -1,4 +1,4 @@
-import { createClient, RESP_TYPES } from 'redis';
+import { ClientClosedError, ClientOfflineError, createClient, RESP_TYPES } from 'redis';
 import { LarderError } from '../../core/errors.js';
 import type {
   Bus,
@@ -18,10 +18,16 @@ import {
   RENEW_LEASE,
   runScript,
 } from './lua-scripts.js';
+import { ReconnectLoop } from './reconnect-loop.js';
 import { type BatchContext, clearPrefix, deleteMany, getMany, setMany } from './redis-batch.js';
 import { RedisBus } from './redis-bus.js';
 import type { RedisClientLike, RedisCommandOptions } from './redis-client-like.js';
-import { type RedisStoreOptions, toClientOptions, validateStoreOptions } from './redis-store-options.js';
+import {
+  type RedisStoreOptions,
+  retryDelayOf,
+  toClientOptions,
+  validateStoreOptions,
+} from './redis-store-options.js';
 import { type WriteAndPublishContext, writeAndPublish } from './redis-write-and-publish.js';
 import { px, setArgs } from './set-args.js';
 import { toLarderError } from './to-larder-error.js';
@@ -29,7 +35,11 @@ import { toLarderError } from './to-larder-error.js';
 /** A `Store` on Redis, with every optional operation implemented. */
 export interface RedisStore extends Store {
   readonly name: 'redis';
-  /** The node-redis client in use (created by the store, or the one passed in). */
+  /**
+   * The node-redis client in use (created by the store, or the one passed in).
+   * One the store created does not reconnect by itself (its `reconnectStrategy`
+   * is `false`): the store reconnects it, and stops when closed.
+   */
   readonly client: RedisClientLike;
   /**
    * Resolves once a connection is up; rejects with `E_CLOSED` if the store closes
@@ -130,8 +140,12 @@ class RedisByteStore implements RedisStore {
   readonly #onConnectionError: ((error: LarderError) => void) | undefined;
   readonly #bus: RedisBus;
   readonly #readyTimeoutMs: number;
+  /** Reconnects a client the store created; none for a passed-in client. */
+  readonly #reconnecting: ReconnectLoop | undefined;
   /** The client's last connection error, until it is ready again: why commands are refused. */
   #connectionError: Error | undefined;
+  /** Our client will not be reconnected (`reconnect: false` after a failure). */
+  #gaveUp = false;
   #closing: Promise<void> | undefined;
   #waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   /**
@@ -164,19 +178,27 @@ class RedisByteStore implements RedisStore {
     this.#client.on('error', this.#onError);
     this.#client.on('ready', this.#onReady);
     // No connection until the first subscribe: most caches never subscribe.
+    const retryDelayMs = this.#owned ? retryDelayOf(options) : undefined;
     this.#bus = new RedisBus({
       createSubscriber: () => this.#client.duplicate(),
+      // Our client's duplicate has its options, node-redis's retries off, so
+      // the bus reconnects it like the store does ours. A passed-in client's
+      // duplicate retries by its owner's strategy; the bus only hears it stop.
+      retryDelayMs: retryDelayMs ?? (() => false),
       publish: (channel, message) => this.#publish(channel, message),
       subscribeTimeoutMs: options.subscribeTimeoutMs ?? 2000,
       onConnectionError: this.#onError,
     });
     if (this.#client.isOpen && !this.#client.isReady) this.#starting = this.#firstAttempt();
-    if (this.#owned) {
+    if (retryDelayMs === undefined) {
+      this.#reconnecting = undefined;
+    } else {
       // Connect in the background: creating a store never throws or waits
-      // because Redis is down. connect() keeps retrying with the backoff until it
-      // succeeds or the store is closed; that rejection is expected.
+      // because Redis is down. The loop keeps retrying with the backoff until
+      // it succeeds or the store is closed.
       this.#starting = this.#firstAttempt();
-      this.#client.connect().catch(this.#onGaveUp);
+      this.#reconnecting = new ReconnectLoop(this.#client, { retryDelayMs, onGaveUp: this.#onGaveUp });
+      this.#reconnecting.start();
     }
   }
 
@@ -212,9 +234,10 @@ class RedisByteStore implements RedisStore {
     }
   };
 
-  /** connect() failed for good: closed by us, or `reconnect: false` after a failure. */
+  /** Our client will not be reconnected: `reconnect: false` after a failure. */
   readonly #onGaveUp = (error: unknown): void => {
     if (this.#closing !== undefined) return;
+    this.#gaveUp = true;
     const waiters = this.#waiters;
     this.#waiters = [];
     const failure = this.#mapError(error);
@@ -233,7 +256,7 @@ class RedisByteStore implements RedisStore {
       return Promise.reject(new LarderError('E_CLOSED', 'redisStore: the store is closed'));
     }
     if (this.#client.isReady) return Promise.resolve();
-    if (this.#owned && !this.#client.isOpen) {
+    if (this.#gaveUp) {
       // Our client stopped reconnecting (`reconnect: false`): it will never be ready.
       return Promise.reject(
         new LarderError('E_STORE', `redisStore: the connection was lost and not retried${this.#why()}`, {
@@ -286,6 +309,18 @@ class RedisByteStore implements RedisStore {
   }
 
   #mapError(error: unknown): LarderError {
+    // Between two attempts our client is closed (see reconnect-loop.ts), and
+    // node-redis refuses commands with "The client is closed", as if someone
+    // had closed the store. What it says of a client that is reconnecting is
+    // the truth until the store is closed or gives up.
+    if (
+      error instanceof ClientClosedError &&
+      this.#reconnecting !== undefined &&
+      this.#closing === undefined &&
+      !this.#gaveUp
+    ) {
+      return toLarderError(new ClientOfflineError(), this.#connectionError);
+    }
     return toLarderError(error, this.#connectionError);
   }
 
@@ -429,6 +464,9 @@ class RedisByteStore implements RedisStore {
   }
 
   async #shutdown(): Promise<void> {
+    // First, so that no new attempt starts while the bus closes; the wait
+    // between two attempts ends here instead of keeping the process alive.
+    this.#reconnecting?.stop();
     await this.#bus.close();
     const waiters = this.#waiters;
     this.#waiters = [];
@@ -442,9 +480,10 @@ class RedisByteStore implements RedisStore {
     }
     // Our 'error' listener stays: a socket may still report after destroy().
     const client = this.#client;
+    // Between two attempts (or given up): no socket, and nothing to stop.
     if (!client.isOpen) return;
     if (!client.isReady) {
-      // Reconnecting: nothing pending can be answered; stop the retry loop.
+      // An attempt under way: nothing pending can be answered; drop it.
       client.destroy();
       return;
     }
