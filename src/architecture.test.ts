@@ -50,6 +50,8 @@ const LAYERS: readonly LayerRule[] = [
     layers: ['core'],
     packages: ['pg', 'libpg-query'],
   },
+  // `larder/store`: the store contract's types, for store authors.
+  { name: 'store', covers: 'store/', layers: ['core'], packages: [] },
   // The conformance suite takes a store factory, so it needs no store of its own.
   { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
   // `src/index.ts` and the wiring beside it (createCache = core + the MessagePack default).
@@ -74,6 +76,7 @@ const SUBPATH_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   './redis': ['redis'],
   './tiered': [],
   './sql': ['pg', 'libpg-query'],
+  './store': [],
   './testing': [],
 };
 
@@ -239,6 +242,32 @@ interface PackageJson {
   readonly exports: Readonly<Record<string, string | { readonly default?: string }>>;
 }
 
+/**
+ * The names a module exports, read from its syntax: `export … from` lists and
+ * exported declarations (what entry files and core/store.ts use).
+ */
+function exportedNames(file: string): string[] {
+  const source = ts.createSourceFile(
+    file,
+    readFileSync(path.join(SRC, file), 'utf8'),
+    ts.ScriptTarget.Latest,
+  );
+  return source.statements.flatMap((statement) => {
+    if (ts.isExportDeclaration(statement)) {
+      const clause = statement.exportClause;
+      return clause !== undefined && ts.isNamedExports(clause) ? clause.elements.map((e) => e.name.text) : [];
+    }
+    const exported = ts.canHaveModifiers(statement)
+      ? ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
+      : false;
+    if (!exported) return [];
+    if (ts.isVariableStatement(statement))
+      return statement.declarationList.declarations.map((d) => d.name.getText(source));
+    const name = (statement as ts.DeclarationStatement).name;
+    return name !== undefined && ts.isIdentifier(name) ? [name.text] : [];
+  });
+}
+
 /** The `src/` file an `exports` target (`./dist/x/index.js`) is built from, or undefined. */
 function sourceOfExport(target: string | { readonly default?: string }): string | undefined {
   const built = typeof target === 'string' ? target : target.default;
@@ -344,6 +373,22 @@ describe('architecture of src/', () => {
       assert.deepEqual(forbiddenPackages(graph, entry, [...dependencies, ...extra]), []);
     });
   }
+
+  it('keeps the store contract out of larder: larder/store exports it, larder none of it', () => {
+    const contract = exportedNames('core/store.ts');
+    assert.ok(contract.includes('Store'), 'the scanner found no export in core/store.ts');
+    assert.deepEqual(
+      contract.filter((name) => !exportedNames('store/index.ts').includes(name)),
+      [],
+      'exported by core/store.ts but not by larder/store',
+    );
+    const root = exportedNames('index.ts');
+    assert.deepEqual(
+      root.filter((name) => contract.includes(name)),
+      [],
+      'store-author types exported by larder (application code never needs them)',
+    );
+  });
 
   it('never lets larder reach a client library, even through a dependency list change', () => {
     // Belt and braces for the rule users rely on most: `import 'larder'` loads no client,

@@ -1,6 +1,8 @@
 /**
- * `larder`: the cache API. Importing it loads no Redis client, database driver or
- * web framework; stores come from their own subpaths (`larder/memory`, `larder/redis`).
+ * `larder`: the cache API, for application code. Importing it loads no Redis
+ * client, database driver or web framework; stores come from their own subpaths
+ * (`larder/memory`, `larder/redis`), and the contract a store implements from
+ * `larder/store`.
  */
 
 export { type BuildDictionaryOptions, buildDictionary } from './build-dictionary.js';
@@ -8,20 +10,6 @@ export { MAX_TTL_MS } from './core/duration.js';
 export { type ErrorCode, ErrorCodes, isLarderError, LarderError, WarningCodes } from './core/errors.js';
 export { CHANNELS } from './core/events.js';
 export { jsonSerializer } from './core/json-serializer.js';
-export type {
-  Bus,
-  BusHandlers,
-  BusNotice,
-  BusSubscription,
-  MaybePromise,
-  Store,
-  StoreAddResult,
-  StoreEntry,
-  StoreHints,
-  StoreTtlMs,
-  StoreWrite,
-  StoreWriteResults,
-} from './core/store.js';
 export type {
   AddResult,
   BreakerOptions,

@@ -4,9 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { AddResult, Cache, CacheOptions, Duration, InvalidationResult, Store, Ttl } from './index.js';
+import type { AddResult, Cache, CacheOptions, Duration, InvalidationResult, Ttl } from './index.js';
 import { createCache } from './index.js';
+import type { Store } from './store/index.js';
 import { memoryStore } from './stores/memory/index.js';
+
+// @ts-expect-error the store contract is for store authors: it lives in larder/store, not larder
+type NotInLarder = import('./index.js').Store;
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const expectType = <T extends true>(_: T): void => {};
@@ -65,7 +69,8 @@ async function typeChecks(cache: Cache): Promise<void> {
   await cache.set('k', 1, 1000);
   // @ts-expect-error a store is required
   const noStore: CacheOptions = { prefix: 'x' };
-  void [ttls, durations, noUnit, badUnit, noStore];
+  const notInLarder: NotInLarder | undefined = undefined;
+  void [ttls, durations, noUnit, badUnit, noStore, notInLarder];
 }
 
 it('public generics type-check (see the file); createCache returns a Cache over any Store', async () => {

@@ -21,7 +21,8 @@ import type * as LarderRedis from '../../src/stores/redis/index.js';
 import type * as LarderTiered from '../../src/stores/tiered/index.js';
 import { buildLarder } from './build-larder.js';
 
-export type { Cache, CacheOptions, Store, StoreAddResult, StoreTtlMs } from '../../src/index.js';
+export type { Cache, CacheOptions } from '../../src/index.js';
+export type { Store, StoreAddResult, StoreTtlMs } from '../../src/store/index.js';
 export type { MemoryStore } from '../../src/stores/memory/index.js';
 
 const ROOT = new URL('../../', import.meta.url);
