@@ -244,9 +244,10 @@ interface PackageJson {
 
 /**
  * The names a module exports, read from its syntax: `export … from` lists and
- * exported declarations (what entry files and core/store.ts use).
+ * exported declarations (what entry files and core/store.ts use). `values`:
+ * only what exists at run time (no `export type`, no `type` specifier).
  */
-function exportedNames(file: string): string[] {
+function exportedNames(file: string, { values = false } = {}): string[] {
   const source = ts.createSourceFile(
     file,
     readFileSync(path.join(SRC, file), 'utf8'),
@@ -255,12 +256,14 @@ function exportedNames(file: string): string[] {
   return source.statements.flatMap((statement) => {
     if (ts.isExportDeclaration(statement)) {
       const clause = statement.exportClause;
-      return clause !== undefined && ts.isNamedExports(clause) ? clause.elements.map((e) => e.name.text) : [];
+      if (clause === undefined || !ts.isNamedExports(clause) || (values && statement.isTypeOnly)) return [];
+      return clause.elements.filter((e) => !(values && e.isTypeOnly)).map((e) => e.name.text);
     }
     const exported = ts.canHaveModifiers(statement)
       ? ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
       : false;
     if (!exported) return [];
+    if (values && (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement))) return [];
     if (ts.isVariableStatement(statement))
       return statement.declarationList.declarations.map((d) => d.name.getText(source));
     const name = (statement as ts.DeclarationStatement).name;
@@ -388,6 +391,29 @@ describe('architecture of src/', () => {
       [],
       'store-author types exported by larder (application code never needs them)',
     );
+  });
+
+  it('exports from every subpath only functions and constants the docs name', () => {
+    // An export nobody documented is a helper that leaked: users come to rely on
+    // it, and it can no longer change. Document it, or stop exporting it.
+    const docs = [
+      readFileSync(path.join(ROOT, 'README.md'), 'utf8'),
+      ...readdirSync(path.join(ROOT, 'docs'))
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => readFileSync(path.join(ROOT, 'docs', name), 'utf8')),
+    ].join('\n');
+    const undocumented = Object.entries(pkg.exports).flatMap(([subpath, target]) => {
+      const entry = subpath === './package.json' ? undefined : sourceOfExport(target);
+      if (entry === undefined) return [];
+      return exportedNames(entry, { values: true })
+        .filter((name) => !new RegExp(`\\b${name}\\b`).test(docs))
+        .map((name) => `${subpath}: ${name}`);
+    });
+    assert.ok(
+      exportedNames('index.ts', { values: true }).includes('createCache'),
+      'the scanner found no value',
+    );
+    assert.deepEqual(undocumented, []);
   });
 
   it('never lets larder reach a client library, even through a dependency list change', () => {

@@ -7,9 +7,8 @@
 
 export { type BuildDictionaryOptions, buildDictionary } from './build-dictionary.js';
 export { MAX_TTL_MS } from './core/duration.js';
-export { type ErrorCode, ErrorCodes, isLarderError, LarderError, WarningCodes } from './core/errors.js';
+export { type ErrorCode, isLarderError, LarderError } from './core/errors.js';
 export { CHANNELS } from './core/events.js';
-export { jsonSerializer } from './core/json-serializer.js';
 export type {
   AddResult,
   BreakerOptions,
@@ -40,4 +39,3 @@ export type {
   Ttl,
 } from './core/types.js';
 export { createCache } from './create-cache.js';
-export { msgpackSerializer } from './serializers/msgpack-serializer.js';

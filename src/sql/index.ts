@@ -3,22 +3,11 @@
  * Postgres grammar, invalidated after COMMIT and from the WAL.
  */
 
-export { type AnalyzeSqlOptions, analyzeSql } from './analyze-sql.js';
 export { type CachedClient, cachedClient } from './cached-client.js';
 export { type CachedPool, cachedPool } from './cached-pool.js';
 export { type CdcLag, type CdcListener, type CdcStats, createCdcListener } from './cdc/cdc-listener.js';
 export type { CdcListenerOptions } from './cdc/cdc-options.js';
-export { isSqlParserLoaded, loadSqlParser } from './load-sql-parser.js';
 export type { CachedQueryConfig } from './query-call.js';
-export type {
-  BypassReason,
-  RelationRef,
-  SqlAnalysis,
-  StatementAnalysis,
-  StatementKind,
-  TransactionControl,
-} from './sql-analysis.js';
-export { SqlAnalyzer, type SqlAnalyzerOptions } from './sql-analyzer.js';
 export type { SqlBypassReason } from './sql-bypass-reason.js';
 export { SQL_CHANNELS } from './sql-channels.js';
 export type {
@@ -29,4 +18,3 @@ export type {
 } from './sql-options.js';
 export type { FingerprintStats, QueryOutcome, SqlStats } from './sql-stats.js';
 export { type DatabaseIdentity, databaseTag, tableTag } from './table-tags.js';
-export { isTimeDependentValue } from './time-dependent-value.js';

@@ -4,4 +4,3 @@ export type { RetryDelays } from './retry-delay.js';
 export type { L1State, TieredStats } from './tiered-stats.js';
 export { type TieredStore, tieredStore } from './tiered-store.js';
 export type { TieredStoreOptions } from './tiered-store-options.js';
-export { BUS_LAG_CHANNEL } from './tiered-sync.js';
