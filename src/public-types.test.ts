@@ -51,6 +51,8 @@ async function typeChecks(cache: Cache): Promise<void> {
     cache.ttl('k3', { tiers: { l1: false } }),
     // @ts-expect-error nor can incr
     cache.incr('k3', 1, { tiers: { l2: false } }),
+    // @ts-expect-error storing in the background is internal (larder/sql), not an option
+    cache.getOrSet('k3', 1, { storeInBackground: true }),
   ];
   void wrongOptions;
   const many = await cache.getMany<User>(['a', 'b']);

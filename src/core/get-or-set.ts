@@ -13,8 +13,9 @@
  *   background with a probability that grows with the value's compute time.
  * - Tags: their generations are read before the factory runs and stored with
  *   the entry, so an invalidation during the computation makes it a miss.
- * - `storeInBackground`: callers get the value as soon as it is computed; the
- *   flight stays joinable until its store finished.
+ * - Storing in the background (an internal option, store-in-background.ts):
+ *   callers get the value as soon as it is computed; the flight stays
+ *   joinable until its store finished.
  */
 import type { LarderCache } from './cache.js';
 import type { FlightState } from './cache-context.js';
@@ -58,7 +59,7 @@ interface Plan<T> {
 }
 
 /**
- * A flight started with `storeInBackground`: the tag generations its value is
+ * A flight that stores in the background: the tag generations its value is
  * computed under (once known), and its store while that runs.
  */
 interface BackgroundFlight {
@@ -69,7 +70,7 @@ interface BackgroundFlight {
   storing: Promise<void> | undefined;
 }
 
-/** Flights started with `storeInBackground`, by their promise (the entries of `shared.flights`). */
+/** Flights that store in the background, by their promise (the entries of `shared.flights`). */
 const backgroundFlights = new WeakMap<Promise<unknown>, BackgroundFlight>();
 
 /** `write` without `readWinner`: another writer stored first, and its value was not read. */

@@ -9,6 +9,7 @@ import { LarderError } from './errors.js';
 import { jsonSerializer } from './json-serializer.js';
 import { defaultKeyFunction, hasLoneSurrogate } from './keys.js';
 import type { Store, StoreHints } from './store.js';
+import { type InternalGetOrSetOptions, STORE_IN_BACKGROUND } from './store-in-background.js';
 import type {
   CacheOptions,
   Clock,
@@ -95,7 +96,7 @@ export interface ResolvedGetOrSet extends ResolvedEntry {
   /** `undefined`: no hard limit. */
   readonly hardMs: number | undefined;
   readonly beta: number;
-  /** Resolve callers with the computed value before it is stored (see `GetOrSetOptions.storeInBackground`). */
+  /** Resolve callers with the computed value before it is stored (see store-in-background.ts). */
   readonly storeInBackground: boolean;
 }
 
@@ -324,7 +325,7 @@ function resolveGetOrSetFresh(
     options.lock === undefined &&
     options.timeout === undefined &&
     options.beta === undefined &&
-    options.storeInBackground === undefined
+    (options as InternalGetOrSetOptions)[STORE_IN_BACKGROUND] === undefined
   )
     return fallback;
   const timeouts =
@@ -342,7 +343,7 @@ function resolveGetOrSetFresh(
     softMs: timeouts.softMs,
     hardMs: timeouts.hardMs,
     beta: options.beta === undefined ? fallback.beta : beta('beta', options.beta, fallback.beta),
-    storeInBackground: flag('storeInBackground', options.storeInBackground),
+    storeInBackground: (options as InternalGetOrSetOptions)[STORE_IN_BACKGROUND] === true,
   };
 }
 
@@ -436,12 +437,6 @@ function integer(option: string, value: unknown, min = Number.MIN_SAFE_INTEGER):
   if (!Number.isSafeInteger(value) || (value as number) < min)
     throw invalid(option, min > Number.MIN_SAFE_INTEGER ? `an integer >= ${min}` : 'an integer', value);
   return value as number;
-}
-
-function flag(option: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw invalid(option, 'a boolean', value);
-  return value;
 }
 
 function positive(option: string, value: unknown): number {

@@ -290,16 +290,6 @@ export interface GetOrSetOptions extends EntryOptions {
   readonly timeout?: FactoryTimeouts;
   /** Early refresh factor (see `CacheOptions.beta`). @default the cache's */
   readonly beta?: number;
-  /**
-   * For wrappers whose caller must not wait for the store (larder/sql): resolve
-   * with the computed value at once and store it in the background (tracked by
-   * `idle()` and `close()`). Until the store finishes, callers in this process
-   * still share the run, unless an invalidation they saw came after its snapshot.
-   * A value a concurrent writer stored first is kept, but not returned in place
-   * of this one.
-   * @default false
-   */
-  readonly storeInBackground?: boolean;
 }
 
 /**
