@@ -6,6 +6,7 @@
  */
 import { coarseClock } from '../../core/coarse-clock.js';
 import { LarderError } from '../../core/errors.js';
+import { optionChecks } from '../../core/option-checks.js';
 import type { Bus, Store, StoreAddResult, StoreTtlMs } from '../../core/store.js';
 import type { Clock } from '../../core/types.js';
 import { memoryBus } from './memory-bus.js';
@@ -36,6 +37,8 @@ interface Node {
   prev: Node | undefined;
   next: Node | undefined;
 }
+
+const check = optionChecks('memoryStore');
 
 // Rough per-entry cost beyond key and value: the node, the Map slot, the view.
 const ENTRY_OVERHEAD_BYTES = 160;
@@ -79,18 +82,8 @@ export interface MemoryStore extends Store {
  * const cache = createCache({ store: memoryStore({ maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 }) });
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
-  const maxEntries = options.maxEntries ?? 100_000;
-  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `option "maxEntries" must be a positive integer (got ${maxEntries})`,
-    );
-  if (!(maxBytes > 0))
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `option "maxBytes" must be a positive number (got ${maxBytes})`,
-    );
+  const maxEntries = check.integer('maxEntries', options.maxEntries ?? 100_000, 1);
+  const maxBytes = check.positive('maxBytes', options.maxBytes ?? 64 * 1024 * 1024);
   const clock = options.clock ?? { now: coarseClock(Date.now, options.clockResolutionMs ?? 1) };
   const map = new Map<string, Node>();
   const leases = memoryLeases(clock);

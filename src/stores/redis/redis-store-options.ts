@@ -1,5 +1,6 @@
 import type { RedisClientOptions } from 'redis';
-import { LarderError } from '../../core/errors.js';
+import type { LarderError } from '../../core/errors.js';
+import { optionChecks } from '../../core/option-checks.js';
 import { parseRedisUrl } from './parse-redis-url.js';
 import { type ReconnectOptions, reconnectStrategy } from './reconnect-strategy.js';
 import type { RedisClientLike } from './redis-client-like.js';
@@ -85,39 +86,30 @@ export interface RedisStoreOptions {
   readonly onConnectionError?: (error: LarderError) => void;
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `redisStore: option "${name}" must be a positive number (got ${value})`,
-    );
-  }
-  return value;
+const check = optionChecks('redisStore');
+
+function positive(name: string, value: number | undefined): void {
+  if (value !== undefined) check.positive(name, value);
 }
 
 /** Check the options that do not depend on creating a client. */
 export function validateStoreOptions(options: RedisStoreOptions): void {
-  if (options.client !== undefined && options.url !== undefined) {
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      'redisStore: give either option "url" or option "client", not both',
+  if (options.client !== undefined && options.url !== undefined)
+    throw check.invalid('url', 'left out when a client is given', options.url);
+  if (options.clientOptions?.url !== undefined)
+    throw check.invalid(
+      'clientOptions.url',
+      'left out (give the URL as option url)',
+      options.clientOptions.url,
     );
-  }
-  if (options.clientOptions?.url !== undefined) {
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      'redisStore: put the URL in option "url", not in "clientOptions.url"',
-    );
-  }
-  positive('connectTimeoutMs', options.connectTimeoutMs, 1);
-  positive('readyTimeoutMs', options.readyTimeoutMs, 1);
-  positive('scanCount', options.scanCount, 1);
-  positive('closeTimeoutMs', options.closeTimeoutMs, 1);
-  positive('subscribeTimeoutMs', options.subscribeTimeoutMs, 1);
+  positive('connectTimeoutMs', options.connectTimeoutMs);
+  positive('readyTimeoutMs', options.readyTimeoutMs);
+  if (options.scanCount !== undefined) check.integer('scanCount', options.scanCount, 1);
+  positive('closeTimeoutMs', options.closeTimeoutMs);
+  positive('subscribeTimeoutMs', options.subscribeTimeoutMs);
   if (options.reconnect) {
-    positive('reconnect.initialDelayMs', options.reconnect.initialDelayMs, 1);
-    positive('reconnect.maxDelayMs', options.reconnect.maxDelayMs, 1);
+    positive('reconnect.initialDelayMs', options.reconnect.initialDelayMs);
+    positive('reconnect.maxDelayMs', options.reconnect.maxDelayMs);
   }
 }
 

@@ -10,6 +10,7 @@ import type {
   StoreWrite,
   StoreWriteResults,
 } from '../../core/store.js';
+import { checkDelta, leaseTtlRefusal } from './argument-checks.js';
 import {
   EXTEND_TTL,
   INCR_BY_EXISTING,
@@ -340,12 +341,7 @@ class RedisByteStore implements RedisStore {
 
   async incrBy(key: string, delta: number): Promise<number> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.incrBy(key, delta));
-    if (!Number.isSafeInteger(delta)) {
-      throw new LarderError(
-        'E_INVALID_OPTION',
-        `redisStore.incrBy: delta must be a safe integer (got ${delta})`,
-      );
-    }
+    checkDelta('redisStore.incrBy', delta);
     let reply: unknown;
     try {
       reply = await runScript(this.#exactIntegers, INCR_BY_EXISTING, key, [String(delta)]);
@@ -360,14 +356,8 @@ class RedisByteStore implements RedisStore {
   }
 
   acquireLease(key: string, token: string, ttlMs: number): Promise<boolean> {
-    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
-      return Promise.reject(
-        new LarderError(
-          'E_INVALID_OPTION',
-          `redisStore.acquireLease: ttlMs must be a positive finite number (got ${ttlMs})`,
-        ),
-      );
-    }
+    const refused = leaseTtlRefusal('redisStore.acquireLease', ttlMs);
+    if (refused !== undefined) return Promise.reject(refused);
     if (this.#starting !== undefined) return this.#starting.then(() => this.acquireLease(key, token, ttlMs));
     return this.#commands
       .sendCommand<string | null>(['SET', key, token, 'NX', 'PX', px(ttlMs)])
@@ -380,14 +370,8 @@ class RedisByteStore implements RedisStore {
   }
 
   renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
-    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
-      return Promise.reject(
-        new LarderError(
-          'E_INVALID_OPTION',
-          `redisStore.renewLease: ttlMs must be a positive finite number (got ${ttlMs})`,
-        ),
-      );
-    }
+    const refused = leaseTtlRefusal('redisStore.renewLease', ttlMs);
+    if (refused !== undefined) return Promise.reject(refused);
     if (this.#starting !== undefined) return this.#starting.then(() => this.renewLease(key, token, ttlMs));
     return runScript(this.#commands, RENEW_LEASE, key, [token, px(ttlMs)]).then(isPositive, this.#rethrow);
   }

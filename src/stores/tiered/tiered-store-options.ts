@@ -1,5 +1,6 @@
 /** Options of `tieredStore`, validated and resolved once into plain values. */
-import { LarderError } from '../../core/errors.js';
+import { ShownAs } from '../../core/invalid-option.js';
+import { optionChecks } from '../../core/option-checks.js';
 import type { Bus, Store } from '../../core/store.js';
 import type { Clock } from '../../core/types.js';
 import { type MemoryStore, memoryStore } from '../memory/memory-store.js';
@@ -88,23 +89,11 @@ export interface ResolvedTieredOptions {
   readonly random: () => number;
 }
 
-function invalid(option: string, expected: string, got: unknown): LarderError {
-  const shown = typeof got === 'string' ? JSON.stringify(got) : String(got);
-  return new LarderError(
-    'E_INVALID_OPTION',
-    `tieredStore: option "${option}" must be ${expected} (got ${shown})`,
-  );
-}
-
-function positive(option: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw invalid(option, 'a positive finite number', value);
-  return value;
-}
+const check = optionChecks('tieredStore');
+const { invalid, positive } = check;
 
 function count(option: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw invalid(option, 'a positive integer', value);
-  return value;
+  return check.integer(option, value, 1);
 }
 
 function resolveHeartbeat(heartbeat: HeartbeatOptions): Required<HeartbeatOptions> {
@@ -133,15 +122,15 @@ export function resolveTieredOptions(options: TieredStoreOptions): ResolvedTiere
   if (!isStore(l2)) throw invalid('l2', 'a Store (redisStore(), ...)', l2);
   if (options.l1 !== undefined && !isStore(options.l1)) throw invalid('l1', 'a memoryStore()', options.l1);
   if (options.l1 !== undefined && (options.l1 as Store) === l2)
-    throw invalid('l1', 'a different store than l2', 'the same store');
+    throw invalid('l1', 'a different store than l2', new ShownAs('the same store'));
   const bus = options.bus ?? l2.bus;
-  if (typeof bus?.publish !== 'function' || typeof bus.subscribe !== 'function') {
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `tieredStore: option "bus" is required: the L2 store (${l2.name}) has no bus to carry invalidations; ` +
-        'pass one, or use an L2 that has one, such as redisStore()',
+  if (typeof bus?.publish !== 'function' || typeof bus.subscribe !== 'function')
+    throw invalid(
+      'bus',
+      `given, since the L2 store (${l2.name}) has no bus to carry invalidations ` +
+        '(pass one, or use an L2 that has one, such as redisStore())',
+      options.bus,
     );
-  }
   const channel = options.channel ?? 'larder:tiered';
   if (typeof channel !== 'string' || channel.length === 0)
     throw invalid('channel', 'a non-empty string', channel);

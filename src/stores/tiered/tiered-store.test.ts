@@ -321,7 +321,9 @@ describe('tieredStore: options, ownership, values through a cache', () => {
     const { bus: _, ...noBus } = memoryStore();
     assert.throws(
       () => tieredStore({ l2: noBus }),
-      (error) => isLarderError(error, 'E_INVALID_OPTION') && /"bus" is required/.test(error.message),
+      (error) =>
+        isLarderError(error, 'E_INVALID_OPTION') &&
+        /^tieredStore: bus must be given, since the L2 store \(memory\) has no bus/.test(error.message),
     );
   });
 
@@ -339,7 +341,9 @@ describe('tieredStore: options, ownership, values through a cache', () => {
     for (const [option, options] of bad) {
       assert.throws(
         () => tieredStore(options as Parameters<typeof tieredStore>[0]),
-        (error) => isLarderError(error, 'E_INVALID_OPTION') && error.message.includes(`"${option}"`),
+        (error) =>
+          isLarderError(error, 'E_INVALID_OPTION') &&
+          error.message.startsWith(`tieredStore: ${option} must be `),
         option,
       );
     }
