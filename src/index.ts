@@ -11,6 +11,7 @@ export { type ErrorCode, isLarderError, LarderError } from './core/errors.js';
 export { CHANNELS } from './core/events.js';
 export type {
   AddResult,
+  BackoffOptions,
   BreakerOptions,
   Cache,
   CacheErrorEvent,

@@ -71,6 +71,20 @@ async function typeChecks(cache: Cache): Promise<void> {
   await cache.set('k', 1, 1000);
   // @ts-expect-error a store is required
   const noStore: CacheOptions = { prefix: 'x' };
+  // Lengths of time are Durations, named without a unit; the store call's deadline is storeTimeout.
+  const timed: Omit<CacheOptions, 'store'> = {
+    storeTimeout: '150ms',
+    invalidationTimeout: 200,
+    breaker: { failureThreshold: 3, halfOpenAfter: '2s' },
+    timeout: { soft: 0, hard: '1s' },
+  };
+  // @ts-expect-error timeoutMs is now storeTimeout
+  const oldTimeout: Omit<CacheOptions, 'store'> = { timeoutMs: 100 };
+  // @ts-expect-error openMs is now halfOpenAfter
+  const oldOpen: Omit<CacheOptions, 'store'> = { breaker: { openMs: 1000 } };
+  // @ts-expect-error a duration, not any string
+  const badTimeout: Omit<CacheOptions, 'store'> = { storeTimeout: 'fast' };
+  void [timed, oldTimeout, oldOpen, badTimeout];
   const notInLarder: NotInLarder | undefined = undefined;
   void [ttls, durations, noUnit, badUnit, noStore, notInLarder];
 }

@@ -134,12 +134,12 @@ export function createShared(options: ResolvedOptions): Shared {
   };
   const guard = new StoreGuard(options, counters, hooks);
   const invalidationGuard = new StoreGuard(
-    { ...options, timeoutMs: options.invalidationTimeoutMs },
+    { ...options, storeTimeoutMs: options.invalidationTimeoutMs },
     counters,
     { ...hooks, guards: 'invalidations' },
   );
   const replayGuard = new StoreGuard(
-    { ...options, timeoutMs: options.invalidationTimeoutMs, breaker: undefined },
+    { ...options, storeTimeoutMs: options.invalidationTimeoutMs, breaker: undefined },
     counters,
   );
   const tags = new TagGenerations(options, guard);

@@ -27,7 +27,8 @@ describe('options', () => {
     assert.equal(o.version, 1);
     assert.equal(o.defaultTtlMs, 300_000);
     assert.equal(o.onError, 'degrade');
-    assert.equal(o.timeoutMs, 100);
+    assert.equal(o.storeTimeoutMs, 100);
+    assert.equal(o.invalidationTimeoutMs, 100);
     assert.deepEqual(o.breaker, { failureThreshold: 5, openMs: 1000 });
     assert.equal(o.codec.maxValueBytes, 16 * 1024 * 1024);
     assert.equal(o.codec.serializer.name, 'json', 'json when no msgpack is registered');
@@ -58,7 +59,9 @@ describe('options', () => {
       { onError: 'ignore' as never },
       /^createCache: onError must be 'degrade' or 'throw', got "ignore"$/,
     );
-    rejects({ timeoutMs: 0 }, /^createCache: timeoutMs must be a positive finite number, got 0$/);
+    rejects({ storeTimeout: 0 }, /^createCache: storeTimeout must be a duration of at least 1 ms, got 0$/);
+    rejects({ invalidationTimeout: '-1s' }, /^createCache: invalidationTimeout must be a duration/);
+    rejects({ breaker: { halfOpenAfter: 0 } }, /^createCache: breaker.halfOpenAfter must be a duration/);
     rejects({ breaker: { failureThreshold: 0 } }, /breaker.failureThreshold/);
     rejects({ keyValidation: 'maybe' as never }, /keyValidation/);
     rejects({ serializer: 'pickle' as never }, /^createCache: serializer must be/);

@@ -31,7 +31,7 @@ export const DEFAULTS = Object.freeze({
   prefix: 'larder',
   version: 1,
   defaultTtlMs: 300_000,
-  timeoutMs: 100,
+  storeTimeoutMs: 100,
   failureThreshold: 5,
   openMs: 1000,
   compressionThresholdBytes: 1024,
@@ -55,7 +55,8 @@ export interface ResolvedOptions {
   readonly version: number;
   readonly defaultTtlMs: number | null;
   readonly onError: ErrorPolicy;
-  readonly timeoutMs: number;
+  /** The deadline of one store call. */
+  readonly storeTimeoutMs: number;
   /** The operation timeout of invalidations and their replays. */
   readonly invalidationTimeoutMs: number;
   /** The most journaled keys, tags and prefixes before they collapse into one clear. */
@@ -140,10 +141,12 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
   if (defaultTtlMs === 0)
     throw check.invalid('defaultTtl', "a positive duration or 'forever'", options.defaultTtl);
   const onError = check.oneOf('onError', options.onError ?? 'degrade', ['degrade', 'throw'] as const);
-  const timeoutMs = check.positive('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
-  const invalidationTimeoutMs = check.positive(
-    'invalidationTimeoutMs',
-    options.invalidationTimeoutMs ?? timeoutMs,
+  const storeTimeoutMs = check.duration('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeoutMs, 1);
+  const invalidationTimeoutMs = check.duration(
+    'invalidationTimeout',
+    options.invalidationTimeout,
+    storeTimeoutMs,
+    1,
   );
   const maxJournalMembers = check.integer(
     'maxJournalMembers',
@@ -159,7 +162,7 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
             options.breaker?.failureThreshold ?? DEFAULTS.failureThreshold,
             1,
           ),
-          openMs: check.positive('breaker.openMs', options.breaker?.openMs ?? DEFAULTS.openMs),
+          openMs: check.duration('breaker.halfOpenAfter', options.breaker?.halfOpenAfter, DEFAULTS.openMs, 1),
         });
   const keyValidation = check.oneOf('keyValidation', options.keyValidation ?? 'warn', [
     'warn',
@@ -218,7 +221,7 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
     version,
     defaultTtlMs,
     onError,
-    timeoutMs,
+    storeTimeoutMs,
     invalidationTimeoutMs,
     maxJournalMembers,
     breaker,

@@ -6,6 +6,8 @@
  */
 import { LarderError } from '../../core/errors.js';
 import { emit } from '../../core/events.js';
+import { optionChecks } from '../../core/option-checks.js';
+import type { Duration } from '../../core/types.js';
 import { sqlChannels } from '../sql-channels.js';
 import type { DatabaseIdentity } from '../table-tags.js';
 import type { Batch } from './ack-pipeline.js';
@@ -25,6 +27,8 @@ import {
   waitForSlotRelease,
 } from './replication-setup.js';
 import { classifyStreamFailure, failureBeforeStart, type StreamFailure } from './stream-failure.js';
+
+const catchUpChecks = optionChecks('catchUp');
 
 /** How far the listener trails the database. */
 export interface CdcLag {
@@ -69,9 +73,10 @@ export interface CdcListener {
   start(): Promise<void>;
   /**
    * Resolves `true` once every transaction committed before the call has been
-   * bumped and acknowledged, `false` when `timeoutMs` passes first.
+   * bumped and acknowledged, `false` when `timeout` passes first.
+   * @default timeout '30s'
    */
-  catchUp(timeoutMs?: number): Promise<boolean>;
+  catchUp(timeout?: Duration): Promise<boolean>;
   /** The lag now (one query for the server's WAL position). */
   lag(): Promise<CdcLag>;
   stats(): CdcStats;
@@ -136,7 +141,8 @@ class PgCdcListener implements CdcListener {
     return this.#running;
   }
 
-  async catchUp(timeoutMs = 30_000): Promise<boolean> {
+  async catchUp(timeout?: Duration): Promise<boolean> {
+    const timeoutMs = catchUpChecks.duration('timeout', timeout, 30_000, 0);
     this.#assertRunning('catchUp');
     const target = await currentWalLsn(await this.#admin.client());
     const deadline = performance.now() + timeoutMs;

@@ -60,8 +60,8 @@ describe('resolveCdcOptions', () => {
     rejects({ publication: '' }, 'publication');
     rejects({ tables: [] }, 'tables');
     rejects({ tables: ['products'] }, 'tables');
-    rejects({ statusIntervalMs: 0 }, 'statusIntervalMs');
-    rejects({ retry: { firstDelayMs: -1 } }, 'retry.firstDelayMs');
-    rejects({ lagIntervalMs: Number.NaN }, 'lagIntervalMs');
+    rejects({ statusInterval: 0 }, 'statusInterval');
+    rejects({ retry: { initialDelay: -1 } }, 'retry.initialDelay');
+    rejects({ lagInterval: Number.NaN }, 'lagInterval');
   });
 });

@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import { optionChecks } from '../../core/option-checks.js';
 import { resolveLogger } from '../../core/options.js';
-import type { Cache, Clock, Logger, LoggerOption } from '../../core/types.js';
+import type { BackoffOptions, Cache, Clock, Duration, Logger, LoggerOption } from '../../core/types.js';
 import type { DatabaseIdentity } from '../table-tags.js';
 import type { RelationName } from './transaction-collector.js';
 
@@ -54,17 +54,20 @@ export interface CdcListenerOptions {
    * How often a status update tells the server our position and asks for a
    * reply; with no message from the server for six intervals, the connection
    * is taken for dead and re-opened.
-   * @default 10_000
+   * @default '10s'
    */
-  readonly statusIntervalMs?: number;
-  /** Backoff of reconnections and of failed bumps: from the first delay, doubling to the max. */
-  readonly retry?: { readonly firstDelayMs?: number; readonly maxDelayMs?: number };
+  readonly statusInterval?: Duration;
+  /**
+   * Backoff of reconnections and of failed bumps: from the first delay, doubling to the max.
+   * @default { initialDelay: 100, maxDelay: '10s' }
+   */
+  readonly retry?: BackoffOptions;
   /**
    * How often the lag is published on `larder:sql:cdc-lag`, while someone
    * subscribes (each publication costs one query).
-   * @default 10_000
+   * @default '10s'
    */
-  readonly lagIntervalMs?: number;
+  readonly lagInterval?: Duration;
 }
 
 /** The options after defaults and validation. */
@@ -89,10 +92,6 @@ const consoleLogger: Logger = {
 const systemClock: Clock = { now: () => Date.now() };
 
 const check = optionChecks('createCdcListener');
-
-function positive(option: string, value: number | undefined, fallback: number): number {
-  return value === undefined ? fallback : check.positive(option, value);
-}
 
 function relationName(entry: string | RelationName): RelationName {
   if (typeof entry !== 'string') return entry;
@@ -121,7 +120,7 @@ export function resolveCdcOptions(options: CdcListenerOptions): ResolvedCdcOptio
     throw check.invalid('connection', 'a connection string or a pg client config', options.connection);
   // Named, so that pg_stat_activity and pg_stat_replication show who holds the slot.
   const connection: pg.ClientConfig = { application_name: 'larder-cdc', ...given };
-  const first = positive('retry.firstDelayMs', options.retry?.firstDelayMs, 100);
+  const first = check.duration('retry.initialDelay', options.retry?.initialDelay, 100, 1);
   return Object.freeze({
     cache: options.cache,
     connection,
@@ -132,11 +131,11 @@ export function resolveCdcOptions(options: CdcListenerOptions): ResolvedCdcOptio
     create: options.create ?? true,
     logger: options.logger === undefined ? consoleLogger : resolveLogger(options.logger, check),
     clock: options.clock ?? systemClock,
-    statusIntervalMs: positive('statusIntervalMs', options.statusIntervalMs, 10_000),
+    statusIntervalMs: check.duration('statusInterval', options.statusInterval, 10_000, 1),
     retry: Object.freeze({
       first,
-      max: Math.max(first, positive('retry.maxDelayMs', options.retry?.maxDelayMs, 10_000)),
+      max: Math.max(first, check.duration('retry.maxDelay', options.retry?.maxDelay, 10_000, 1)),
     }),
-    lagIntervalMs: positive('lagIntervalMs', options.lagIntervalMs, 10_000),
+    lagIntervalMs: check.duration('lagInterval', options.lagInterval, 10_000, 1),
   });
 }

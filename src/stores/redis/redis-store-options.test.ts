@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLarderError } from '../../core/errors.js';
-import { type RedisStoreOptions, toClientOptions, validateStoreOptions } from './redis-store-options.js';
+import { type RedisStoreOptions, resolveStoreOptions, toClientOptions } from './redis-store-options.js';
 
 /** The TCP/TLS socket fields under test (node-redis types them as a union with IPC). */
 interface TcpSocket {
@@ -45,10 +45,10 @@ describe('toClientOptions', () => {
     assert.equal(options.url, undefined);
   });
 
-  it('applies connectTimeoutMs, reconnect and disableOfflineQueue', () => {
+  it('applies connectTimeout, reconnect and disableOfflineQueue', () => {
     const options = toClientOptions({
-      connectTimeoutMs: 500,
-      reconnect: { initialDelayMs: 10, maxDelayMs: 40, random: () => 0 },
+      connectTimeout: 500,
+      reconnect: { initialDelay: 10, maxDelay: 40, random: () => 0 },
       disableOfflineQueue: false,
     });
     assert.equal(options.socket?.connectTimeout, 500);
@@ -66,7 +66,7 @@ describe('toClientOptions', () => {
     const ownStrategy = (): number => 7;
     const options = toClientOptions({
       url: 'rediss://cache.example.com',
-      connectTimeoutMs: 300,
+      connectTimeout: 300,
       clientOptions: {
         name: 'web-1',
         pingInterval: 10_000,
@@ -89,11 +89,11 @@ describe('toClientOptions', () => {
   });
 });
 
-describe('validateStoreOptions', () => {
+describe('resolveStoreOptions', () => {
   it('rejects url together with client, and never shows the password', () => {
     const client = {} as never;
     assert.throws(
-      () => validateStoreOptions({ url: 'redis://app:hunter2@x', client }),
+      () => resolveStoreOptions({ url: 'redis://app:hunter2@x', client }),
       (error) =>
         isLarderError(error, 'E_INVALID_OPTION') &&
         error.message === 'redisStore: url must be left out when a client is given, got "redis://app:***@x"',
@@ -102,21 +102,40 @@ describe('validateStoreOptions', () => {
 
   it('rejects a URL hidden in clientOptions', () => {
     assert.throws(
-      () => validateStoreOptions({ clientOptions: { url: 'redis://x' } }),
+      () => resolveStoreOptions({ clientOptions: { url: 'redis://x' } }),
       (error) =>
         isLarderError(error, 'E_INVALID_OPTION') && error.message.startsWith('redisStore: clientOptions.url'),
     );
   });
 
+  it('resolves durations to ms once: strings with units, connectTimeout as the readyTimeout default', () => {
+    assert.deepEqual(resolveStoreOptions({}), {
+      connectTimeoutMs: 2000,
+      readyTimeoutMs: 2000,
+      closeTimeoutMs: 1000,
+      subscribeTimeoutMs: 2000,
+      scanCount: 1000,
+    });
+    const resolved = resolveStoreOptions({
+      connectTimeout: '1.5s',
+      closeTimeout: '250ms',
+      subscribeTimeout: '1m',
+    });
+    assert.equal(resolved.readyTimeoutMs, 1500);
+    assert.equal(resolved.closeTimeoutMs, 250);
+    assert.equal(resolved.subscribeTimeoutMs, 60_000);
+    assert.equal(toClientOptions({ connectTimeout: '3s' }).socket?.connectTimeout, 3000);
+  });
+
   it('rejects non-positive durations and counts, naming the option', () => {
     for (const [options, name] of [
-      [{ connectTimeoutMs: 0 }, 'connectTimeoutMs'],
+      [{ connectTimeout: 0 }, 'connectTimeout'],
       [{ scanCount: -1 }, 'scanCount'],
-      [{ closeTimeoutMs: Number.NaN }, 'closeTimeoutMs'],
-      [{ reconnect: { maxDelayMs: 0 } }, 'reconnect.maxDelayMs'],
+      [{ closeTimeout: Number.NaN }, 'closeTimeout'],
+      [{ reconnect: { maxDelay: 0 } }, 'reconnect.maxDelay'],
     ] as const) {
       assert.throws(
-        () => validateStoreOptions(options),
+        () => resolveStoreOptions(options),
         (error) =>
           isLarderError(error, 'E_INVALID_OPTION') &&
           error.message.startsWith(`redisStore: ${name} must be `),

@@ -22,7 +22,7 @@ import {
 import { type BatchContext, clearPrefix, deleteMany, getMany, setMany } from './redis-batch.js';
 import { RedisBus } from './redis-bus.js';
 import type { RedisClientLike, RedisCommandOptions } from './redis-client-like.js';
-import { type RedisStoreOptions, toClientOptions, validateStoreOptions } from './redis-store-options.js';
+import { type RedisStoreOptions, resolveStoreOptions, toClientOptions } from './redis-store-options.js';
 import { type WriteAndPublishContext, writeAndPublish } from './redis-write-and-publish.js';
 import { px, setArgs } from './set-args.js';
 import { toLarderError } from './to-larder-error.js';
@@ -34,7 +34,7 @@ export interface RedisStore extends Store {
   readonly client: RedisClientLike;
   /**
    * Resolves once a connection is up; rejects with `E_CLOSED` if the store closes
-   * first, or with `E_STORE` and the last connection error after `readyTimeoutMs`.
+   * first, or with `E_STORE` and the last connection error after `readyTimeout`.
    */
   ready(): Promise<void>;
   /**
@@ -144,18 +144,19 @@ class RedisByteStore implements RedisStore {
   #starting: Promise<void> | undefined;
 
   constructor(options: RedisStoreOptions) {
-    validateStoreOptions(options);
-    this.#closeTimeoutMs = options.closeTimeoutMs ?? 1000;
-    this.#readyTimeoutMs = options.readyTimeoutMs ?? options.connectTimeoutMs ?? 2000;
+    const resolved = resolveStoreOptions(options);
+    this.#closeTimeoutMs = resolved.closeTimeoutMs;
+    this.#readyTimeoutMs = resolved.readyTimeoutMs;
     this.#onConnectionError = options.onConnectionError;
     this.#owned = options.client === undefined;
-    this.#client = options.client ?? (createClient(toClientOptions(options)) as unknown as RedisClientLike);
+    this.#client =
+      options.client ?? (createClient(toClientOptions(options, resolved)) as unknown as RedisClientLike);
     this.#commands = this.#client.withCommandOptions(BYTES);
     this.#exactIntegers = this.#client.withCommandOptions(EXACT_INTEGERS);
     this.#batch = {
       commands: this.#commands,
       splitBySlot: options.splitBySlot ?? false,
-      scanCount: String(options.scanCount ?? 1000),
+      scanCount: String(resolved.scanCount),
       mapError: (error) => this.#mapError(error),
     };
     this.#atomic = { batch: this.#batch, exactIntegers: this.#exactIntegers };
@@ -168,7 +169,7 @@ class RedisByteStore implements RedisStore {
     this.#bus = new RedisBus({
       createSubscriber: () => this.#client.duplicate(),
       publish: (channel, message) => this.#publish(channel, message),
-      subscribeTimeoutMs: options.subscribeTimeoutMs ?? 2000,
+      subscribeTimeoutMs: resolved.subscribeTimeoutMs,
       onConnectionError: this.#onError,
     });
     if (this.#client.isOpen && !this.#client.isReady) this.#starting = this.#firstAttempt();

@@ -8,7 +8,7 @@ import { LarderError } from '../../core/errors.js';
 import type { Bus } from '../../core/store.js';
 import type { Clock } from '../../core/types.js';
 import { BusLink } from './bus-link.js';
-import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { Heartbeat, type HeartbeatTiming } from './heartbeat.js';
 import { encodeInvalidation } from './invalidation-message.js';
 import type { RetryDelays } from './retry-delay.js';
 import { Suspicion } from './suspicion.js';
@@ -22,7 +22,7 @@ export interface L1GateOptions {
   readonly retry: RetryDelays;
   readonly random: () => number;
   readonly clock: Clock;
-  readonly heartbeat: Required<HeartbeatOptions> | undefined;
+  readonly heartbeat: HeartbeatTiming | undefined;
   readonly counters: TieredCounters;
   /** A message arrived on the channel. */
   readonly onMessage: (text: string) => void;
