@@ -164,8 +164,10 @@ export function createShared(options: ResolvedOptions): Shared {
         },
         clearAll: () => clearKeyspace(options, replayGuard),
       },
-      firstRetryMs: JOURNAL_FIRST_RETRY_MS,
-      maxRetryMs: options.breaker?.openMs ?? DEFAULTS.openMs,
+      retry: {
+        initialDelayMs: JOURNAL_FIRST_RETRY_MS,
+        maxDelayMs: options.breaker?.openMs ?? DEFAULTS.openMs,
+      },
       onReplayFailure: (error, operation) => {
         if (isStoreFailure(error)) reportError(shared, operation, toLarderError(error, operation));
       },

@@ -4,6 +4,7 @@
  * psql, migrations, cron jobs and other services — acknowledging each LSN only
  * after its bump is stored. See docs/sql-cdc.md.
  */
+import { backoffDelayMs } from '../../core/backoff.js';
 import { LarderError } from '../../core/errors.js';
 import { emit } from '../../core/events.js';
 import { optionChecks } from '../../core/option-checks.js';
@@ -216,7 +217,8 @@ class PgCdcListener implements CdcListener {
     const { logger, retry } = this.#options;
     const signal = this.#abort.signal;
     let started = false;
-    let delayMs = retry.first;
+    // Reconnections back off from the first delay; a stream that started resets it.
+    let attempt = 0;
     let recreatedBeforeStart = false;
     let busySince: number | undefined;
     while (!signal.aborted) {
@@ -227,7 +229,7 @@ class PgCdcListener implements CdcListener {
         busySince = undefined;
         if (!started) ready();
         started = true;
-        delayMs = retry.first;
+        attempt = 0;
         if (signal.aborted) break;
         await this.#session.ended;
         failure = { kind: 'transient', reason: 'the server ended the stream' };
@@ -251,6 +253,7 @@ class PgCdcListener implements CdcListener {
       }
       if (signal.aborted) break;
       if (failure.kind === 'slot-unusable') this.#unusable = failure.reason;
+      const delayMs = backoffDelayMs(attempt++, retry);
       if (started) {
         this.#counters.reconnects++;
         logger.warn(
@@ -261,7 +264,6 @@ class PgCdcListener implements CdcListener {
         );
       }
       await abortableSleep(delayMs, signal);
-      delayMs = Math.min(delayMs * 2, retry.max);
     }
     if (!started) failed(new LarderError('E_CLOSED', 'the CDC listener was stopped before it started'));
   }
@@ -288,7 +290,7 @@ class PgCdcListener implements CdcListener {
       slot: options.slot,
       publication: options.publication,
       statusIntervalMs: options.statusIntervalMs,
-      retryDelayMs: options.retry,
+      retry: options.retry,
       now: () => options.clock.now(),
       acknowledged: () => this.#acked,
       advance: (lsn) => {

@@ -38,7 +38,7 @@ describe('resolveCdcOptions', () => {
       connectionString: 'postgres://localhost/db',
     });
     assert.equal(resolved.statusIntervalMs, 10_000);
-    assert.deepEqual(resolved.retry, { first: 100, max: 10_000 });
+    assert.deepEqual(resolved.retry, { initialDelayMs: 100, maxDelayMs: 10_000 });
     assert.ok(Object.isFrozen(resolved));
   });
 

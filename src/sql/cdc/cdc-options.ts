@@ -1,5 +1,6 @@
 /** Options of the CDC listener, their defaults and their validation. */
 import type pg from 'pg';
+import type { BackoffDelays } from '../../core/backoff.js';
 import { optionChecks } from '../../core/option-checks.js';
 import { resolveLogger } from '../../core/options.js';
 import type { BackoffOptions, Cache, Clock, Duration, Logger, LoggerOption } from '../../core/types.js';
@@ -82,7 +83,8 @@ export interface ResolvedCdcOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly statusIntervalMs: number;
-  readonly retry: { readonly first: number; readonly max: number };
+  /** Backoff of reconnections and bumps (no jitter). */
+  readonly retry: BackoffDelays;
   readonly lagIntervalMs: number;
 }
 
@@ -133,8 +135,8 @@ export function resolveCdcOptions(options: CdcListenerOptions): ResolvedCdcOptio
     clock: options.clock ?? systemClock,
     statusIntervalMs: check.duration('statusInterval', options.statusInterval, 10_000, 1),
     retry: Object.freeze({
-      first,
-      max: Math.max(first, check.duration('retry.maxDelay', options.retry?.maxDelay, 10_000, 1)),
+      initialDelayMs: first,
+      maxDelayMs: Math.max(first, check.duration('retry.maxDelay', options.retry?.maxDelay, 10_000, 1)),
     }),
     lagIntervalMs: check.duration('lagInterval', options.lagInterval, 10_000, 1),
   });

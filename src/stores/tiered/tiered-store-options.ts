@@ -1,11 +1,12 @@
 /** Options of `tieredStore`, validated and resolved once into plain values. */
+
+import type { BackoffDelays } from '../../core/backoff.js';
 import { ShownAs } from '../../core/invalid-option.js';
 import { optionChecks } from '../../core/option-checks.js';
 import type { Bus, Store } from '../../core/store.js';
 import type { BackoffOptions, Clock, Duration } from '../../core/types.js';
 import { type MemoryStore, memoryStore } from '../memory/memory-store.js';
 import type { HeartbeatOptions, HeartbeatTiming } from './heartbeat.js';
-import type { RetryDelays } from './retry-delay.js';
 
 /** Options of `tieredStore`. */
 export interface TieredStoreOptions {
@@ -81,7 +82,7 @@ export interface ResolvedTieredOptions {
   readonly bus: Bus;
   readonly channel: string;
   readonly l1MaxTtlMs: number;
-  readonly retry: RetryDelays;
+  readonly retry: BackoffDelays;
   readonly maxPendingKeys: number;
   readonly maxTrackedKeys: number;
   readonly heartbeat: HeartbeatTiming | undefined;
