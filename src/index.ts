@@ -6,6 +6,7 @@
  */
 
 export { type BuildDictionaryOptions, buildDictionary } from './build-dictionary.js';
+export type { ChannelPayloads } from './core/channel-payloads.js';
 export { MAX_TTL_MS } from './core/duration.js';
 export { type ErrorCode, isLarderError, LarderError } from './core/errors.js';
 export { CHANNELS } from './core/events.js';

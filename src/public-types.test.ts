@@ -4,8 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { AddResult, Cache, CacheOptions, Duration, InvalidationResult, Ttl } from './index.js';
+import type {
+  AddResult,
+  Cache,
+  CacheOptions,
+  CHANNELS,
+  ChannelPayloads,
+  Duration,
+  InvalidationResult,
+  Ttl,
+} from './index.js';
 import { createCache } from './index.js';
+import type { SQL_CHANNELS, SqlChannelPayloads } from './sql/index.js';
 import type { Store } from './store/index.js';
 import { memoryStore } from './stores/memory/index.js';
 
@@ -89,10 +99,39 @@ async function typeChecks(cache: Cache): Promise<void> {
   void [ttls, durations, noUnit, badUnit, noStore, notInLarder];
 }
 
+/** Diagnostics payloads: one type per channel, keyed by the names subscribers use. */
+function channelPayloadChecks(): void {
+  type Names<T> = T[keyof T];
+  expectType<Equal<keyof ChannelPayloads, Names<typeof CHANNELS>>>(true);
+  expectType<Equal<keyof SqlChannelPayloads, Names<typeof SQL_CHANNELS>>>(true);
+  expectType<
+    Equal<
+      ChannelPayloads[typeof CHANNELS.miss]['reason'],
+      'absent' | 'stale' | 'invalidated' | 'corrupt' | 'unavailable'
+    >
+  >(true);
+  expectType<Equal<ChannelPayloads['larder:refresh']['trigger'], 'miss' | 'invalid' | 'stale' | 'early'>>(
+    true,
+  );
+  expectType<Equal<ChannelPayloads['larder:bus-lag'], { readonly channel: string; readonly lagMs: number }>>(
+    true,
+  );
+  expectType<
+    Equal<SqlChannelPayloads['larder:sql:cdc-lag'], { readonly lagBytes: number; readonly lagMs: number }>
+  >(true);
+  const hit: ChannelPayloads['larder:hit'] = { prefix: 'p', operation: 'get' };
+  // @ts-expect-error payloads never carry the key
+  const withKey: ChannelPayloads['larder:hit'] = { prefix: 'p', operation: 'get', key: 'user:1' };
+  // @ts-expect-error an operation that is not a counted read
+  const notARead: ChannelPayloads['larder:hit'] = { prefix: 'p', operation: 'set' };
+  void [hit, withKey, notARead];
+}
+
 it('public generics type-check (see the file); createCache returns a Cache over any Store', async () => {
   const store: Store = memoryStore();
   const cache: Cache = createCache({ store });
   await typeChecks(cache);
+  channelPayloadChecks();
   assert.equal(await cache.get('k'), 1);
   await cache.close();
 });

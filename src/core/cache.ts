@@ -18,7 +18,7 @@ import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
 import { entryTtl, touchEntry } from './entry-lifetime.js';
 import { encodeEntry } from './envelope.js';
 import { isStoreFailure, LarderError } from './errors.js';
-import { channels, emit } from './events.js';
+import { channels } from './events.js';
 import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
 import { checkEncodable, checkKey, fitKey } from './keys.js';
@@ -200,8 +200,10 @@ export class LarderCache implements Cache {
     for (const tag of list) checkTag(tag);
     if (list.length === 0) return 'stored';
     const { journal, tags: generations, invalidationGuard } = this.shared;
-    const publish = (ok: boolean) =>
-      emit(channels.invalidate, () => ({ prefix: this.prefix, tags: list.length, ok }));
+    const publish = (ok: boolean): void => {
+      const channel = channels.invalidate;
+      if (channel.hasSubscribers) channel.publish({ prefix: this.prefix, tags: list.length, ok });
+    };
     // Held from now: the bump may land at any moment, and no local read may outlive it.
     journal.hold(list);
     supersedeCovered(this.shared, list);

@@ -20,11 +20,12 @@
 import type { LarderCache } from './cache.js';
 import type { FlightState } from './cache-context.js';
 import { handleFailure, type Shared } from './cache-context.js';
+import type { RefreshTrigger, StaleReason } from './channel-payloads.js';
 import { sharedRead } from './entry-read.js';
 import type { PrefetchedGenerations } from './entry-state.js';
 import { type DecodedEntry, encodeEntry, isRawInteger } from './envelope.js';
 import { LarderError } from './errors.js';
-import { channels, emit } from './events.js';
+import { channels } from './events.js';
 import { backingOff, backOff } from './fail-safe-backoff.js';
 import { takeLease } from './lease.js';
 import { type ResolvedGetOrSet, resolveGetOrSet } from './options.js';
@@ -41,7 +42,7 @@ const BUSY: unique symbol = Symbol('busy');
 type FlightResult = unknown;
 
 /** Why a factory runs: nothing stored, an invalidated entry, a stale one, or an early refresh. */
-type Trigger = 'miss' | 'invalid' | 'stale' | 'early';
+type Trigger = RefreshTrigger;
 
 /** One factory run: what it computes, for which key, and why. */
 interface Plan<T> {
@@ -147,9 +148,10 @@ async function serveStale<T>(plan: Plan<T> & { readonly found: DecodedEntry }): 
   return staleServed(shared, stale, limitMs === call.softMs ? 'soft-timeout' : 'hard-timeout');
 }
 
-function staleServed<T>(shared: Shared, value: T, reason: string): T {
+function staleServed<T>(shared: Shared, value: T, reason: StaleReason): T {
   shared.counters.staleServed++;
-  emit(channels.staleServed, () => ({ prefix: shared.options.prefix, reason }));
+  const channel = channels.staleServed;
+  if (channel.hasSubscribers) channel.publish({ prefix: shared.options.prefix, reason });
   return value;
 }
 
@@ -193,7 +195,7 @@ function joinOrStartNow<T>(
     // An early refresh joins silently: its caller already has its value.
     if (trigger !== 'early') {
       shared.counters.coalesced++;
-      emit(channels.coalesced, () => ({ prefix: shared.options.prefix }));
+      if (channels.coalesced.hasSubscribers) channels.coalesced.publish({ prefix: shared.options.prefix });
     }
     return running;
   }
@@ -422,13 +424,14 @@ async function write(
 }
 
 function finished(shared: Shared, trigger: Trigger, startedAt: number, ok: boolean, stored: boolean): void {
-  emit(channels.refresh, () => ({
+  if (!channels.refresh.hasSubscribers) return;
+  channels.refresh.publish({
     prefix: shared.options.prefix,
     trigger,
     durationMs: shared.options.clock.now() - startedAt,
     ok,
     stored,
-  }));
+  });
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

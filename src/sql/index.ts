@@ -9,7 +9,7 @@ export { type CdcLag, type CdcListener, type CdcStats, createCdcListener } from 
 export type { CdcListenerOptions } from './cdc/cdc-options.js';
 export type { CachedQueryConfig } from './query-call.js';
 export type { SqlBypassReason } from './sql-bypass-reason.js';
-export { SQL_CHANNELS } from './sql-channels.js';
+export { SQL_CHANNELS, type SqlChannelPayloads } from './sql-channels.js';
 export type {
   CachedSqlOptions,
   InvalidationFailurePolicy,

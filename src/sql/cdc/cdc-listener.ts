@@ -6,7 +6,6 @@
  */
 import { backoffDelayMs } from '../../core/backoff.js';
 import { LarderError } from '../../core/errors.js';
-import { emit } from '../../core/events.js';
 import { optionChecks } from '../../core/option-checks.js';
 import type { Duration } from '../../core/types.js';
 import { sqlChannels } from '../sql-channels.js';
@@ -318,7 +317,8 @@ class PgCdcListener implements CdcListener {
     const { cache } = this.#options;
     await bumpOrThrow(cache, tags);
     this.#counters.tablesInvalidated += tags.length;
-    emit(sqlChannels.invalidate, () => ({ tables: tags.length, source: 'cdc' }));
+    const channel = sqlChannels.invalidate;
+    if (channel.hasSubscribers) channel.publish({ tables: tags.length, source: 'cdc' });
   }
 
   #assertRunning(method: string): void {
