@@ -179,7 +179,7 @@ try {
       `a writer that, ${args['writes-per-s']} times a second (not waiting for the previous one), picks a row ` +
       `the same way, commits its next version, then invalidates it: cache.delete('row:'+id), ` +
       `cache.invalidateTags(['row:'+id]) (getOrSet then tags each entry with it), or cache.set('row:'+id, ` +
-      `new row). Cache: createCache({ store, prefix, timeoutMs: ${TIMEOUT_MS} }), breaker and lock defaults ` +
+      `new row). Cache: createCache({ store, prefix, storeTimeout: ${TIMEOUT_MS} }), breaker and lock defaults ` +
       `(5 failures, 1 s open; lease 10 s), onError degrade; store redisStore({ url }) or tieredStore({ l2: ` +
       `redisStore({ url }), channel }). Every row is read once before the phases (not reported). Phases: ` +
       `warm ${args['warm-ms']} ms, fault ${args['fault-ms']} ms, recovery ${args['recovery-ms']} ms; a call ` +

@@ -159,8 +159,8 @@ try {
   const tiered = tieredStore({
     l2: redisStore({ url: redisUrl }),
     channel,
-    l1MaxTtlMs: L1_MAX_TTL_MS,
-    heartbeat: { timeoutMs: HEARTBEAT_TIMEOUT_MS },
+    l1MaxTtl: L1_MAX_TTL_MS,
+    heartbeat: { timeout: HEARTBEAT_TIMEOUT_MS },
   });
   const hitL1Cache = createCache({ store: tiered, prefix: `${prefix}hit-l1` });
   // Miss entries expire soon (they are never read again); hit entries must outlive the run.
@@ -221,8 +221,8 @@ try {
       `miss (cache lookup, generation snapshot, the query, the store); one pg.Pool of max ${args['pool-size']} per ` +
       `mode; cache = createCache({ store: redisStore (${server ? 'private' : 'shared'} Redis), prefix }) with defaults ` +
       `(msgpack, gzip >= 1 KiB) per cached mode, except the L1 mode's: createCache({ store: tieredStore({ l2: ` +
-      `redisStore, channel of the run's own, l1MaxTtlMs ${L1_MAX_TTL_MS / 60_000} min (default 60 s, shorter than ` +
-      `the run), heartbeat timeoutMs ${HEARTBEAT_TIMEOUT_MS / 1000} s (default 5 s; a run of L1 hits never ` +
+      `redisStore, channel of the run's own, l1MaxTtl ${L1_MAX_TTL_MS / 60_000} min (default 60 s, shorter than ` +
+      `the run), heartbeat timeout ${HEARTBEAT_TIMEOUT_MS / 1000} s (default 5 s; a run of L1 hits never ` +
       `yields to the event loop, so the heartbeat's echo is read only after it) }), prefix }) with the default ` +
       `L1 (memoryStore: 100,000 entries, 64 MiB, for ${warmed.toLocaleString('en-US')} results and their tag ` +
       `counters); both hit modes warmed with every key they read (a second pass must be all hits, and in the L1 ` +
@@ -368,7 +368,7 @@ try {
       .join(' ')}; raw results: ${writeResults('sql-query', {
       args,
       postgres: table.serverVersion,
-      tiered: { channel, l1MaxTtlMs: L1_MAX_TTL_MS, afterWarming: l1, atEnd: tiered.stats() },
+      tiered: { channel, l1MaxTtl: L1_MAX_TTL_MS, afterWarming: l1, atEnd: tiered.stats() },
       results: summaries,
       cpuPerCall: cpuOf(measured),
       oneInFlight: {

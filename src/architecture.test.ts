@@ -48,6 +48,8 @@ const LAYERS: readonly LayerRule[] = [
   // SQL query caching: wraps a node-postgres pool the user gives it, plans reads
   // with the analyzer, follows the WAL (logical replication).
   { name: 'sql', covers: 'sql/', layers: ['core', 'sql/analyzer'], packages: ['pg'] },
+  // `larder/store`: the store contract's types, for store authors.
+  { name: 'store', covers: 'store/', layers: ['core'], packages: [] },
   // The conformance suite takes a store factory, so it needs no store of its own.
   { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
   // `src/index.ts` and the wiring beside it (createCache = core + the MessagePack default).
@@ -72,6 +74,7 @@ const SUBPATH_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   './redis': ['redis'],
   './tiered': [],
   './sql': ['pg', 'libpg-query'],
+  './store': [],
   './testing': [],
 };
 
@@ -237,6 +240,35 @@ interface PackageJson {
   readonly exports: Readonly<Record<string, string | { readonly default?: string }>>;
 }
 
+/**
+ * The names a module exports, read from its syntax: `export … from` lists and
+ * exported declarations (what entry files and core/store.ts use). `values`:
+ * only what exists at run time (no `export type`, no `type` specifier).
+ */
+function exportedNames(file: string, { values = false } = {}): string[] {
+  const source = ts.createSourceFile(
+    file,
+    readFileSync(path.join(SRC, file), 'utf8'),
+    ts.ScriptTarget.Latest,
+  );
+  return source.statements.flatMap((statement) => {
+    if (ts.isExportDeclaration(statement)) {
+      const clause = statement.exportClause;
+      if (clause === undefined || !ts.isNamedExports(clause) || (values && statement.isTypeOnly)) return [];
+      return clause.elements.filter((e) => !(values && e.isTypeOnly)).map((e) => e.name.text);
+    }
+    const exported = ts.canHaveModifiers(statement)
+      ? ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
+      : false;
+    if (!exported) return [];
+    if (values && (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement))) return [];
+    if (ts.isVariableStatement(statement))
+      return statement.declarationList.declarations.map((d) => d.name.getText(source));
+    const name = (statement as ts.DeclarationStatement).name;
+    return name !== undefined && ts.isIdentifier(name) ? [name.text] : [];
+  });
+}
+
 /** The `src/` file an `exports` target (`./dist/x/index.js`) is built from, or undefined. */
 function sourceOfExport(target: string | { readonly default?: string }): string | undefined {
   const built = typeof target === 'string' ? target : target.default;
@@ -355,6 +387,45 @@ describe('architecture of src/', () => {
       assert.deepEqual(forbiddenPackages(graph, entry, [...dependencies, ...extra]), []);
     });
   }
+
+  it('keeps the store contract out of larder: larder/store exports it, larder none of it', () => {
+    const contract = exportedNames('core/store.ts');
+    assert.ok(contract.includes('Store'), 'the scanner found no export in core/store.ts');
+    assert.deepEqual(
+      contract.filter((name) => !exportedNames('store/index.ts').includes(name)),
+      [],
+      'exported by core/store.ts but not by larder/store',
+    );
+    const root = exportedNames('index.ts');
+    assert.deepEqual(
+      root.filter((name) => contract.includes(name)),
+      [],
+      'store-author types exported by larder (application code never needs them)',
+    );
+  });
+
+  it('exports from every subpath only functions and constants the docs name', () => {
+    // An export nobody documented is a helper that leaked: users come to rely on
+    // it, and it can no longer change. Document it, or stop exporting it.
+    const docs = [
+      readFileSync(path.join(ROOT, 'README.md'), 'utf8'),
+      ...readdirSync(path.join(ROOT, 'docs'))
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => readFileSync(path.join(ROOT, 'docs', name), 'utf8')),
+    ].join('\n');
+    const undocumented = Object.entries(pkg.exports).flatMap(([subpath, target]) => {
+      const entry = subpath === './package.json' ? undefined : sourceOfExport(target);
+      if (entry === undefined) return [];
+      return exportedNames(entry, { values: true })
+        .filter((name) => !new RegExp(`\\b${name}\\b`).test(docs))
+        .map((name) => `${subpath}: ${name}`);
+    });
+    assert.ok(
+      exportedNames('index.ts', { values: true }).includes('createCache'),
+      'the scanner found no value',
+    );
+    assert.deepEqual(undocumented, []);
+  });
 
   it('never lets larder reach a client library, even through a dependency list change', () => {
     // Belt and braces for the rule users rely on most: `import 'larder'` loads no client,

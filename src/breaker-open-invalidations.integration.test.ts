@@ -60,8 +60,8 @@ describe('invalidations while reads opened the breaker (shared Redis)', () => {
       const cache = createCache({
         store: slowReads(store, state, TIMEOUT_MS * 3),
         prefix: uniquePrefix(`breaker-${invalidation}`),
-        timeoutMs: TIMEOUT_MS,
-        breaker: { failureThreshold: 5, openMs: 300 },
+        storeTimeout: TIMEOUT_MS,
+        breaker: { failureThreshold: 5, halfOpenAfter: 300 },
         logger: { warn: () => {} },
       });
       const source = new Source(20);

@@ -40,7 +40,7 @@ const SNIPPET_PREAMBLE: Readonly<Record<string, string>> = {
   updateProduct(id: number, changes: { readonly price?: number }): Promise<void>;
 };`,
   existingNodeRedisClient: "declare const existingNodeRedisClient: import('larder/redis').RedisClientLike;",
-  myStore: "declare function myStore(options: { url?: string | undefined }): import('larder').Store;",
+  myStore: "declare function myStore(options: { url?: string | undefined }): import('larder/store').Store;",
 };
 
 /** The preamble lines a snippet needs: those of the names it does not declare itself. */

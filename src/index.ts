@@ -1,29 +1,18 @@
 /**
- * `larder`: the cache API. Importing it loads no Redis client, database driver or
- * web framework; stores come from their own subpaths (`larder/memory`, `larder/redis`).
+ * `larder`: the cache API, for application code. Importing it loads no Redis
+ * client, database driver or web framework; stores come from their own subpaths
+ * (`larder/memory`, `larder/redis`), and the contract a store implements from
+ * `larder/store`.
  */
 
 export { type BuildDictionaryOptions, buildDictionary } from './build-dictionary.js';
+export type { ChannelPayloads } from './core/channel-payloads.js';
 export { MAX_TTL_MS } from './core/duration.js';
-export { type ErrorCode, ErrorCodes, isLarderError, LarderError, WarningCodes } from './core/errors.js';
+export { type ErrorCode, isLarderError, LarderError } from './core/errors.js';
 export { CHANNELS } from './core/events.js';
-export { jsonSerializer } from './core/json-serializer.js';
-export type {
-  Bus,
-  BusHandlers,
-  BusNotice,
-  BusSubscription,
-  MaybePromise,
-  Store,
-  StoreAddResult,
-  StoreEntry,
-  StoreHints,
-  StoreTtlMs,
-  StoreWrite,
-  StoreWriteResults,
-} from './core/store.js';
 export type {
   AddResult,
+  BackoffOptions,
   BreakerOptions,
   Cache,
   CacheErrorEvent,
@@ -52,4 +41,3 @@ export type {
   Ttl,
 } from './core/types.js';
 export { createCache } from './create-cache.js';
-export { msgpackSerializer } from './serializers/msgpack-serializer.js';

@@ -33,13 +33,13 @@ describe('leases orphaned by a freeze (private redis-server)', () => {
   after(() => server.stop());
 
   async function makeCache(prefix: string): Promise<Cache> {
-    const store = redisStore({ url: server.url, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+    const store = redisStore({ url: server.url, reconnect: { initialDelay: 20, maxDelay: 200 } });
     await store.ready();
     return createCache({
       store,
       prefix,
-      timeoutMs: TIMEOUT_MS,
-      breaker: { failureThreshold: 5, openMs: OPEN_MS },
+      storeTimeout: TIMEOUT_MS,
+      breaker: { failureThreshold: 5, halfOpenAfter: OPEN_MS },
       logger: { warn: () => {} },
     });
   }

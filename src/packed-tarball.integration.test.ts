@@ -33,10 +33,20 @@ const EXPECTED_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   larder: ['createCache'],
   'larder/memory': ['memoryStore'],
   'larder/redis': ['redisStore'],
+  'larder/tiered': ['tieredStore'],
+  'larder/store': [],
   'larder/testing': ['conformanceSuite'],
 };
+/**
+ * Types a TypeScript user imports from each subpath: `larder/store` holds only
+ * types (the contract for store authors), which `larder` no longer exports.
+ */
+const EXPECTED_TYPES: Readonly<Record<string, readonly string[]>> = {
+  larder: ['Cache', 'CacheOptions'],
+  'larder/store': ['Store', 'Bus', 'BusHandlers', 'StoreEntry', 'StoreTtlMs', 'StoreWrite'],
+};
 /** Subpaths that must load with no optional peer installed. */
-const WITHOUT_PEERS = ['larder', 'larder/memory', 'larder/testing'];
+const WITHOUT_PEERS = ['larder', 'larder/memory', 'larder/tiered', 'larder/store', 'larder/testing'];
 
 /** Working-tree entries that never go into the copy that is packed. */
 const NOT_COPIED = new Set(['node_modules', '.git', 'dist', 'dist-check', '.bench-out', '.scratch']);
@@ -147,7 +157,7 @@ describe('the packed tarball', { timeout: 120_000 }, () => {
     assert.deepEqual(unwanted, [], 'test code in the tarball');
   });
 
-  it('loads larder, larder/memory and larder/testing without the redis peer installed', async () => {
+  it('loads larder, larder/memory, larder/tiered, larder/store and larder/testing without the redis peer installed', async () => {
     assert.equal(existsSync(path.join(app, 'node_modules', 'redis')), false, 'redis was installed');
     const result = await importFrom(app, WITHOUT_PEERS);
     for (const specifier of WITHOUT_PEERS) {
@@ -199,9 +209,22 @@ describe('the packed tarball', { timeout: 120_000 }, () => {
       ),
     );
     const names = lines.map((line) => line.match(/as (\S+) }/)?.[1]);
+    const typeLines = Object.entries(EXPECTED_TYPES).flatMap(([specifier, types]) =>
+      types.map(
+        (name, i) =>
+          `import type { ${name} as _T_${specifier.replace(/\W/g, '_')}_${i} } from '${specifier}';`,
+      ),
+    );
+    const typeNames = typeLines.map((line) => line.match(/as (\S+) }/)?.[1]);
     writeFileSync(
       path.join(app, 'check.ts'),
-      `${lines.join('\n')}\nexport const all = [${names.join(', ')}];\n`,
+      [
+        ...lines,
+        ...typeLines,
+        `export const all = [${names.join(', ')}];`,
+        `export type AllTypes = [${typeNames.join(', ')}];`,
+        '',
+      ].join('\n'),
     );
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const args = [

@@ -4,9 +4,23 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { AddResult, Cache, CacheOptions, Duration, InvalidationResult, Store, Ttl } from './index.js';
+import type {
+  AddResult,
+  Cache,
+  CacheOptions,
+  CHANNELS,
+  ChannelPayloads,
+  Duration,
+  InvalidationResult,
+  Ttl,
+} from './index.js';
 import { createCache } from './index.js';
+import type { SQL_CHANNELS, SqlChannelPayloads } from './sql/index.js';
+import type { Store } from './store/index.js';
 import { memoryStore } from './stores/memory/index.js';
+
+// @ts-expect-error the store contract is for store authors: it lives in larder/store, not larder
+type NotInLarder = import('./index.js').Store;
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const expectType = <T extends true>(_: T): void => {};
@@ -47,6 +61,8 @@ async function typeChecks(cache: Cache): Promise<void> {
     cache.ttl('k3', { tiers: { l1: false } }),
     // @ts-expect-error nor can incr
     cache.incr('k3', 1, { tiers: { l2: false } }),
+    // @ts-expect-error storing in the background is internal (larder/sql), not an option
+    cache.getOrSet('k3', 1, { storeInBackground: true }),
   ];
   void wrongOptions;
   const many = await cache.getMany<User>(['a', 'b']);
@@ -65,13 +81,57 @@ async function typeChecks(cache: Cache): Promise<void> {
   await cache.set('k', 1, 1000);
   // @ts-expect-error a store is required
   const noStore: CacheOptions = { prefix: 'x' };
-  void [ttls, durations, noUnit, badUnit, noStore];
+  // Lengths of time are Durations, named without a unit; the store call's deadline is storeTimeout.
+  const timed: Omit<CacheOptions, 'store'> = {
+    storeTimeout: '150ms',
+    invalidationTimeout: 200,
+    breaker: { failureThreshold: 3, halfOpenAfter: '2s' },
+    timeout: { soft: 0, hard: '1s' },
+  };
+  // @ts-expect-error timeoutMs is now storeTimeout
+  const oldTimeout: Omit<CacheOptions, 'store'> = { timeoutMs: 100 };
+  // @ts-expect-error openMs is now halfOpenAfter
+  const oldOpen: Omit<CacheOptions, 'store'> = { breaker: { openMs: 1000 } };
+  // @ts-expect-error a duration, not any string
+  const badTimeout: Omit<CacheOptions, 'store'> = { storeTimeout: 'fast' };
+  void [timed, oldTimeout, oldOpen, badTimeout];
+  const notInLarder: NotInLarder | undefined = undefined;
+  void [ttls, durations, noUnit, badUnit, noStore, notInLarder];
+}
+
+/** Diagnostics payloads: one type per channel, keyed by the names subscribers use. */
+function channelPayloadChecks(): void {
+  type Names<T> = T[keyof T];
+  expectType<Equal<keyof ChannelPayloads, Names<typeof CHANNELS>>>(true);
+  expectType<Equal<keyof SqlChannelPayloads, Names<typeof SQL_CHANNELS>>>(true);
+  expectType<
+    Equal<
+      ChannelPayloads[typeof CHANNELS.miss]['reason'],
+      'absent' | 'stale' | 'invalidated' | 'corrupt' | 'unavailable'
+    >
+  >(true);
+  expectType<Equal<ChannelPayloads['larder:refresh']['trigger'], 'miss' | 'invalid' | 'stale' | 'early'>>(
+    true,
+  );
+  expectType<Equal<ChannelPayloads['larder:bus-lag'], { readonly channel: string; readonly lagMs: number }>>(
+    true,
+  );
+  expectType<
+    Equal<SqlChannelPayloads['larder:sql:cdc-lag'], { readonly lagBytes: number; readonly lagMs: number }>
+  >(true);
+  const hit: ChannelPayloads['larder:hit'] = { prefix: 'p', operation: 'get' };
+  // @ts-expect-error payloads never carry the key
+  const withKey: ChannelPayloads['larder:hit'] = { prefix: 'p', operation: 'get', key: 'user:1' };
+  // @ts-expect-error an operation that is not a counted read
+  const notARead: ChannelPayloads['larder:hit'] = { prefix: 'p', operation: 'set' };
+  void [hit, withKey, notARead];
 }
 
 it('public generics type-check (see the file); createCache returns a Cache over any Store', async () => {
   const store: Store = memoryStore();
   const cache: Cache = createCache({ store });
   await typeChecks(cache);
+  channelPayloadChecks();
   assert.equal(await cache.get('k'), 1);
   await cache.close();
 });

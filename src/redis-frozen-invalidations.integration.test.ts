@@ -61,15 +61,14 @@ describe('invalidations while Redis is frozen (private redis-server)', () => {
   });
 
   async function makeCache(kind: StoreKind, prefix: string): Promise<Cache> {
-    const l2 = redisStore({ url: server.url, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
-    const store =
-      kind === 'redis' ? l2 : tieredStore({ l2, heartbeat: { intervalMs: 200, timeoutMs: 1_000 } });
+    const l2 = redisStore({ url: server.url, reconnect: { initialDelay: 20, maxDelay: 200 } });
+    const store = kind === 'redis' ? l2 : tieredStore({ l2, heartbeat: { interval: 200, timeout: 1_000 } });
     await store.ready?.();
     return createCache({
       store,
       prefix,
-      timeoutMs: TIMEOUT_MS,
-      breaker: { failureThreshold: 5, openMs: OPEN_MS },
+      storeTimeout: TIMEOUT_MS,
+      breaker: { failureThreshold: 5, halfOpenAfter: OPEN_MS },
       logger: { warn: () => {} },
     });
   }

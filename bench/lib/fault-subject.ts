@@ -1,7 +1,7 @@
 /**
  * The cache under test in bench/faults.ts, the same in the bench process and
  * in its child: `createCache` over `redisStore` or `tieredStore({ l2:
- * redisStore })`, `timeoutMs: 100`, breaker and lease defaults, and the calls
+ * redisStore })`, `storeTimeout: 100`, breaker and lease defaults, and the calls
  * the load makes on it.
  */
 
@@ -52,7 +52,7 @@ export async function openSubject(
   const logger = { warn() {} };
   const tiered = store === 'tiered' ? tieredStore({ l2, channel: `${prefix}:tiered` }) : undefined;
   await tiered?.ready();
-  const cache = createCache({ store: tiered ?? l2, prefix, timeoutMs: TIMEOUT_MS, logger });
+  const cache = createCache({ store: tiered ?? l2, prefix, storeTimeout: TIMEOUT_MS, logger });
   const options = { ttl: TTL };
   return {
     cache,

@@ -45,8 +45,10 @@ async function setup(dist: URL, url: string, prefix: string): Promise<void> {
   const memory = (await import(new URL('stores/memory/index.js', dist).href)) as typeof LarderMemory;
   const redis = (await import(new URL('stores/redis/index.js', dist).href)) as typeof LarderRedis;
   const tiered = (await import(new URL('stores/tiered/index.js', dist).href)) as typeof LarderTiered;
-  // A generous timeout: the setup writes 1,000 entries at once.
-  const options = { timeoutMs: 2_000 };
+  // A generous store timeout: the setup writes 1,000 entries at once. Both
+  // names, since the baseline may be a build from before timeoutMs became
+  // storeTimeout; each build ignores the name it does not know.
+  const options = { storeTimeout: 2_000, timeoutMs: 2_000 };
   const memoryCache = entry.createCache({ store: memory.memoryStore(), prefix: `${prefix}m`, ...options });
   const redisCache = entry.createCache({
     store: redis.redisStore({ url }),

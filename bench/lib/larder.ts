@@ -16,12 +16,14 @@
 import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type * as LarderEntry from '../../src/index.js';
+import type * as MsgpackSerializer from '../../src/serializers/msgpack-serializer.js';
 import type * as LarderMemory from '../../src/stores/memory/index.js';
 import type * as LarderRedis from '../../src/stores/redis/index.js';
 import type * as LarderTiered from '../../src/stores/tiered/index.js';
 import { buildLarder } from './build-larder.js';
 
-export type { Cache, CacheOptions, Store, StoreAddResult, StoreTtlMs } from '../../src/index.js';
+export type { Cache, CacheOptions } from '../../src/index.js';
+export type { Store, StoreAddResult, StoreTtlMs } from '../../src/store/index.js';
 export type { MemoryStore } from '../../src/stores/memory/index.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -56,6 +58,10 @@ async function load<T>(compiled: string, source: string): Promise<T> {
 }
 
 const entry = await load<typeof LarderEntry>('index.js', '../../src/index.js');
+const msgpack = await load<typeof MsgpackSerializer>(
+  'serializers/msgpack-serializer.js',
+  '../../src/serializers/msgpack-serializer.js',
+);
 const memory = await load<typeof LarderMemory>('stores/memory/index.js', '../../src/stores/memory/index.js');
 const redis = await load<typeof LarderRedis>('stores/redis/index.js', '../../src/stores/redis/index.js');
 const tiered = await load<typeof LarderTiered>('stores/tiered/index.js', '../../src/stores/tiered/index.js');
@@ -64,8 +70,11 @@ const tiered = await load<typeof LarderTiered>('stores/tiered/index.js', '../../
 export const createCache = entry.createCache;
 /** `buildDictionary` from `larder`. */
 export const buildDictionary = entry.buildDictionary;
-/** `msgpackSerializer` from `larder` (the default serializer, for building other dictionaries). */
-export const msgpackSerializer = entry.msgpackSerializer;
+/**
+ * The default serializer, for building other dictionaries: internal (`larder`
+ * exports no serializer object), so it is loaded from its module in the build.
+ */
+export const msgpackSerializer = msgpack.msgpackSerializer;
 /** `memoryStore` from `larder/memory`. */
 export const memoryStore = memory.memoryStore;
 /** `redisStore` from `larder/redis`. */

@@ -82,7 +82,7 @@ async function init(redisUrl: string, prefix: string): Promise<void> {
 
 /**
  * Wait until every Larder breaker is closed: an open breaker lets a probe
- * through after its `openMs` (1 s by default), and a successful probe closes
+ * through after its `halfOpenAfter` (1 s by default), and a successful probe closes
  * it. Resolves how many were not closed.
  */
 async function settle(): Promise<number> {

@@ -134,12 +134,12 @@ export function createShared(options: ResolvedOptions): Shared {
   };
   const guard = new StoreGuard(options, counters, hooks);
   const invalidationGuard = new StoreGuard(
-    { ...options, timeoutMs: options.invalidationTimeoutMs },
+    { ...options, storeTimeoutMs: options.invalidationTimeoutMs },
     counters,
     { ...hooks, guards: 'invalidations' },
   );
   const replayGuard = new StoreGuard(
-    { ...options, timeoutMs: options.invalidationTimeoutMs, breaker: undefined },
+    { ...options, storeTimeoutMs: options.invalidationTimeoutMs, breaker: undefined },
     counters,
   );
   const tags = new TagGenerations(options, guard);
@@ -164,8 +164,10 @@ export function createShared(options: ResolvedOptions): Shared {
         },
         clearAll: () => clearKeyspace(options, replayGuard),
       },
-      firstRetryMs: JOURNAL_FIRST_RETRY_MS,
-      maxRetryMs: options.breaker?.openMs ?? DEFAULTS.openMs,
+      retry: {
+        initialDelayMs: JOURNAL_FIRST_RETRY_MS,
+        maxDelayMs: options.breaker?.openMs ?? DEFAULTS.openMs,
+      },
       onReplayFailure: (error, operation) => {
         if (isStoreFailure(error)) reportError(shared, operation, toLarderError(error, operation));
       },

@@ -5,12 +5,14 @@
 import { handleFailure, type Shared, supersede } from './cache-context.js';
 import { encodeEntry, isRawInteger } from './envelope.js';
 import { isStoreFailure, LarderError } from './errors.js';
+import { optionChecks } from './option-checks.js';
 import { isFresh, readEntryOrThrow } from './read-entry.js';
+
+const callChecks = optionChecks();
 
 /** Throw `E_INVALID_OPTION` unless `delta` is a safe integer. */
 export function checkDelta(delta: number): void {
-  if (!Number.isSafeInteger(delta))
-    throw new LarderError('E_INVALID_OPTION', `delta must be an integer (got ${String(delta)})`);
+  callChecks.integer('delta', delta);
 }
 
 /**

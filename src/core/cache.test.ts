@@ -103,7 +103,7 @@ describe('cache policies', () => {
   });
 
   it('the breaker opens after N failures and then stops calling the store until a probe succeeds', async () => {
-    const { cache, state, clock, events } = setup({ breaker: { failureThreshold: 3, openMs: 5000 } });
+    const { cache, state, clock, events } = setup({ breaker: { failureThreshold: 3, halfOpenAfter: '5s' } });
     state.healthy = false;
     for (let i = 0; i < 3; i++) await cache.get('k');
     assert.equal(cache.stats().breaker, 'open');
@@ -127,7 +127,7 @@ describe('cache policies', () => {
   });
 
   it('server-side refusals (OOM) are reported with their own code and do not open the breaker', async () => {
-    const { cache, store, events } = setup({ breaker: { failureThreshold: 1, openMs: 5000 } });
+    const { cache, store, events } = setup({ breaker: { failureThreshold: 1, halfOpenAfter: '5s' } });
     store.set = () => Promise.reject(new LarderError('E_STORE_OOM', 'OOM command not allowed'));
     await cache.set('k', 1);
     assert.equal(events[0]?.code, 'E_STORE_OOM');

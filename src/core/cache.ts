@@ -13,15 +13,16 @@ import {
   supersedeCovered,
 } from './cache-context.js';
 import { checkDelta, incrBy, moveVersion } from './cache-counters.js';
-import { resolveTtl, toMs } from './duration.js';
+import { resolveTtl } from './duration.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
 import { entryTtl, touchEntry } from './entry-lifetime.js';
 import { encodeEntry } from './envelope.js';
 import { isStoreFailure, LarderError } from './errors.js';
-import { channels, emit } from './events.js';
+import { channels } from './events.js';
 import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
 import { checkEncodable, checkKey, fitKey } from './keys.js';
+import { optionChecks } from './option-checks.js';
 import { checkTag, type ResolvedEntry, resolveEntry, resolveHints, resolveVersion } from './options.js';
 import { classifyBytes, countRead, failedRead, readEntry, readStored } from './read-entry.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
@@ -40,6 +41,9 @@ import type {
   Ttl,
 } from './types.js';
 
+/** Checks of the arguments of calls that take a duration or a delta. */
+const flushChecks = optionChecks('flushInvalidations');
+const incrVersionChecks = optionChecks('incrVersion');
 /** How long `flushInvalidations()` waits when no timeout is given. */
 const FLUSH_TIMEOUT_MS = 5_000;
 
@@ -196,8 +200,10 @@ export class LarderCache implements Cache {
     for (const tag of list) checkTag(tag);
     if (list.length === 0) return 'stored';
     const { journal, tags: generations, invalidationGuard } = this.shared;
-    const publish = (ok: boolean) =>
-      emit(channels.invalidate, () => ({ prefix: this.prefix, tags: list.length, ok }));
+    const publish = (ok: boolean): void => {
+      const channel = channels.invalidate;
+      if (channel.hasSubscribers) channel.publish({ prefix: this.prefix, tags: list.length, ok });
+    };
     // Held from now: the bump may land at any moment, and no local read may outlive it.
     journal.hold(list);
     supersedeCovered(this.shared, list);
@@ -214,7 +220,7 @@ export class LarderCache implements Cache {
   }
 
   flushInvalidations(timeout?: Duration): Promise<boolean> {
-    const timeoutMs = timeout === undefined ? FLUSH_TIMEOUT_MS : toMs(timeout, 'timeout');
+    const timeoutMs = flushChecks.duration('timeout', timeout, FLUSH_TIMEOUT_MS, 0);
     return this.shared.journal.flush(timeoutMs);
   }
 
@@ -316,9 +322,10 @@ export class LarderCache implements Cache {
     checkDelta(delta);
     const version = resolveVersion(options, this.shared.options);
     if (!Number.isSafeInteger(version + delta))
-      throw new LarderError(
-        'E_INVALID_OPTION',
-        `incrVersion: version ${version} + ${delta} is not a safe integer`,
+      throw incrVersionChecks.invalid(
+        'delta',
+        `an integer that keeps version ${version} a safe integer`,
+        delta,
       );
     const [from, to] = await Promise.all([
       this.storedKey(key, version),

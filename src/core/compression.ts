@@ -4,7 +4,6 @@
  * algorithm without misreading older entries.
  */
 import zlib from 'node:zlib';
-import { LarderError } from './errors.js';
 import type { CompressionAlgorithm, CompressionOptions } from './types.js';
 
 /** Envelope ids of the compression algorithms (4 bits; 0 = not compressed). */
@@ -29,15 +28,15 @@ export interface Compressor {
   compress(bytes: Uint8Array): Uint8Array;
 }
 
-/** Build the compressor for a cache's `compression` option; `undefined` when off. */
+/**
+ * Build the compressor for a cache's `compression` option (validated by
+ * options.ts); `undefined` when off.
+ */
 export function createCompressor(options: CompressionOptions | false): Compressor | undefined {
   if (options === false) return undefined;
   const thresholdBytes = options.thresholdBytes ?? 1024;
   const level = options.level;
   const dictionary = options.dictionary;
-  if (dictionary !== undefined && options.algorithm !== 'deflate') {
-    throw new LarderError('E_INVALID_OPTION', 'compression.dictionary works only with algorithm "deflate"');
-  }
   if (dictionary !== undefined) {
     return {
       id: CompressionIds.deflateDictionary,

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolveTtl, toMs } from './duration.js';
+import { parseDuration, resolveTtl } from './duration.js';
 import { LarderError } from './errors.js';
 
 describe('durations and TTLs', () => {
   it('reads numbers as milliseconds and strings with units', () => {
-    assert.equal(toMs(250, 'ttl'), 250);
-    assert.equal(toMs('250ms', 'ttl'), 250);
-    assert.equal(toMs('1.5s', 'ttl'), 1500);
-    assert.equal(toMs('5m', 'ttl'), 300_000);
-    assert.equal(toMs('2h', 'ttl'), 7_200_000);
-    assert.equal(toMs('1d', 'ttl'), 86_400_000);
+    assert.equal(parseDuration(250), 250);
+    assert.equal(parseDuration('250ms'), 250);
+    assert.equal(parseDuration('1.5s'), 1500);
+    assert.equal(parseDuration('5m'), 300_000);
+    assert.equal(parseDuration('2h'), 7_200_000);
+    assert.equal(parseDuration('1d'), 86_400_000);
   });
 
   it('resolves TTLs: default when omitted, null for forever, 0 for do-not-store', () => {

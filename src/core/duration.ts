@@ -1,6 +1,6 @@
 /** Durations and TTLs: parsing user input into plain milliseconds. */
-import { LarderError } from './errors.js';
-import type { Duration, Ttl } from './types.js';
+import { invalidOption } from './invalid-option.js';
+import type { Ttl } from './types.js';
 
 /**
  * The longest TTL (and grace) a cache accepts: 2^31 - 1 seconds, about 68 years,
@@ -12,15 +12,13 @@ export const MAX_TTL_MS = (2 ** 31 - 1) * 1000;
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^(-?\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const TTL_EXPECTED = "a number of milliseconds, a string like '30s' / '5m' / '1h', null or 'forever'";
 
-/** Milliseconds in a duration (a number of ms, or a string such as `'5m'`). */
-export function toMs(duration: Duration, option: string): number {
-  if (typeof duration === 'number') {
-    if (Number.isNaN(duration)) throw invalid(option, duration);
-    return duration;
-  }
+/** Milliseconds in a duration, or `undefined` when `duration` is not one (no bounds checked). */
+export function parseDuration(duration: unknown): number | undefined {
+  if (typeof duration === 'number') return Number.isNaN(duration) ? undefined : duration;
   const match = typeof duration === 'string' ? DURATION.exec(duration) : null;
-  if (match === null) throw invalid(option, duration);
+  if (match === null) return undefined;
   return Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1);
 }
 
@@ -28,25 +26,27 @@ export function toMs(duration: Duration, option: string): number {
  * A TTL as the store sees it: positive ms, `null` for never expiring, or 0 for
  * "do not store" (the input was zero or negative). Fractions of a millisecond
  * round up, so a tiny positive TTL still stores. `Infinity` means forever; a
- * finite TTL above `MAX_TTL_MS` throws `E_INVALID_OPTION`.
+ * finite TTL above `MAX_TTL_MS` throws `E_INVALID_OPTION`. `scope` names the
+ * function the option was given to (see invalid-option.ts).
  */
-export function resolveTtl(ttl: Ttl | undefined, fallback: number | null, option = 'ttl'): number | null {
+export function resolveTtl(
+  ttl: Ttl | undefined,
+  fallback: number | null,
+  path = 'ttl',
+  scope?: string,
+): number | null {
   if (ttl === undefined) return fallback;
   if (ttl === null || ttl === 'forever') return null;
-  const ms = toMs(ttl, option);
+  const ms = parseDuration(ttl);
+  if (ms === undefined) throw invalidOption(path, TTL_EXPECTED, ttl, scope);
   if (ms === Number.POSITIVE_INFINITY) return null;
   // Checked here, once for every store: memory would keep 1e300 ms, Redis refuses it.
   if (ms > MAX_TTL_MS)
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `${option} must be at most ${MAX_TTL_MS} ms (2^31 - 1 seconds); use 'forever' for no expiry (got ${JSON.stringify(ttl)})`,
+    throw invalidOption(
+      path,
+      `at most ${MAX_TTL_MS} ms (2^31 - 1 seconds); use 'forever' for no expiry`,
+      ttl,
+      scope,
     );
   return ms <= 0 ? 0 : Math.ceil(ms);
-}
-
-function invalid(option: string, value: unknown): LarderError {
-  return new LarderError(
-    'E_INVALID_OPTION',
-    `${option} must be a number of milliseconds, a string like '30s' / '5m' / '1h', null or 'forever' (got ${JSON.stringify(value)})`,
-  );
 }

@@ -3,70 +3,70 @@
  * exporters (metrics, tracing, the dashboard) subscribe to from outside.
  */
 import diagnostics from 'node:diagnostics_channel';
+import type { ChannelPayloads } from './channel-payloads.js';
 import type { CacheEvents } from './types.js';
 
-/** Diagnostics channel names; payloads carry no raw keys. */
+/**
+ * Diagnostics channel names. What each publishes is `ChannelPayloads[name]`
+ * (channel-payloads.ts); payloads carry no raw keys.
+ */
 export const CHANNELS = Object.freeze({
-  /** A store failure or a decode error: `{ prefix, operation, code, error }`. */
+  /** A store failure or a decode error. */
   error: 'larder:error',
-  /** A circuit breaker changed state: `{ prefix, store, guards: 'operations' | 'invalidations', state }`. */
+  /** A circuit breaker changed state. */
   breaker: 'larder:breaker',
-  /**
-   * A read found a fresh value: `{ prefix, operation }`, once per key read by
-   * `get`, `getMany`, `getOrSet` or `has` (see read-entry.ts).
-   */
+  /** A read found a fresh value, once per key read by `get`, `getMany`, `getOrSet` or `has` (see read-entry.ts). */
   hit: 'larder:hit',
-  /**
-   * A read found nothing fresh, once per key as for `hit`:
-   * `{ prefix, operation, reason: 'absent' | 'stale' | 'invalidated' | 'corrupt' | 'unavailable' }`
-   * (`invalidated` covers tags and journaled invalidations not yet stored;
-   * `stale` entries may still be served by `getOrSet`).
-   */
+  /** A read found nothing fresh, once per key as for `hit`, with the reason. */
   miss: 'larder:miss',
-  /**
-   * `getOrSet` answered with a stale value:
-   * `{ prefix, reason: 'grace' | 'fail-safe' | 'soft-timeout' | 'hard-timeout' | 'lease-held' }`.
-   */
+  /** `getOrSet` answered with a stale value, with the reason. */
   staleServed: 'larder:stale-served',
-  /**
-   * A factory run finished: `{ prefix, trigger: 'miss' | 'stale' | 'early', durationMs, ok, stored }`.
-   */
+  /** A factory run finished. */
   refresh: 'larder:refresh',
-  /** A `getOrSet` call joined a factory run already in flight in this process: `{ prefix }`. */
+  /** A `getOrSet` call joined a factory run already in flight in this process. */
   coalesced: 'larder:coalesced',
-  /**
-   * A `getOrSet` call waited for another process's lease:
-   * `{ prefix, waitedMs, outcome: 'value' | 'acquired' | 'timeout' | 'unavailable' }`.
-   */
+  /** A `getOrSet` call waited for another process's lease. */
   leaseWait: 'larder:lease-wait',
-  /** A lease was taken after its holder's expired without a value: `{ prefix }`. */
+  /** A lease was taken after its holder's expired without a value. */
   leaseTakeover: 'larder:lease-takeover',
-  /** Tags were invalidated: `{ prefix, tags: number, ok }` (a count, never the names). */
+  /** Tags were invalidated (a count, never the names). */
   invalidate: 'larder:invalidate',
-  /** A tiered store received a bus message: `{ channel, lagMs }`. */
+  /** A tiered store received a bus message. */
   busLag: 'larder:bus-lag',
-});
+} as const satisfies Readonly<Record<string, keyof ChannelPayloads>>);
 
-const errorChannel = diagnostics.channel(CHANNELS.error);
+/**
+ * A diagnostics channel that publishes only the payload of its name. Callers
+ * check `hasSubscribers` before they build a payload (no allocation, no
+ * closure when nobody listens); `publish` then type-checks it, so a field the
+ * channel does not publish (a raw key, say) is an error.
+ */
+export interface PayloadChannel<P> {
+  readonly hasSubscribers: boolean;
+  // A property, not a method: methods are bivariant, which would let a wider payload through.
+  readonly publish: (payload: P) => void;
+}
+
+/** The channel named `name`, its publish type-checked against `ChannelPayloads`. */
+function payloadChannel<N extends keyof ChannelPayloads>(name: N): PayloadChannel<ChannelPayloads[N]> {
+  return diagnostics.channel(name);
+}
+
+const errorChannel = payloadChannel(CHANNELS.error);
 /** Publishes breaker state changes. */
-export const breakerChannel = diagnostics.channel(CHANNELS.breaker);
+export const breakerChannel = payloadChannel(CHANNELS.breaker);
 /** The freshness channels, created once (a lookup per publish would cost on hot paths). */
 export const channels = Object.freeze({
-  hit: diagnostics.channel(CHANNELS.hit),
-  miss: diagnostics.channel(CHANNELS.miss),
-  staleServed: diagnostics.channel(CHANNELS.staleServed),
-  refresh: diagnostics.channel(CHANNELS.refresh),
-  coalesced: diagnostics.channel(CHANNELS.coalesced),
-  leaseWait: diagnostics.channel(CHANNELS.leaseWait),
-  leaseTakeover: diagnostics.channel(CHANNELS.leaseTakeover),
-  invalidate: diagnostics.channel(CHANNELS.invalidate),
-  busLag: diagnostics.channel(CHANNELS.busLag),
+  hit: payloadChannel(CHANNELS.hit),
+  miss: payloadChannel(CHANNELS.miss),
+  staleServed: payloadChannel(CHANNELS.staleServed),
+  refresh: payloadChannel(CHANNELS.refresh),
+  coalesced: payloadChannel(CHANNELS.coalesced),
+  leaseWait: payloadChannel(CHANNELS.leaseWait),
+  leaseTakeover: payloadChannel(CHANNELS.leaseTakeover),
+  invalidate: payloadChannel(CHANNELS.invalidate),
+  busLag: payloadChannel(CHANNELS.busLag),
 });
-
-/** Publish on a channel only when someone listens (the check costs a field read). */
-export function emit(channel: diagnostics.Channel, payload: () => object): void {
-  if (channel.hasSubscribers) channel.publish(payload());
-}
 
 type Listener<E extends keyof CacheEvents> = (payload: CacheEvents[E]) => void;
 

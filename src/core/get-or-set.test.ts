@@ -13,7 +13,8 @@ import { createRandom } from '../test-support/seeded-random.js';
 import { isLarderError } from './errors.js';
 import { refreshEarly } from './get-or-set.js';
 import type { Store } from './store.js';
-import type { Cache, CacheErrorEvent, CacheOptions } from './types.js';
+import { type InternalGetOrSetOptions, STORE_IN_BACKGROUND } from './store-in-background.js';
+import type { Cache, CacheErrorEvent, CacheOptions, GetOrSetOptions } from './types.js';
 
 const START = 1_700_000_000_000;
 
@@ -333,7 +334,13 @@ describe('XFetch early refresh', () => {
   });
 });
 
-describe('getOrSet storeInBackground', () => {
+describe('getOrSet storing in the background (internal, for larder/sql)', () => {
+  /** `options` with the internal option on, as larder/sql's read plan builds them. */
+  function inBackground(options: GetOrSetOptions = {}): GetOrSetOptions {
+    const internal: InternalGetOrSetOptions = { ...options, [STORE_IN_BACKGROUND]: true };
+    return internal;
+  }
+
   beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
   afterEach(() => mock.timers.reset());
 
@@ -374,11 +381,11 @@ describe('getOrSet storeInBackground', () => {
     let calls = 0;
     const factory = () => `v${++calls}`;
     let first: string | undefined;
-    void cache.getOrSet('k', factory, { tags: ['t'], storeInBackground: true }).then((v) => (first = v));
+    void cache.getOrSet('k', factory, inBackground({ tags: ['t'] })).then((v) => (first = v));
     await flush();
     assert.equal(first, 'v1', 'resolved while the store is held');
     assert.equal(writes.length, 1, 'the store has started');
-    assert.equal(await cache.getOrSet('k', factory, { tags: ['t'], storeInBackground: true }), 'v1');
+    assert.equal(await cache.getOrSet('k', factory, inBackground({ tags: ['t'] })), 'v1');
     assert.equal(calls, 1, 'a caller during the store joined the run');
     assert.equal(cache.stats().coalesced, 1);
     let idle = false;
@@ -388,7 +395,7 @@ describe('getOrSet storeInBackground', () => {
     open();
     await waiting;
     assert.equal(await cache.get('k', {}), 'v1');
-    assert.equal(await cache.getOrSet('k', factory, { tags: ['t'], storeInBackground: true }), 'v1');
+    assert.equal(await cache.getOrSet('k', factory, inBackground({ tags: ['t'] })), 'v1');
     assert.equal(calls, 1);
   });
 
@@ -396,7 +403,7 @@ describe('getOrSet storeInBackground', () => {
     const { cache, open } = heldWrites();
     let calls = 0;
     const factory = () => `v${++calls}`;
-    const options = { tags: ['t'], storeInBackground: true };
+    const options = inBackground({ tags: ['t'] });
     assert.equal(await cache.getOrSet('k', factory, options), 'v1');
     await cache.invalidateTags(['t']);
     // The first run is still storing (its write is held), and its value predates the invalidation.
@@ -425,7 +432,7 @@ describe('getOrSet storeInBackground', () => {
 
   it('keeps a value a concurrent writer stored first, and returns its own', async () => {
     const { cache, open, make } = heldWrites();
-    const result = await cache.getOrSet('k', () => 'mine', { storeInBackground: true });
+    const result = await cache.getOrSet('k', () => 'mine', inBackground());
     await make().set('k', 'theirs'); // another process, whose write lands first
     assert.equal(result, 'mine');
     open();
@@ -439,7 +446,7 @@ describe('getOrSet storeInBackground', () => {
     const b = make({ store: held });
     let calls = 0;
     const factory = () => `v${++calls}`;
-    assert.equal(await a.getOrSet('k', factory, { storeInBackground: true }), 'v1');
+    assert.equal(await a.getOrSet('k', factory, inBackground()), 'v1');
     const waiter = b.getOrSet('k', factory);
     await flush();
     await mock.timers.tick(10);
@@ -457,7 +464,7 @@ describe('getOrSet storeInBackground', () => {
     const { cache, writes, open } = heldWrites();
     const order: string[] = [];
     const result = cache
-      .getOrSet('k', async () => 'v', { tags: ['t'], storeInBackground: true })
+      .getOrSet('k', async () => 'v', inBackground({ tags: ['t'] }))
       .then((value) => {
         order.push(`caller, ${writes.length} writes`);
         // What a Redis client does with the caller's next command: flush it from a setImmediate.
@@ -478,18 +485,22 @@ describe('getOrSet storeInBackground', () => {
     const errors: string[] = [];
     cache.on('error', (event) => errors.push(event.code));
     const big = 'x'.repeat(2000);
-    assert.equal(await cache.getOrSet('k', async () => big, { storeInBackground: true }), big);
+    assert.equal(await cache.getOrSet('k', async () => big, inBackground()), big);
     await cache.idle();
     assert.deepEqual(errors, ['E_SERIALIZE']);
     assert.equal(await cache.get('k'), undefined, 'nothing stored');
     assert.equal(cache.stats().errors, 1);
   });
 
-  it('rejects a storeInBackground that is not a boolean', async () => {
-    const { cache } = setup();
-    await assert.rejects(
-      cache.getOrSet('k', 'v', { storeInBackground: 'yes' as unknown as boolean }),
-      (error: unknown) => isLarderError(error, 'E_INVALID_OPTION'),
-    );
+  it('is internal: a storeInBackground field given in the options does nothing', async () => {
+    const { cache, writes, open } = heldWrites();
+    let resolved = false;
+    const options = { tags: ['t'], storeInBackground: true } as GetOrSetOptions;
+    const result = cache.getOrSet('k', () => 'v', options).then(() => (resolved = true));
+    await flush();
+    assert.deepEqual(writes, ['add fresh:1:k']);
+    assert.equal(resolved, false, 'the caller waits for the store');
+    open();
+    await result;
   });
 });

@@ -13,17 +13,19 @@
  *   background with a probability that grows with the value's compute time.
  * - Tags: their generations are read before the factory runs and stored with
  *   the entry, so an invalidation during the computation makes it a miss.
- * - `storeInBackground`: callers get the value as soon as it is computed; the
- *   flight stays joinable until its store finished.
+ * - Storing in the background (an internal option, store-in-background.ts):
+ *   callers get the value as soon as it is computed; the flight stays
+ *   joinable until its store finished.
  */
 import type { LarderCache } from './cache.js';
 import type { FlightState } from './cache-context.js';
 import { reportError, type Shared } from './cache-context.js';
+import type { RefreshTrigger, StaleReason } from './channel-payloads.js';
 import { sharedRead } from './entry-read.js';
 import type { PrefetchedGenerations } from './entry-state.js';
 import type { DecodedEntry } from './envelope.js';
 import { LarderError } from './errors.js';
-import { channels, emit } from './events.js';
+import { channels } from './events.js';
 import { backingOff, backOff } from './fail-safe-backoff.js';
 import { afterCallersWrites, encodeFill, keepCounters, storeTtl, writeFill } from './fill-write.js';
 import { takeLease } from './lease.js';
@@ -41,7 +43,7 @@ const BUSY: unique symbol = Symbol('busy');
 type FlightResult = unknown;
 
 /** Why a factory runs: nothing stored, an invalidated entry, a stale one, or an early refresh. */
-type Trigger = 'miss' | 'invalid' | 'stale' | 'early';
+type Trigger = RefreshTrigger;
 
 /** One factory run: what it computes, for which key, and why. */
 interface Plan<T> {
@@ -59,7 +61,7 @@ interface Plan<T> {
 }
 
 /**
- * A flight started with `storeInBackground`: the tag generations its value is
+ * A flight that stores in the background: the tag generations its value is
  * computed under (once known), and its store while that runs.
  */
 interface BackgroundFlight {
@@ -70,7 +72,7 @@ interface BackgroundFlight {
   storing: Promise<void> | undefined;
 }
 
-/** Flights started with `storeInBackground`, by their promise (the entries of `shared.flights`). */
+/** Flights that store in the background, by their promise (the entries of `shared.flights`). */
 const backgroundFlights = new WeakMap<Promise<unknown>, BackgroundFlight>();
 
 /** The body of `LarderCache.getOrSet`. */
@@ -144,9 +146,10 @@ async function serveStale<T>(plan: Plan<T> & { readonly found: DecodedEntry }): 
   return staleServed(shared, stale, limitMs === call.softMs ? 'soft-timeout' : 'hard-timeout');
 }
 
-function staleServed<T>(shared: Shared, value: T, reason: string): T {
+function staleServed<T>(shared: Shared, value: T, reason: StaleReason): T {
   shared.counters.staleServed++;
-  emit(channels.staleServed, () => ({ prefix: shared.options.prefix, reason }));
+  const channel = channels.staleServed;
+  if (channel.hasSubscribers) channel.publish({ prefix: shared.options.prefix, reason });
   return value;
 }
 
@@ -190,7 +193,7 @@ function joinOrStartNow<T>(
     // An early refresh joins silently: its caller already has its value.
     if (trigger !== 'early') {
       shared.counters.coalesced++;
-      emit(channels.coalesced, () => ({ prefix: shared.options.prefix }));
+      if (channels.coalesced.hasSubscribers) channels.coalesced.publish({ prefix: shared.options.prefix });
     }
     return running;
   }
@@ -396,13 +399,14 @@ async function storeBehind<T>(
 }
 
 function finished(shared: Shared, trigger: Trigger, startedAt: number, ok: boolean, stored: boolean): void {
-  emit(channels.refresh, () => ({
+  if (!channels.refresh.hasSubscribers) return;
+  channels.refresh.publish({
     prefix: shared.options.prefix,
     trigger,
     durationMs: shared.options.clock.now() - startedAt,
     ok,
     stored,
-  }));
+  });
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

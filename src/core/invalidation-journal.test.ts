@@ -21,8 +21,7 @@ function setup(t: TestContext, parts: Partial<JournalParts> = {}) {
       clearAll: () => send('clear all'),
     },
     maxMembers: 100,
-    firstRetryMs: 50,
-    maxRetryMs: 400,
+    retry: { initialDelayMs: 50, maxDelayMs: 400 },
     onReplayFailure: () => {
       state.failures++;
     },
@@ -89,7 +88,7 @@ describe('InvalidationJournal', () => {
     assert.equal(await attemptsBy(100), 2); // at 150
     assert.equal(await attemptsBy(200), 3); // at 350
     assert.equal(await attemptsBy(400), 4); // at 750
-    assert.equal(await attemptsBy(399), 4, 'capped at maxRetryMs');
+    assert.equal(await attemptsBy(399), 4, 'capped at the maximum delay');
     assert.equal(await attemptsBy(1), 5);
     state.healthy = true;
     await advance(400);
@@ -100,7 +99,7 @@ describe('InvalidationJournal', () => {
   });
 
   it('replays at once when kicked (the breaker closed), instead of at the next retry', async (t) => {
-    const { journal, state } = setup(t, { firstRetryMs: 1_000, maxRetryMs: 1_000 });
+    const { journal, state } = setup(t, { retry: { initialDelayMs: 1_000, maxDelayMs: 1_000 } });
     journal.recordKeys(['a']);
     state.healthy = true;
     journal.kick();

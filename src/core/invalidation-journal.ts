@@ -19,6 +19,7 @@
  *   covers everything (the cache's whole keyspace is cleared, tag counters
  *   included), and until that lands this process serves nothing from the store.
  */
+import { type BackoffDelays, backoffDelayMs } from './backoff.js';
 import { isStoreFailure } from './errors.js';
 
 /** How the journal replays, through the cache's replay guard. Each rejects while the store fails. */
@@ -38,9 +39,8 @@ export interface JournalParts {
   readonly replays: JournalReplays;
   /** The most members (keys, tags, prefixes, leases) kept before the journal covers everything. */
   readonly maxMembers: number;
-  /** Delays between replay attempts: from the first, doubling, to the last. */
-  readonly firstRetryMs: number;
-  readonly maxRetryMs: number;
+  /** Delays between replay attempts (no jitter: replays are this process's own). */
+  readonly retry: BackoffDelays;
   /** A replay attempt failed (for the error event and the log). */
   readonly onReplayFailure: (error: unknown, operation: string) => void;
   /** The journal overflowed and now covers everything (logged). */
@@ -67,7 +67,8 @@ export class InvalidationJournal {
   readonly #held = new Map<string, number>();
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
-  #delayMs: number;
+  /** Replay attempts that failed since the last one that emptied the journal. */
+  #failedAttempts = 0;
   #replaying: Promise<void> | undefined;
   #stopped = false;
   #waiters: Array<() => void> = [];
@@ -79,7 +80,11 @@ export class InvalidationJournal {
 
   constructor(parts: JournalParts) {
     this.#parts = parts;
-    this.#delayMs = parts.firstRetryMs;
+  }
+
+  /** The wait before the next replay attempt. */
+  get #delayMs(): number {
+    return backoffDelayMs(this.#failedAttempts, this.#parts.retry);
   }
 
   /** Members (keys, tags, prefixes, leases) not replayed yet. */
@@ -270,11 +275,11 @@ export class InvalidationJournal {
       if (this.#stopped) return undefined;
       if (!(await step())) {
         const delayMs = this.#delayMs;
-        this.#delayMs = Math.min(delayMs * 2, this.#parts.maxRetryMs);
+        this.#failedAttempts++;
         return delayMs;
       }
     }
-    this.#delayMs = this.#parts.firstRetryMs;
+    this.#failedAttempts = 0;
     // Members recorded while this pass ran are replayed by the next one.
     if (this.pendingCount > 0) return 0;
     for (const wake of this.#waiters.splice(0)) wake();

@@ -9,11 +9,13 @@
  * it over. A waiter never waits longer than `lock.wait`: then it computes the
  * value itself, so the lease machinery can delay a caller but never fail it.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { Shared } from './cache-context.js';
 import { reportError } from './cache-context.js';
+import type { LeaseWaitOutcome } from './channel-payloads.js';
 import { isLarderError } from './errors.js';
-import { channels, emit } from './events.js';
+import { channels } from './events.js';
 import { toLarderError } from './store-guard.js';
 
 /** How a lease attempt ended. */
@@ -94,7 +96,8 @@ export async function takeLease(
       if (waited) {
         // The holder released without a value (its factory failed) or its lease expired.
         counters.leaseTakeovers++;
-        emit(channels.leaseTakeover, () => ({ prefix: options.prefix }));
+        const takeover = channels.leaseTakeover;
+        if (takeover.hasSubscribers) takeover.publish({ prefix: options.prefix });
         finishWait(shared, startedAt, 'acquired');
       }
       return { kind: 'held', release };
@@ -165,10 +168,11 @@ function renewWhileHeld(
 function journalRelease(shared: Shared, key: string, token: string): void {
   shared.journal.recordLease(key, token);
 }
-function finishWait(shared: Shared, startedAt: number, outcome: string): void {
-  emit(channels.leaseWait, () => ({
+function finishWait(shared: Shared, startedAt: number, outcome: LeaseWaitOutcome): void {
+  if (!channels.leaseWait.hasSubscribers) return;
+  channels.leaseWait.publish({
     prefix: shared.options.prefix,
     waitedMs: shared.options.clock.now() - startedAt,
     outcome,
-  }));
+  });
 }

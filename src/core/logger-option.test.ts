@@ -54,7 +54,7 @@ describe('logger option', () => {
         () => cacheWith(bad as unknown as LoggerOption),
         (error: Error) =>
           isLarderError(error, 'E_INVALID_OPTION') &&
-          /option "logger" must be an object with a warn\(message, details\) method, or a function/.test(
+          /^createCache: logger must be an object with a warn\(message, details\) method, or a function, got /.test(
             error.message,
           ),
         `logger: ${String(bad)}`,

@@ -27,7 +27,8 @@ describe('options', () => {
     assert.equal(o.version, 1);
     assert.equal(o.defaultTtlMs, 300_000);
     assert.equal(o.onError, 'degrade');
-    assert.equal(o.timeoutMs, 100);
+    assert.equal(o.storeTimeoutMs, 100);
+    assert.equal(o.invalidationTimeoutMs, 100);
     assert.deepEqual(o.breaker, { failureThreshold: 5, openMs: 1000 });
     assert.equal(o.codec.maxValueBytes, 16 * 1024 * 1024);
     assert.equal(o.codec.serializer.name, 'json', 'json when no msgpack is registered');
@@ -40,23 +41,49 @@ describe('options', () => {
   });
 
   it('fails early with the option name and what it expects', () => {
-    rejects({ prefix: '' }, /"prefix" must be a non-empty string/);
-    for (const prefix of ['a:b', 'a/b', 'a#b', ':', 'a\ud800']) rejects({ prefix }, /"prefix" must be/);
-    rejects({ defaultTtl: 1e300 }, /"defaultTtl"|defaultTtl/);
+    rejects({ prefix: '' }, /^createCache: prefix must be a non-empty string .*, got ""$/);
+    for (const prefix of ['a:b', 'a/b', 'a#b', ':', 'a\ud800'])
+      rejects({ prefix }, /^createCache: prefix must be/);
+    rejects({ defaultTtl: 1e300 }, /^createCache: defaultTtl must be at most/);
     rejects({ grace: 1e300 }, /grace/);
     assert.throws(() => resolveEntry({ tags: ['\ud800'] }, resolve({})), /lone surrogates/);
     assert.throws(() => resolveEntry({ ttl: 1e300 }, resolve({})), /at most 2147483647000 ms/);
     assert.equal(resolveEntry({ ttl: (2 ** 31 - 1) * 1000 }, resolve({})).ttlMs, (2 ** 31 - 1) * 1000);
-    rejects({ version: 1.5 }, /"version" must be an integer/);
-    rejects({ onError: 'ignore' as never }, /"onError" must be 'degrade' or 'throw'/);
-    rejects({ timeoutMs: 0 }, /"timeoutMs" must be a positive number/);
+    rejects({ version: 1.5 }, /^createCache: version must be an integer, got 1.5$/);
+    // The example in docs/cache-api.md.
+    rejects(
+      { timeout: { hard: 0 } },
+      /^createCache: timeout.hard must be a duration of at least 1 ms, got 0$/,
+    );
+    rejects(
+      { onError: 'ignore' as never },
+      /^createCache: onError must be 'degrade' or 'throw', got "ignore"$/,
+    );
+    rejects({ storeTimeout: 0 }, /^createCache: storeTimeout must be a duration of at least 1 ms, got 0$/);
+    rejects({ invalidationTimeout: '-1s' }, /^createCache: invalidationTimeout must be a duration/);
+    rejects({ breaker: { halfOpenAfter: 0 } }, /^createCache: breaker.halfOpenAfter must be a duration/);
     rejects({ breaker: { failureThreshold: 0 } }, /breaker.failureThreshold/);
     rejects({ keyValidation: 'maybe' as never }, /keyValidation/);
-    rejects({ serializer: 'pickle' as never }, /"serializer" must be/);
+    rejects({ serializer: 'pickle' as never }, /^createCache: serializer must be/);
     rejects({ compression: { algorithm: 'lzma' as never } }, /compression.algorithm/);
-    rejects({ maxValueBytes: 0 }, /"maxValueBytes" must be an integer >= 1/);
-    rejects({ maxValueBytes: 1.5 }, /"maxValueBytes"/);
-    assert.throws(() => resolveOptions({ store: {} as Store }, {}), /"store" must be a Store/);
+    rejects(
+      { compression: { algorithm: 'gzip', dictionary: new Uint8Array(8) } },
+      /^createCache: compression.dictionary must be left out unless compression.algorithm is 'deflate', got a dictionary with algorithm 'gzip'$/,
+    );
+    rejects({ maxValueBytes: 0 }, /^createCache: maxValueBytes must be an integer >= 1, got 0$/);
+    rejects({ maxValueBytes: 1.5 }, /maxValueBytes/);
+    rejects(
+      { lock: { wait: '5 minutes' as never } },
+      /^createCache: lock.wait must be a duration \(ms, or a string such as '30s', '5m'\), got "5 minutes"$/,
+    );
+    rejects(
+      { random: 'dice' as never },
+      /^createCache: random must be a function returning \[0, 1\), got "dice"$/,
+    );
+    assert.throws(
+      () => resolveOptions({ store: {} as Store }, {}),
+      /LarderError: createCache: store must be a Store .*, got {}$/,
+    );
   });
 
   it('resolves per-call options cheaply: the same object when nothing is overridden', () => {
@@ -102,7 +129,9 @@ describe('options', () => {
     ] as const) {
       assert.throws(
         () => resolveGetOrSet(options as never, o),
-        (error: Error) => isLarderError(error, 'E_INVALID_OPTION') && error.message.includes(`"${option}"`),
+        // Options of one call have no scope: the message starts with the option.
+        (error: Error) =>
+          isLarderError(error, 'E_INVALID_OPTION') && error.message.startsWith(`${option} must be `),
       );
     }
   });

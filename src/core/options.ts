@@ -3,12 +3,14 @@
  * Everything downstream reads plain numbers in milliseconds from frozen objects.
  */
 import { type Compressor, createCompressor } from './compression.js';
-import { MAX_TTL_MS, resolveTtl, toMs } from './duration.js';
+import { MAX_TTL_MS, resolveTtl } from './duration.js';
 import { type Codec, MAX_TAGS } from './envelope.js';
-import { LarderError } from './errors.js';
+import { ShownAs } from './invalid-option.js';
 import { jsonSerializer } from './json-serializer.js';
 import { defaultKeyFunction, hasLoneSurrogate } from './keys.js';
+import { type OptionChecks, optionChecks } from './option-checks.js';
 import type { Store, StoreHints } from './store.js';
+import { type InternalGetOrSetOptions, STORE_IN_BACKGROUND } from './store-in-background.js';
 import type {
   CacheOptions,
   Clock,
@@ -29,7 +31,7 @@ export const DEFAULTS = Object.freeze({
   prefix: 'larder',
   version: 1,
   defaultTtlMs: 300_000,
-  timeoutMs: 100,
+  storeTimeoutMs: 100,
   failureThreshold: 5,
   openMs: 1000,
   compressionThresholdBytes: 1024,
@@ -53,7 +55,8 @@ export interface ResolvedOptions {
   readonly version: number;
   readonly defaultTtlMs: number | null;
   readonly onError: ErrorPolicy;
-  readonly timeoutMs: number;
+  /** The deadline of one store call. */
+  readonly storeTimeoutMs: number;
   /** The operation timeout of invalidations and their replays. */
   readonly invalidationTimeoutMs: number;
   /** The most journaled keys, tags and prefixes before they collapse into one clear. */
@@ -95,7 +98,7 @@ export interface ResolvedGetOrSet extends ResolvedEntry {
   /** `undefined`: no hard limit. */
   readonly hardMs: number | undefined;
   readonly beta: number;
-  /** Resolve callers with the computed value before it is stored (see `GetOrSetOptions.storeInBackground`). */
+  /** Resolve callers with the computed value before it is stored (see store-in-background.ts). */
   readonly storeInBackground: boolean;
 }
 
@@ -107,36 +110,45 @@ const consoleLogger: Logger = {
 };
 const systemClock: Clock = { now: () => Date.now() };
 
+/** Checks of the options given to `createCache`. */
+const cacheChecks = optionChecks('createCache');
+/** Checks of the options given to one call (`set`, `getOrSet`…). */
+const callChecks = optionChecks();
+
 /**
  * The `Logger` core calls for a `logger` option: an object with a `warn`
  * method as it is, a function wrapped as `warn`. Checked here, at creation,
  * because a bad logger would otherwise throw only on the first degraded failure,
- * from inside the path that was supposed to degrade. `fail` builds the error
- * naming the option (the cache and the CDC listener phrase theirs differently).
+ * from inside the path that was supposed to degrade. `checks` name the function
+ * it was given to (the cache, the CDC listener).
  */
-export function resolveLogger(
-  logger: LoggerOption,
-  fail: (option: string, expected: string, got: unknown) => Error,
-): Logger {
+export function resolveLogger(logger: LoggerOption, checks: OptionChecks): Logger {
   if (typeof logger === 'function') return { warn: (message, details) => logger(message, details) };
   if (typeof logger === 'object' && logger !== null && typeof logger.warn === 'function') return logger;
-  throw fail('logger', 'an object with a warn(message, details) method, or a function', logger);
+  throw checks.invalid('logger', 'an object with a warn(message, details) method, or a function', logger);
 }
 
 /** Validate and freeze cache options. Throws `E_INVALID_OPTION` naming the option. */
 export function resolveOptions(options: CacheOptions, registry: SerializerRegistry): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw invalid('options', 'an object', options);
+  const check = cacheChecks;
+  if (typeof options !== 'object' || options === null) throw check.invalid('options', 'an object', options);
   const store = options.store;
   if (typeof store?.get !== 'function' || typeof store.set !== 'function')
-    throw invalid('store', 'a Store (memoryStore(), redisStore(), ...)', store);
+    throw check.invalid('store', 'a Store (memoryStore(), redisStore(), ...)', store);
   const prefix = checkPrefix(options.prefix ?? DEFAULTS.prefix);
-  const version = integer('version', options.version ?? DEFAULTS.version);
-  const defaultTtlMs = resolveTtl(options.defaultTtl, DEFAULTS.defaultTtlMs, 'defaultTtl');
-  if (defaultTtlMs === 0) throw invalid('defaultTtl', "a positive duration or 'forever'", options.defaultTtl);
-  const onError = oneOf('onError', options.onError ?? 'degrade', ['degrade', 'throw'] as const);
-  const timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs);
-  const invalidationTimeoutMs = positive('invalidationTimeoutMs', options.invalidationTimeoutMs ?? timeoutMs);
-  const maxJournalMembers = integer(
+  const version = check.integer('version', options.version ?? DEFAULTS.version);
+  const defaultTtlMs = resolveTtl(options.defaultTtl, DEFAULTS.defaultTtlMs, 'defaultTtl', 'createCache');
+  if (defaultTtlMs === 0)
+    throw check.invalid('defaultTtl', "a positive duration or 'forever'", options.defaultTtl);
+  const onError = check.oneOf('onError', options.onError ?? 'degrade', ['degrade', 'throw'] as const);
+  const storeTimeoutMs = check.duration('storeTimeout', options.storeTimeout, DEFAULTS.storeTimeoutMs, 1);
+  const invalidationTimeoutMs = check.duration(
+    'invalidationTimeout',
+    options.invalidationTimeout,
+    storeTimeoutMs,
+    1,
+  );
+  const maxJournalMembers = check.integer(
     'maxJournalMembers',
     options.maxJournalMembers ?? DEFAULTS.maxJournalMembers,
     1,
@@ -145,52 +157,62 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
     options.breaker === false
       ? undefined
       : Object.freeze({
-          failureThreshold: integer(
+          failureThreshold: check.integer(
             'breaker.failureThreshold',
             options.breaker?.failureThreshold ?? DEFAULTS.failureThreshold,
             1,
           ),
-          openMs: positive('breaker.openMs', options.breaker?.openMs ?? DEFAULTS.openMs),
+          openMs: check.duration('breaker.halfOpenAfter', options.breaker?.halfOpenAfter, DEFAULTS.openMs, 1),
         });
-  const keyValidation = oneOf('keyValidation', options.keyValidation ?? 'warn', [
+  const keyValidation = check.oneOf('keyValidation', options.keyValidation ?? 'warn', [
     'warn',
     'error',
     'off',
   ] as const);
-  const keyFunction = options.keyFunction ?? defaultKeyFunction;
-  if (typeof keyFunction !== 'function')
-    throw invalid('keyFunction', 'a function (key, prefix, version) => string', keyFunction);
-  const random = options.random ?? Math.random;
-  if (typeof random !== 'function') throw invalid('random', 'a function returning [0, 1)', random);
-  const waitUntil = options.waitUntil;
-  if (waitUntil !== undefined && typeof waitUntil !== 'function')
-    throw invalid('waitUntil', 'a function (promise) => void', waitUntil);
+  const keyFunction = check.callable<KeyFunction>(
+    'keyFunction',
+    options.keyFunction ?? defaultKeyFunction,
+    'a function (key, prefix, version) => string',
+  );
+  const random = check.callable<() => number>(
+    'random',
+    options.random ?? Math.random,
+    'a function returning [0, 1)',
+  );
+  const waitUntil =
+    options.waitUntil === undefined
+      ? undefined
+      : check.callable<(work: Promise<unknown>) => void>(
+          'waitUntil',
+          options.waitUntil,
+          'a function (promise) => void',
+        );
   const lock =
     options.lock === false
       ? undefined
       : Object.freeze({
-          ttlMs: duration(
+          ttlMs: check.duration(
             'lock.ttl',
             options.lock?.ttl,
             store.renewLease === undefined ? DEFAULTS.lockTtlWithoutRenewalMs : DEFAULTS.lockTtlMs,
             1,
             MAX_TTL_MS,
           ),
-          waitMs: duration('lock.wait', options.lock?.wait, DEFAULTS.lockWaitMs, 0),
+          waitMs: check.duration('lock.wait', options.lock?.wait, DEFAULTS.lockWaitMs, 0),
         });
   const defaultEntry: ResolvedEntry = Object.freeze({
     ttlMs: defaultTtlMs,
     version,
-    graceMs: grace('grace', options.grace, 0),
+    graceMs: grace(check, options.grace, 0),
     tags: undefined,
     hints: undefined,
   });
-  const timeouts = resolveTimeouts(options.timeout, 0, undefined, 'timeout');
+  const timeouts = resolveTimeouts(check, options.timeout, 0, undefined);
   const defaultGetOrSet: ResolvedGetOrSet = Object.freeze({
     ...defaultEntry,
     lock: lock !== undefined,
     ...timeouts,
-    beta: beta('beta', options.beta, DEFAULTS.beta),
+    beta: beta(check, options.beta, DEFAULTS.beta),
     storeInBackground: false,
   });
   return Object.freeze({
@@ -199,18 +221,23 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
     version,
     defaultTtlMs,
     onError,
-    timeoutMs,
+    storeTimeoutMs,
     invalidationTimeoutMs,
     maxJournalMembers,
     breaker,
     keyValidation,
     keyFunction,
-    logger: options.logger === undefined ? consoleLogger : resolveLogger(options.logger, invalid),
+    logger: options.logger === undefined ? consoleLogger : resolveLogger(options.logger, check),
     clock: options.clock ?? systemClock,
     codec: resolveCodec(options, registry),
     random,
     lock,
-    failSafeBackoffMs: duration('failSafeBackoff', options.failSafeBackoff, DEFAULTS.failSafeBackoffMs, 0),
+    failSafeBackoffMs: check.duration(
+      'failSafeBackoff',
+      options.failSafeBackoff,
+      DEFAULTS.failSafeBackoffMs,
+      0,
+    ),
     waitUntil,
     defaultEntry,
     defaultGetOrSet,
@@ -226,7 +253,11 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
  */
 function checkPrefix(prefix: unknown): string {
   if (typeof prefix !== 'string' || prefix.length === 0 || /[:/#]/.test(prefix) || hasLoneSurrogate(prefix))
-    throw invalid('prefix', "a non-empty string without ':', '/', '#' or lone surrogates", prefix);
+    throw cacheChecks.invalid(
+      'prefix',
+      "a non-empty string without ':', '/', '#' or lone surrogates",
+      prefix,
+    );
   return prefix;
 }
 
@@ -239,10 +270,10 @@ function resolveCodec(options: CacheOptions, registry: SerializerRegistry): Code
     typeof serializer.serialize !== 'function' ||
     typeof serializer.deserialize !== 'function'
   ) {
-    throw invalid('serializer', `'msgpack', 'json' or a Serializer`, choice);
+    throw cacheChecks.invalid('serializer', `'msgpack', 'json' or a Serializer`, choice);
   }
   if (!Number.isInteger(serializer.id) || serializer.id < 1 || serializer.id > 15)
-    throw invalid('serializer.id', 'an integer from 1 to 15', serializer.id);
+    throw cacheChecks.invalid('serializer.id', 'an integer from 1 to 15', serializer.id);
   // Every built-in reader stays available, so entries written under an older setting still read.
   const serializers = new Map<number, Serializer>();
   for (const each of Object.values(known)) serializers.set(each.id, each);
@@ -252,14 +283,24 @@ function resolveCodec(options: CacheOptions, registry: SerializerRegistry): Code
     thresholdBytes: DEFAULTS.compressionThresholdBytes,
   };
   if (compression !== false) {
-    oneOf('compression.algorithm', compression.algorithm, ['gzip', 'deflate', 'brotli'] as const);
+    cacheChecks.oneOf('compression.algorithm', compression.algorithm, ['gzip', 'deflate', 'brotli'] as const);
     if (compression.thresholdBytes !== undefined)
-      integer('compression.thresholdBytes', compression.thresholdBytes, 0);
+      cacheChecks.integer('compression.thresholdBytes', compression.thresholdBytes, 0);
+    if (compression.dictionary !== undefined && compression.algorithm !== 'deflate')
+      throw cacheChecks.invalid(
+        'compression.dictionary',
+        "left out unless compression.algorithm is 'deflate'",
+        new ShownAs(`a dictionary with algorithm '${compression.algorithm}'`),
+      );
   }
   const compressor: Compressor | undefined = createCompressor(compression);
   const dictionary = compression === false ? undefined : compression.dictionary;
   const standaloneBuffers = options.store.sharesBuffers === true;
-  const maxValueBytes = integer('maxValueBytes', options.maxValueBytes ?? DEFAULTS.maxValueBytes, 1);
+  const maxValueBytes = cacheChecks.integer(
+    'maxValueBytes',
+    options.maxValueBytes ?? DEFAULTS.maxValueBytes,
+    1,
+  );
   return Object.freeze({ serializer, serializers, compressor, dictionary, standaloneBuffers, maxValueBytes });
 }
 
@@ -277,8 +318,9 @@ export function resolveEntry(options: EntryOptions | undefined, resolved: Resolv
     return base;
   return {
     ttlMs: resolveTtl(options.ttl, resolved.defaultTtlMs),
-    version: options.version === undefined ? resolved.version : integer('version', options.version),
-    graceMs: options.grace === undefined ? base.graceMs : grace('grace', options.grace, 0),
+    version:
+      options.version === undefined ? resolved.version : callChecks.integer('version', options.version),
+    graceMs: options.grace === undefined ? base.graceMs : grace(callChecks, options.grace, 0),
     tags: resolveTags(options.tags),
     hints: resolveHints(options.tiers),
   };
@@ -324,13 +366,13 @@ function resolveGetOrSetFresh(
     options.lock === undefined &&
     options.timeout === undefined &&
     options.beta === undefined &&
-    options.storeInBackground === undefined
+    (options as InternalGetOrSetOptions)[STORE_IN_BACKGROUND] === undefined
   )
     return fallback;
   const timeouts =
     options.timeout === undefined
       ? fallback
-      : resolveTimeouts(options.timeout, fallback.softMs, fallback.hardMs, 'timeout');
+      : resolveTimeouts(callChecks, options.timeout, fallback.softMs, fallback.hardMs);
   // Field by field, not spread: spreading objects of several shapes took ~10% of a tagged getOrSet hit.
   return {
     ttlMs: entry.ttlMs,
@@ -341,8 +383,8 @@ function resolveGetOrSetFresh(
     lock: options.lock === false ? false : fallback.lock,
     softMs: timeouts.softMs,
     hardMs: timeouts.hardMs,
-    beta: options.beta === undefined ? fallback.beta : beta('beta', options.beta, fallback.beta),
-    storeInBackground: flag('storeInBackground', options.storeInBackground),
+    beta: options.beta === undefined ? fallback.beta : beta(callChecks, options.beta, fallback.beta),
+    storeInBackground: (options as InternalGetOrSetOptions)[STORE_IN_BACKGROUND] === true,
   };
 }
 
@@ -352,16 +394,17 @@ export function resolveHints(
 ): StoreHints | undefined {
   if (tiers === undefined) return undefined;
   if (typeof tiers !== 'object' || tiers === null)
-    throw invalid('tiers', '{ l1?: boolean, l2?: boolean }', tiers);
-  if (tiers.l1 === false && tiers.l2 === false) throw invalid('tiers', 'at least one tier', tiers);
+    throw callChecks.invalid('tiers', '{ l1?: boolean, l2?: boolean }', tiers);
+  if (tiers.l1 === false && tiers.l2 === false) throw callChecks.invalid('tiers', 'at least one tier', tiers);
   return tiers.l1 === false ? { skipL1: true } : tiers.l2 === false ? { skipL2: true } : undefined;
 }
 
 function resolveTags(tags: readonly string[] | undefined): readonly string[] | undefined {
   if (tags === undefined) return undefined;
-  if (!Array.isArray(tags)) throw invalid('tags', 'an array of strings', tags);
+  if (!Array.isArray(tags)) throw callChecks.invalid('tags', 'an array of strings', tags);
   const unique = [...new Set(tags)];
-  if (unique.length > MAX_TAGS) throw invalid('tags', `at most ${MAX_TAGS} tags`, unique.length);
+  if (unique.length > MAX_TAGS)
+    throw callChecks.invalid('tags', `at most ${MAX_TAGS} tags`, new ShownAs(`${unique.length} tags`));
   for (const tag of unique) checkTag(tag);
   return unique.length === 0 ? undefined : Object.freeze(unique);
 }
@@ -370,7 +413,7 @@ function resolveTags(tags: readonly string[] | undefined): readonly string[] | u
 export function checkTag(tag: unknown): asserts tag is string {
   // A lone surrogate would share its counter with other tags once the store writes UTF-8.
   if (typeof tag !== 'string' || tag.length === 0 || tag.length > MAX_TAG_LENGTH || hasLoneSurrogate(tag))
-    throw invalid(
+    throw callChecks.invalid(
       'tags',
       `non-empty strings of at most ${MAX_TAG_LENGTH} characters without lone surrogates`,
       tag,
@@ -378,49 +421,35 @@ export function checkTag(tag: unknown): asserts tag is string {
 }
 
 function resolveTimeouts(
+  check: OptionChecks,
   timeout: FactoryTimeouts | undefined,
   softMs: number,
   hardMs: number | undefined,
-  option: string,
 ): { readonly softMs: number; readonly hardMs: number | undefined } {
   if (timeout === undefined) return { softMs, hardMs };
   if (typeof timeout !== 'object' || timeout === null)
-    throw invalid(option, '{ soft?: duration, hard?: duration | null }', timeout);
+    throw check.invalid('timeout', '{ soft?: Duration, hard?: Duration | null }', timeout);
   return {
-    softMs: duration(`${option}.soft`, timeout.soft, softMs, 0),
+    softMs: check.duration('timeout.soft', timeout.soft, softMs, 0),
     hardMs:
       timeout.hard === null
         ? undefined
         : timeout.hard === undefined
           ? hardMs
-          : duration(`${option}.hard`, timeout.hard, 0, 1),
+          : check.duration('timeout.hard', timeout.hard, 0, 1),
   };
 }
 
-function duration(
-  option: string,
-  value: Duration | undefined,
-  fallback: number,
-  min: number,
-  max = Number.MAX_VALUE,
-): number {
-  if (value === undefined) return fallback;
-  const ms = toMs(value, option);
-  if (!(ms >= min) || !Number.isFinite(ms)) throw invalid(option, `a duration of at least ${min} ms`, value);
-  if (ms > max) throw invalid(option, `a duration of at most ${max} ms (2^31 - 1 seconds)`, value);
-  return Math.ceil(ms);
-}
-
 /** Grace is added to the TTL the store gets, so it has the TTL's limit. */
-function grace(option: string, value: Duration | false | undefined, fallback: number): number {
+function grace(check: OptionChecks, value: Duration | false | undefined, fallback: number): number {
   if (value === false) return 0;
-  return duration(option, value, fallback, 0, MAX_TTL_MS);
+  return check.duration('grace', value, fallback, 0, MAX_TTL_MS);
 }
 
-function beta(option: string, value: unknown, fallback: number): number {
+function beta(check: OptionChecks, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value))
-    throw invalid(option, 'a number >= 0', value);
+    throw check.invalid('beta', 'a number >= 0', value);
   return value;
 }
 
@@ -429,39 +458,5 @@ export function resolveVersion(
   options: { readonly version?: number } | undefined,
   resolved: ResolvedOptions,
 ): number {
-  return options?.version === undefined ? resolved.version : integer('version', options.version);
-}
-
-function integer(option: string, value: unknown, min = Number.MIN_SAFE_INTEGER): number {
-  if (!Number.isSafeInteger(value) || (value as number) < min)
-    throw invalid(option, min > Number.MIN_SAFE_INTEGER ? `an integer >= ${min}` : 'an integer', value);
-  return value as number;
-}
-
-function flag(option: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw invalid(option, 'a boolean', value);
-  return value;
-}
-
-function positive(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value))
-    throw invalid(option, 'a positive number of milliseconds', value);
-  return value;
-}
-
-function oneOf<const T extends readonly string[]>(option: string, value: unknown, allowed: T): T[number] {
-  if (!allowed.includes(value as string))
-    throw invalid(option, allowed.map((a) => `'${a}'`).join(' or '), value);
-  return value as T[number];
-}
-
-function invalid(option: string, expected: string, got: unknown): LarderError {
-  let shown: string;
-  try {
-    shown = typeof got === 'function' ? 'a function' : (JSON.stringify(got) ?? String(got));
-  } catch {
-    shown = String(got);
-  }
-  return new LarderError('E_INVALID_OPTION', `option "${option}" must be ${expected} (got ${shown})`);
+  return options?.version === undefined ? resolved.version : callChecks.integer('version', options.version);
 }

@@ -50,7 +50,7 @@ describe('StoreGuard', () => {
 
   function setup(store: Store, failureThreshold = 1) {
     const options = resolveOptions(
-      { store, clock, timeoutMs: 100, breaker: { failureThreshold, openMs: 1000 } },
+      { store, clock, storeTimeout: 100, breaker: { failureThreshold, halfOpenAfter: 1000 } },
       {},
     );
     const count = counters();
@@ -58,7 +58,7 @@ describe('StoreGuard', () => {
     return { guard, count };
   }
 
-  /** Open the breaker with one connection error (threshold 1), then wait out openMs. */
+  /** Open the breaker with one connection error (threshold 1), then wait out halfOpenAfter. */
   async function openThenHalfOpen(guard: StoreGuard, fail: { on: boolean }): Promise<void> {
     fail.on = true;
     await assert.rejects(Promise.resolve(guard.get('k', undefined)), { code: 'E_STORE' });
@@ -198,7 +198,7 @@ describe('StoreGuard', () => {
       fail.on = true;
       await assert.rejects(Promise.resolve(guard.get('k', undefined)), { code: 'E_STORE' });
       const callsWhenOpened = calls.get;
-      // openMs runs out between one reading of the clock and the next.
+      // halfOpenAfter runs out between one reading of the clock and the next.
       const readings = [999, 1000];
       clock.now = () => readings.shift() ?? 1000;
       assert.throws(

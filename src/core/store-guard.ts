@@ -83,7 +83,7 @@ export class StoreGuard {
   /**
    * `onStateChange` hears every breaker state change (the journal replays when
    * it closes); `deadlines` is injectable for tests (by default one queue of
-   * `options.timeoutMs`).
+   * `options.storeTimeoutMs`).
    */
   constructor(
     options: ResolvedOptions,
@@ -91,7 +91,7 @@ export class StoreGuard {
     { guards = 'operations', onStateChange, deadlines }: GuardHooks = {},
   ) {
     this.#counters = counters;
-    this.#deadlines = deadlines ?? new DeadlineQueue(options.timeoutMs);
+    this.#deadlines = deadlines ?? new DeadlineQueue(options.storeTimeoutMs);
     const breaker =
       options.breaker === undefined
         ? undefined

@@ -66,10 +66,23 @@ export interface BreakerOptions {
    */
   readonly failureThreshold?: number;
   /**
-   * How long the breaker stays open before one probe call is let through.
-   * @default 1000
+   * How long the breaker stays open before it turns half-open and lets one
+   * probe call through.
+   * @default '1s'
    */
-  readonly openMs?: number;
+  readonly halfOpenAfter?: Duration;
+}
+
+/**
+ * Delays of a capped exponential backoff: from the first delay, doubling up
+ * to the maximum. Used by the stores' reconnections and retries and by the
+ * CDC listener.
+ */
+export interface BackoffOptions {
+  /** The wait before the first retry; each further retry doubles it. */
+  readonly initialDelay?: Duration;
+  /** The longest wait between two attempts, however many have failed. */
+  readonly maxDelay?: Duration;
 }
 
 /** A source of the current time, injectable for tests. */
@@ -191,18 +204,20 @@ export interface CacheOptions {
    */
   readonly onError?: ErrorPolicy;
   /**
-   * Longest wait for one store operation before it counts as failed.
-   * @default 100
+   * Longest wait for one store call (a `GET`, a `SET`…) before it fails with
+   * `E_TIMEOUT` and counts toward the breaker. Not `getOrSet`'s factory
+   * limits: those are `timeout`. See docs/resilience.md.
+   * @default 100 (ms)
    */
-  readonly timeoutMs?: number;
+  readonly storeTimeout?: Duration;
   /**
    * Longest wait for one invalidation (`delete`, `clear`, `invalidateTags`, a
    * lease release, a journal replay) before it counts as failed and is
    * journaled. Invalidations have their own breaker, which reads cannot open.
    * See docs/resilience.md.
-   * @default timeoutMs
+   * @default storeTimeout
    */
-  readonly invalidationTimeoutMs?: number;
+  readonly invalidationTimeout?: Duration;
   /**
    * How many distinct keys, tags and prefixes whose invalidation could not
    * reach the store are kept for replay (a few hundred bytes each). Past that
@@ -238,7 +253,7 @@ export interface CacheOptions {
    * @default false
    */
   readonly grace?: Duration | false;
-  /** Factory time limits of `getOrSet`. */
+  /** Factory time limits of `getOrSet` (the store's own calls are bounded by `storeTimeout`). */
   readonly timeout?: FactoryTimeouts;
   /**
    * The cluster-wide lease of `getOrSet` (used when the store supports leases),
@@ -290,16 +305,6 @@ export interface GetOrSetOptions extends EntryOptions {
   readonly timeout?: FactoryTimeouts;
   /** Early refresh factor (see `CacheOptions.beta`). @default the cache's */
   readonly beta?: number;
-  /**
-   * For wrappers whose caller must not wait for the store (larder/sql): resolve
-   * with the computed value at once and store it in the background (tracked by
-   * `idle()` and `close()`). Until the store finishes, callers in this process
-   * still share the run, unless an invalidation they saw came after its snapshot.
-   * A value a concurrent writer stored first is kept, but not returned in place
-   * of this one.
-   * @default false
-   */
-  readonly storeInBackground?: boolean;
 }
 
 /**
@@ -339,7 +344,7 @@ export interface CacheStats {
   /** Operations answered without the store because the breaker was open. */
   readonly shortCircuited: number;
   /**
-   * Store calls that timed out (`timeoutMs`) while this process was responsive:
+   * Store calls that timed out (`storeTimeout`) while this process was responsive:
    * they count toward the circuit breaker.
    */
   readonly timeouts: number;

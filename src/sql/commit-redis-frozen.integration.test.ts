@@ -67,14 +67,14 @@ describe('a COMMIT while the cache store is frozen (private redis-server)', () =
 
   /** A cache of its own process: its own connection to the private Redis. */
   async function makeCache(prefix: string): Promise<Cache> {
-    const store = redisStore({ url: server.url, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+    const store = redisStore({ url: server.url, reconnect: { initialDelay: 20, maxDelay: 200 } });
     await store.ready?.();
     const cache = createCache({
       store,
       prefix,
       defaultTtl: '5m',
-      timeoutMs: TIMEOUT_MS,
-      breaker: { failureThreshold: 5, openMs: OPEN_MS },
+      storeTimeout: TIMEOUT_MS,
+      breaker: { failureThreshold: 5, halfOpenAfter: OPEN_MS },
       logger: { warn: () => {} },
     });
     caches.push(cache);

@@ -3,25 +3,13 @@
  * Postgres grammar, invalidated after COMMIT and from the WAL.
  */
 
-export { type AnalyzeSqlOptions, analyzeSql } from './analyzer/analyze-sql.js';
-export { isSqlParserLoaded, loadSqlParser } from './analyzer/load-sql-parser.js';
-export type {
-  BypassReason,
-  RelationRef,
-  SqlAnalysis,
-  StatementAnalysis,
-  StatementKind,
-  TransactionControl,
-} from './analyzer/sql-analysis.js';
-export { SqlAnalyzer, type SqlAnalyzerOptions } from './analyzer/sql-analyzer.js';
-export { isTimeDependentValue } from './analyzer/time-dependent-value.js';
 export { type CachedClient, cachedClient } from './cached-client.js';
 export { type CachedPool, cachedPool } from './cached-pool.js';
 export { type CdcLag, type CdcListener, type CdcStats, createCdcListener } from './cdc/cdc-listener.js';
 export type { CdcListenerOptions } from './cdc/cdc-options.js';
 export type { CachedQueryConfig } from './query-call.js';
 export type { SqlBypassReason } from './sql-bypass-reason.js';
-export { SQL_CHANNELS } from './sql-channels.js';
+export { SQL_CHANNELS, type SqlChannelPayloads } from './sql-channels.js';
 export type {
   CachedSqlOptions,
   InvalidationFailurePolicy,

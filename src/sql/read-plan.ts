@@ -5,6 +5,7 @@
  * excluded tables, the transaction's own writes).
  */
 import { resolveTtl } from '../core/duration.js';
+import { type InternalGetOrSetOptions, STORE_IN_BACKGROUND } from '../core/store-in-background.js';
 import type { GetOrSetOptions, Ttl } from '../core/types.js';
 import type { BypassReason, SqlAnalysis } from './analyzer/sql-analysis.js';
 import type { FactValidity, LookupConnection, SqlCatalog } from './catalog.js';
@@ -33,14 +34,14 @@ export interface CachedRead {
  * have moved on), and the store off the caller's path.
  */
 function fillOptions(tags: readonly string[], ttl: Ttl | undefined, lock: boolean): GetOrSetOptions {
-  const common = {
+  const common: InternalGetOrSetOptions = {
     tags,
     lock,
     grace: false,
     beta: 0,
     timeout: NO_HARD_TIMEOUT,
-    storeInBackground: true,
-  } as const;
+    [STORE_IN_BACKGROUND]: true,
+  };
   return Object.freeze(ttl === undefined ? common : { ttl, ...common });
 }
 

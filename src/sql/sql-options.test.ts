@@ -35,15 +35,15 @@ describe('resolveSqlOptions', () => {
 
   it('rejects bad values with E_INVALID_OPTION naming the option', () => {
     const bad: Array<[unknown, RegExp]> = [
-      [{ ttl: 'soon' }, /ttl/],
-      [{ maxFingerprints: 0 }, /maxFingerprints/],
-      [{ maxParsedStatements: 1.5 }, /maxParsedStatements/],
-      [{ allowFunctions: [''] }, /allowFunctions/],
-      [{ identity: { systemId: '', database: 'x' } }, /identity/],
-      [{ onInvalidationFailure: 'block' }, /onInvalidationFailure/],
-      [{ invalidationWait: -1 }, /invalidationWait/],
-      [{ invalidationWait: 'later' }, /invalidationWait/],
-      [{ tables: { t: null } }, /tables/],
+      [{ ttl: 'soon' }, /^larder\/sql: ttl\b.* must be /],
+      [{ maxFingerprints: 0 }, /^larder\/sql: maxFingerprints\b.* must be /],
+      [{ maxParsedStatements: 1.5 }, /^larder\/sql: maxParsedStatements\b.* must be /],
+      [{ allowFunctions: [''] }, /^larder\/sql: allowFunctions\b.* must be /],
+      [{ identity: { systemId: '', database: 'x' } }, /^larder\/sql: identity\b.* must be /],
+      [{ onInvalidationFailure: 'block' }, /^larder\/sql: onInvalidationFailure\b.* must be /],
+      [{ invalidationWait: -1 }, /^larder\/sql: invalidationWait\b.* must be /],
+      [{ invalidationWait: 'later' }, /^larder\/sql: invalidationWait\b.* must be /],
+      [{ tables: { t: null } }, /^larder\/sql: tables\b.* must be /],
     ];
     for (const [options, message] of bad) {
       assert.throws(

@@ -2,8 +2,8 @@
  * Options of `cachedPool` / `cachedClient`, resolved once into a frozen object
  * (STYLE §5), and the per-query options a query config may carry in `larder`.
  */
-import { resolveTtl, toMs } from '../core/duration.js';
-import { LarderError } from '../core/errors.js';
+import { resolveTtl } from '../core/duration.js';
+import { optionChecks } from '../core/option-checks.js';
 import type { Clock, Duration, Ttl } from '../core/types.js';
 import type { DatabaseIdentity } from './table-tags.js';
 
@@ -127,23 +127,20 @@ const DEFAULT_MAX_FINGERPRINTS = 1000;
 const DEFAULT_CATALOG_TTL_MS = 60_000;
 const DEFAULT_INVALIDATION_WAIT_MS = 2_000;
 
-function invalid(option: string, expected: string, value: unknown): LarderError {
-  return new LarderError('E_INVALID_OPTION', `${option} must be ${expected} (got ${JSON.stringify(value)})`);
-}
+const check = optionChecks('larder/sql');
 
 function positiveInteger(value: number | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 1) throw invalid(option, 'a positive integer', value);
-  return value;
+  return value === undefined ? undefined : check.integer(option, value, 1);
 }
 
 function resolveTables(tables: CachedSqlOptions['tables']): Map<string, ResolvedTableRule> {
   const rules = new Map<string, ResolvedTableRule>();
   for (const [name, rule] of Object.entries(tables ?? {})) {
     if (name === '' || typeof rule !== 'object' || rule === null) {
-      throw invalid(`tables[${JSON.stringify(name)}]`, 'an object { ttl?, exclude? }', rule);
+      throw check.invalid(`tables[${JSON.stringify(name)}]`, 'an object { ttl?, exclude? }', rule);
     }
-    const ttlMs = rule.ttl === undefined ? undefined : resolveTtl(rule.ttl, null, `tables.${name}.ttl`);
+    const ttlMs =
+      rule.ttl === undefined ? undefined : resolveTtl(rule.ttl, null, `tables.${name}.ttl`, 'larder/sql');
     rules.set(name, { ttlMs, exclude: rule.exclude === true });
   }
   return rules;
@@ -156,23 +153,9 @@ function resolveIdentity(identity: DatabaseIdentity | undefined): DatabaseIdenti
     identity.systemId === '' ||
     typeof identity.database !== 'string'
   ) {
-    throw invalid('identity', '{ systemId: non-empty string, database: string }', identity);
+    throw check.invalid('identity', '{ systemId: non-empty string, database: string }', identity);
   }
   return Object.freeze({ systemId: identity.systemId, database: identity.database });
-}
-
-function resolvePolicy(policy: InvalidationFailurePolicy | undefined): InvalidationFailurePolicy {
-  if (policy === undefined) return 'retry';
-  if (policy !== 'retry' && policy !== 'wait')
-    throw invalid('onInvalidationFailure', "'retry' or 'wait'", policy);
-  return policy;
-}
-
-function resolveWait(wait: Duration | undefined): number {
-  if (wait === undefined) return DEFAULT_INVALIDATION_WAIT_MS;
-  const ms = toMs(wait, 'invalidationWait');
-  if (!(ms >= 0) || !Number.isFinite(ms)) throw invalid('invalidationWait', 'a finite duration ≥ 0', wait);
-  return ms;
 }
 
 /** Validate and freeze the wrapper's options. Throws `E_INVALID_OPTION` naming the option. */
@@ -183,21 +166,28 @@ export function resolveSqlOptions(
   const given = options ?? {};
   const allow = given.allowFunctions ?? [];
   if (!Array.isArray(allow) || allow.some((name) => typeof name !== 'string' || name === '')) {
-    throw invalid('allowFunctions', 'an array of function names', allow);
+    throw check.invalid('allowFunctions', 'an array of function names', allow);
   }
   return Object.freeze({
-    ttlMs: given.ttl === undefined ? undefined : resolveTtl(given.ttl, null),
+    ttlMs: given.ttl === undefined ? undefined : resolveTtl(given.ttl, null, 'ttl', 'larder/sql'),
     tables: resolveTables(given.tables),
     allowFunctions: Object.freeze([...allow]),
     maxParsedStatements: positiveInteger(given.maxParsedStatements, 'maxParsedStatements'),
     identity: resolveIdentity(given.identity),
     lock: given.lock === true,
     maxFingerprints: positiveInteger(given.maxFingerprints, 'maxFingerprints') ?? DEFAULT_MAX_FINGERPRINTS,
-    catalogTtlMs:
-      given.catalogTtl === undefined ? DEFAULT_CATALOG_TTL_MS : toMs(given.catalogTtl, 'catalogTtl'),
+    catalogTtlMs: check.duration('catalogTtl', given.catalogTtl, DEFAULT_CATALOG_TTL_MS, 0),
     clock: given.clock ?? Date,
     invalidation: internals.invalidation ?? 'after-commit',
-    onInvalidationFailure: resolvePolicy(given.onInvalidationFailure),
-    invalidationWaitMs: resolveWait(given.invalidationWait),
+    onInvalidationFailure: check.oneOf('onInvalidationFailure', given.onInvalidationFailure ?? 'retry', [
+      'retry',
+      'wait',
+    ] as const),
+    invalidationWaitMs: check.duration(
+      'invalidationWait',
+      given.invalidationWait,
+      DEFAULT_INVALIDATION_WAIT_MS,
+      0,
+    ),
   });
 }

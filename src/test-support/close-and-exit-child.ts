@@ -24,7 +24,7 @@ import { tieredStore } from '../stores/tiered/index.js';
 const scenario = process.env.SCENARIO ?? 'refused';
 // A wait of 5–10 s after each failed attempt: a close() that does not cut the
 // wait short keeps the process seconds past it, which no loaded machine explains.
-const reconnect = { initialDelayMs: 10_000, maxDelayMs: 10_000 };
+const reconnect = { initialDelay: 10_000, maxDelay: 10_000 };
 
 let failures = 0;
 let onFailure = (): void => {};

@@ -51,12 +51,12 @@ export function failureFixture(label: string) {
     /** The private server (available once the `before` hook ran). */
     server: current,
     makeCache(onError: NonNullable<CacheOptions['onError']>): { cache: Cache; store: RedisStore } {
-      store = redisStore({ url: current().url, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+      store = redisStore({ url: current().url, reconnect: { initialDelay: 20, maxDelay: 200 } });
       const cache = createCache({
         store,
         prefix: uniquePrefix(label),
-        timeoutMs: TIMEOUT_MS,
-        breaker: { failureThreshold: 5, openMs: 250 },
+        storeTimeout: TIMEOUT_MS,
+        breaker: { failureThreshold: 5, halfOpenAfter: 250 },
         onError,
         logger: { warn: () => {} },
       });

@@ -3,12 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createCache } from '../create-cache.js';
 import { memoryStore } from '../stores/memory/index.js';
-import {
-  type ConformanceRunner,
-  type ConformanceTestFn,
-  conformanceCases,
-  conformanceSuite,
-} from './index.js';
+import { conformanceCases } from './conformance-suite.js';
+import { type ConformanceRunner, type ConformanceTestFn, conformanceSuite } from './index.js';
 
 /** A runner that records what the suite registers instead of running it. */
 function recordingRunner(): {

@@ -18,7 +18,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe as nodeDescribe, it as nodeIt } from 'node:test';
-import { LarderError } from '../core/errors.js';
+import { ShownAs } from '../core/invalid-option.js';
+import { optionChecks } from '../core/option-checks.js';
 import type { Store } from '../core/store.js';
 import { basicCases } from './cases/basic-cases.js';
 import { batchCases } from './cases/batch-cases.js';
@@ -40,6 +41,8 @@ import { valueSafetyCases } from './cases/value-safety-cases.js';
 import { versionCases } from './cases/version-cases.js';
 import type { ConformanceCase } from './conformance-case.js';
 import { type CacheFactory, Harness } from './harness.js';
+
+const check = optionChecks('conformanceSuite');
 
 /** The body of one registered test. */
 export type ConformanceTestFn = () => Promise<void>;
@@ -138,11 +141,13 @@ export function conformanceCases(): ConformanceCase[] {
  */
 export function conformanceSuite(options: ConformanceSuiteOptions): void {
   const { name, createStore, createCache } = options;
-  if (typeof createStore !== 'function') throw invalidOption('createStore', 'a function returning a Store');
+  if (typeof createStore !== 'function')
+    throw check.invalid('createStore', 'a function returning a Store', createStore);
   if (typeof createCache !== 'function')
-    throw invalidOption('createCache', "a cache factory, normally `createCache` from 'larder'");
+    throw check.invalid('createCache', "a cache factory, normally `createCache` from 'larder'", createCache);
   const prefix = options.prefix ?? `larder-conformance-${randomBytes(4).toString('hex')}`;
-  if (typeof prefix !== 'string' || prefix.length === 0) throw invalidOption('prefix', 'a non-empty string');
+  if (typeof prefix !== 'string' || prefix.length === 0)
+    throw check.invalid('prefix', 'a non-empty string', prefix);
   const cases = conformanceCases();
   const skip = checkSkips(options.skip ?? {}, cases);
   const runner = options.runner;
@@ -197,22 +202,20 @@ function checkSkips(
   const names = new Set(cases.map((c) => c.name));
   const unknown = Object.keys(skip).filter((caseName) => !names.has(caseName));
   if (unknown.length > 0) {
-    throw invalidOption(
+    throw check.invalid(
       'skip',
-      `names of existing cases ("category: title" as printed); unknown: ${unknown.map((n) => JSON.stringify(n)).join(', ')}`,
+      'keyed by names of existing cases ("category: title" as printed)',
+      new ShownAs(`unknown ${unknown.map((n) => JSON.stringify(n)).join(', ')}`),
     );
   }
   const withoutReason = Object.entries(skip).filter(
     ([, reason]) => typeof reason !== 'string' || reason.trim() === '',
   );
   if (withoutReason.length > 0)
-    throw invalidOption(
+    throw check.invalid(
       'skip',
-      `a written reason for every case; missing for ${withoutReason.map(([n]) => JSON.stringify(n)).join(', ')}`,
+      'a written reason for every case',
+      new ShownAs(`none for ${withoutReason.map(([n]) => JSON.stringify(n)).join(', ')}`),
     );
   return new Map(Object.entries(skip));
-}
-
-function invalidOption(option: string, expected: string): LarderError {
-  return new LarderError('E_INVALID_OPTION', `conformanceSuite: option "${option}" must be ${expected}`);
 }

@@ -23,7 +23,7 @@ export type CaseCacheOptions = Omit<CacheOptions, 'store'> & { readonly store?: 
  */
 const CASE_DEFAULTS = {
   onError: 'throw',
-  timeoutMs: 5_000,
+  storeTimeout: '5s',
   breaker: false,
   keyValidation: 'error',
 } as const satisfies Partial<CacheOptions>;

@@ -1,14 +1,12 @@
 /**
  * `larder/testing`: the conformance suite every store passes. Run it against your
- * own `Store` to check it behaves as core expects.
+ * own `Store` (the contract is in `larder/store`) to check it behaves as core expects.
  */
 
-export type { ConformanceCase } from './conformance-case.js';
 export {
   type ConformanceRunner,
   type ConformanceSuiteOptions,
   type ConformanceTestFn,
-  conformanceCases,
   conformanceSuite,
 } from './conformance-suite.js';
-export type { CacheFactory, CaseCacheOptions, Harness } from './harness.js';
+export type { CacheFactory } from './harness.js';

@@ -4,7 +4,7 @@
  * does not parse is a `parse-error` bypass, so the wrapper passes it through
  * and Postgres reports the error in its own words.
  */
-import { LarderError } from '../../core/errors.js';
+import { optionChecks } from '../../core/option-checks.js';
 import { analyzeStatement } from './analyze-statement.js';
 import { sqlParser } from './load-sql-parser.js';
 import type { BypassReason, RelationRef, SqlAnalysis, StatementAnalysis } from './sql-analysis.js';
@@ -42,6 +42,8 @@ export function analyzeSql(text: string, options?: AnalyzeSqlOptions): SqlAnalys
   return analyzeWithAllowList(text, allowList(options?.allowFunctions, 'allowFunctions'));
 }
 
+const check = optionChecks('larder/sql');
+
 /** Validate an allow list of function names into a set (`undefined` when empty). */
 export function allowList(
   names: Iterable<string> | undefined,
@@ -52,14 +54,11 @@ export function allowList(
     typeof names === 'string' ||
     typeof (names as Partial<Iterable<string>>)[Symbol.iterator] !== 'function'
   )
-    throw new LarderError('E_INVALID_OPTION', `${option} must be an iterable of function names`);
+    throw check.invalid(option, 'an iterable of function names', names);
   const set = new Set<string>();
   for (const name of names) {
     if (typeof name !== 'string' || name === '')
-      throw new LarderError(
-        'E_INVALID_OPTION',
-        `${option} must hold non-empty function names, got ${String(name)}`,
-      );
+      throw check.invalid(`${option}[]`, 'a non-empty function name', name);
     set.add(name);
   }
   return set.size === 0 ? undefined : set;
@@ -67,7 +66,7 @@ export function allowList(
 
 /** `analyzeSql` with a validated allow list; `parseMs` is measured. */
 export function analyzeWithAllowList(text: string, allow: ReadonlySet<string> | undefined): SqlAnalysis {
-  if (typeof text !== 'string') throw new LarderError('E_INVALID_OPTION', 'the SQL text must be a string');
+  if (typeof text !== 'string') throw check.invalid('text', 'a string of SQL', text);
   const parser = sqlParser();
   const startedMs = performance.now();
   // The C parser would stop at a NUL and analyze only the text before it; Postgres

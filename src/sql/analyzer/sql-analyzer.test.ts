@@ -97,11 +97,11 @@ describe('SqlAnalyzer', () => {
 
   it('rejects invalid options with E_INVALID_OPTION naming the option', () => {
     const cases: [object, RegExp][] = [
-      [{ cacheSize: -1 }, /cacheSize/],
-      [{ cacheSize: 1.5 }, /cacheSize/],
-      [{ maxTextLength: Number.NaN }, /maxTextLength/],
-      [{ allowFunctions: 'slugify' }, /allowFunctions/],
-      [{ allowFunctions: [''] }, /allowFunctions/],
+      [{ cacheSize: -1 }, /^larder\/sql: cacheSize\b.* must be /],
+      [{ cacheSize: 1.5 }, /^larder\/sql: cacheSize\b.* must be /],
+      [{ maxTextLength: Number.NaN }, /^larder\/sql: maxTextLength\b.* must be /],
+      [{ allowFunctions: 'slugify' }, /^larder\/sql: allowFunctions\b.* must be /],
+      [{ allowFunctions: [''] }, /^larder\/sql: allowFunctions\b.* must be /],
     ];
     for (const [options, message] of cases) {
       assert.throws(

@@ -11,7 +11,7 @@
  * stays within `cacheSize`, and a burst of one-off texts (literals inlined in
  * the SQL) cannot grow it.
  */
-import { LarderError } from '../../core/errors.js';
+import { optionChecks } from '../../core/option-checks.js';
 import { allowList, analyzeWithAllowList } from './analyze-sql.js';
 import type { SqlAnalysis } from './sql-analysis.js';
 
@@ -97,12 +97,8 @@ export class SqlAnalyzer {
   }
 }
 
+const check = optionChecks('larder/sql');
+
 function nonNegativeInteger(value: number | undefined, fallback: number, option: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0)
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `${option} must be a non-negative integer, got ${String(value)}`,
-    );
-  return value;
+  return value === undefined ? fallback : check.integer(option, value, 0);
 }

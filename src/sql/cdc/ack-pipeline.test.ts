@@ -41,7 +41,7 @@ function harness() {
       }),
     acknowledge: (batch) => acks.push({ lsn: batch.endLsn, transactions: batch.transactions }),
     onRetry: (_error, delayMs) => retries.push(delayMs),
-    retryDelayMs: { first: 50, max: 200 },
+    retry: { initialDelayMs: 50, maxDelayMs: 200 },
     sleep: () => turn(),
   });
   return { pipeline, bumps, acks, retries };

@@ -8,6 +8,7 @@
  * in: memory stays bounded by the number of distinct tables, whatever the
  * backlog, and the slot on the server keeps the WAL until we acknowledge.
  */
+import { type BackoffDelays, backoffDelayMs } from '../../core/backoff.js';
 import type { CommittedTransaction, RelationName } from './transaction-collector.js';
 
 /** Transactions merged for one bump. */
@@ -29,8 +30,8 @@ export interface AckPipelineOptions {
   readonly acknowledge: (batch: Batch) => void;
   /** A bump failed and will be retried after `delayMs`. */
   readonly onRetry: (error: unknown, delayMs: number) => void;
-  /** Backoff of the retries: from the first delay, doubling to the last. */
-  readonly retryDelayMs: { readonly first: number; readonly max: number };
+  /** Backoff of the retries (no jitter: the slot keeps the WAL, nothing races). */
+  readonly retry: BackoffDelays;
   /** Wait `ms`, or less when `signal` aborts (injected so unit tests need no real sleeps). */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -101,7 +102,7 @@ export class AckPipeline {
       let batch = this.#next;
       this.#next = undefined;
       this.#inFlight = batch;
-      let delayMs = this.#options.retryDelayMs.first;
+      let attempt = 0;
       let stored = false;
       for (;;) {
         try {
@@ -110,10 +111,10 @@ export class AckPipeline {
           break;
         } catch (error) {
           if (signal.aborted) break;
+          const delayMs = backoffDelayMs(attempt++, this.#options.retry);
           this.#options.onRetry(error, delayMs);
           await this.#options.sleep(delayMs, signal);
           if (signal.aborted) break;
-          delayMs = Math.min(delayMs * 2, this.#options.retryDelayMs.max);
           // One retry covers everything that arrived meanwhile, so the backlog
           // costs one bump when the store is back, not one per transaction.
           if (this.#next !== undefined) {

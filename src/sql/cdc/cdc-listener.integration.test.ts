@@ -61,7 +61,7 @@ describe('CDC listener: external writes invalidate cached queries', () => {
       cache,
       connection: server.url,
       logger: { warn: (message) => warnings.push(message) },
-      statusIntervalMs: 1_000,
+      statusInterval: 1_000,
     });
     await listener.start();
     db = listener.identity as DatabaseIdentity;
@@ -180,7 +180,7 @@ describe('CDC listener: external writes invalidate cached queries', () => {
       cache,
       connection: server.url,
       slot: 'larder_lag',
-      lagIntervalMs: 50,
+      lagInterval: 50,
       logger: { warn: () => {} },
     });
     try {

@@ -4,8 +4,10 @@
  * psql, migrations, cron jobs and other services — acknowledging each LSN only
  * after its bump is stored. See docs/sql-cdc.md.
  */
+import { backoffDelayMs } from '../../core/backoff.js';
 import { LarderError } from '../../core/errors.js';
-import { emit } from '../../core/events.js';
+import { optionChecks } from '../../core/option-checks.js';
+import type { Duration } from '../../core/types.js';
 import { sqlChannels } from '../sql-channels.js';
 import type { DatabaseIdentity } from '../table-tags.js';
 import type { Batch } from './ack-pipeline.js';
@@ -25,6 +27,8 @@ import {
   waitForSlotRelease,
 } from './replication-setup.js';
 import { classifyStreamFailure, failureBeforeStart, type StreamFailure } from './stream-failure.js';
+
+const catchUpChecks = optionChecks('catchUp');
 
 /** How far the listener trails the database. */
 export interface CdcLag {
@@ -69,9 +73,10 @@ export interface CdcListener {
   start(): Promise<void>;
   /**
    * Resolves `true` once every transaction committed before the call has been
-   * bumped and acknowledged, `false` when `timeoutMs` passes first.
+   * bumped and acknowledged, `false` when `timeout` passes first.
+   * @default timeout '30s'
    */
-  catchUp(timeoutMs?: number): Promise<boolean>;
+  catchUp(timeout?: Duration): Promise<boolean>;
   /** The lag now (one query for the server's WAL position). */
   lag(): Promise<CdcLag>;
   stats(): CdcStats;
@@ -136,7 +141,8 @@ class PgCdcListener implements CdcListener {
     return this.#running;
   }
 
-  async catchUp(timeoutMs = 30_000): Promise<boolean> {
+  async catchUp(timeout?: Duration): Promise<boolean> {
+    const timeoutMs = catchUpChecks.duration('timeout', timeout, 30_000, 0);
     this.#assertRunning('catchUp');
     const target = await currentWalLsn(await this.#admin.client());
     const deadline = performance.now() + timeoutMs;
@@ -210,7 +216,8 @@ class PgCdcListener implements CdcListener {
     const { logger, retry } = this.#options;
     const signal = this.#abort.signal;
     let started = false;
-    let delayMs = retry.first;
+    // Reconnections back off from the first delay; a stream that started resets it.
+    let attempt = 0;
     let recreatedBeforeStart = false;
     let busySince: number | undefined;
     while (!signal.aborted) {
@@ -221,7 +228,7 @@ class PgCdcListener implements CdcListener {
         busySince = undefined;
         if (!started) ready();
         started = true;
-        delayMs = retry.first;
+        attempt = 0;
         if (signal.aborted) break;
         await this.#session.ended;
         failure = { kind: 'transient', reason: 'the server ended the stream' };
@@ -245,6 +252,7 @@ class PgCdcListener implements CdcListener {
       }
       if (signal.aborted) break;
       if (failure.kind === 'slot-unusable') this.#unusable = failure.reason;
+      const delayMs = backoffDelayMs(attempt++, retry);
       if (started) {
         this.#counters.reconnects++;
         logger.warn(
@@ -255,7 +263,6 @@ class PgCdcListener implements CdcListener {
         );
       }
       await abortableSleep(delayMs, signal);
-      delayMs = Math.min(delayMs * 2, retry.max);
     }
     if (!started) failed(new LarderError('E_CLOSED', 'the CDC listener was stopped before it started'));
   }
@@ -282,7 +289,7 @@ class PgCdcListener implements CdcListener {
       slot: options.slot,
       publication: options.publication,
       statusIntervalMs: options.statusIntervalMs,
-      retryDelayMs: options.retry,
+      retry: options.retry,
       now: () => options.clock.now(),
       acknowledged: () => this.#acked,
       advance: (lsn) => {
@@ -310,7 +317,8 @@ class PgCdcListener implements CdcListener {
     const { cache } = this.#options;
     await bumpOrThrow(cache, tags);
     this.#counters.tablesInvalidated += tags.length;
-    emit(sqlChannels.invalidate, () => ({ tables: tags.length, source: 'cdc' }));
+    const channel = sqlChannels.invalidate;
+    if (channel.hasSubscribers) channel.publish({ tables: tags.length, source: 'cdc' });
   }
 
   #assertRunning(method: string): void {

@@ -1,8 +1,9 @@
 /** Options of the CDC listener, their defaults and their validation. */
 import type pg from 'pg';
-import { LarderError } from '../../core/errors.js';
+import type { BackoffDelays } from '../../core/backoff.js';
+import { optionChecks } from '../../core/option-checks.js';
 import { resolveLogger } from '../../core/options.js';
-import type { Cache, Clock, Logger, LoggerOption } from '../../core/types.js';
+import type { BackoffOptions, Cache, Clock, Duration, Logger, LoggerOption } from '../../core/types.js';
 import type { DatabaseIdentity } from '../table-tags.js';
 import type { RelationName } from './transaction-collector.js';
 
@@ -54,17 +55,20 @@ export interface CdcListenerOptions {
    * How often a status update tells the server our position and asks for a
    * reply; with no message from the server for six intervals, the connection
    * is taken for dead and re-opened.
-   * @default 10_000
+   * @default '10s'
    */
-  readonly statusIntervalMs?: number;
-  /** Backoff of reconnections and of failed bumps: from the first delay, doubling to the max. */
-  readonly retry?: { readonly firstDelayMs?: number; readonly maxDelayMs?: number };
+  readonly statusInterval?: Duration;
+  /**
+   * Backoff of reconnections and of failed bumps: from the first delay, doubling to the max.
+   * @default { initialDelay: 100, maxDelay: '10s' }
+   */
+  readonly retry?: BackoffOptions;
   /**
    * How often the lag is published on `larder:sql:cdc-lag`, while someone
    * subscribes (each publication costs one query).
-   * @default 10_000
+   * @default '10s'
    */
-  readonly lagIntervalMs?: number;
+  readonly lagInterval?: Duration;
 }
 
 /** The options after defaults and validation. */
@@ -79,7 +83,8 @@ export interface ResolvedCdcOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly statusIntervalMs: number;
-  readonly retry: { readonly first: number; readonly max: number };
+  /** Backoff of reconnections and bumps (no jitter). */
+  readonly retry: BackoffDelays;
   readonly lagIntervalMs: number;
 }
 
@@ -88,47 +93,36 @@ const consoleLogger: Logger = {
 };
 const systemClock: Clock = { now: () => Date.now() };
 
-function invalid(option: string, expected: string, got: unknown): LarderError {
-  return new LarderError(
-    'E_INVALID_OPTION',
-    `createCdcListener: option "${option}" must be ${expected} (got ${JSON.stringify(got) ?? String(got)})`,
-  );
-}
-
-function positive(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw invalid(option, 'a positive number of milliseconds', value);
-  return value;
-}
+const check = optionChecks('createCdcListener');
 
 function relationName(entry: string | RelationName): RelationName {
   if (typeof entry !== 'string') return entry;
   const dot = entry.indexOf('.');
-  if (dot <= 0 || dot === entry.length - 1) throw invalid('tables', "'all' or 'schema.table' names", entry);
+  if (dot <= 0 || dot === entry.length - 1)
+    throw check.invalid('tables', "'all' or 'schema.table' names", entry);
   return { schema: entry.slice(0, dot), table: entry.slice(dot + 1) };
 }
 
 /** Apply defaults and validate. Throws `E_INVALID_OPTION` naming the option. */
 export function resolveCdcOptions(options: CdcListenerOptions): ResolvedCdcOptions {
   if (typeof options.cache?.invalidateTags !== 'function')
-    throw invalid('cache', 'a larder Cache', options.cache);
+    throw check.invalid('cache', 'a larder Cache', options.cache);
   const slot = options.slot ?? 'larder';
   // Postgres's own rule for slot names; checking here gives the error before any connection.
-  if (!/^[a-z0-9_]{1,63}$/.test(slot)) throw invalid('slot', "1 to 63 of 'a'-'z', '0'-'9', '_'", slot);
+  if (!/^[a-z0-9_]{1,63}$/.test(slot)) throw check.invalid('slot', "1 to 63 of 'a'-'z', '0'-'9', '_'", slot);
   const publication = options.publication ?? 'larder';
   if (publication.length === 0 || publication.length > 63)
-    throw invalid('publication', 'a name of 1 to 63 characters', publication);
+    throw check.invalid('publication', 'a name of 1 to 63 characters', publication);
   const tables = options.tables ?? 'all';
   if (tables !== 'all' && (!Array.isArray(tables) || tables.length === 0))
-    throw invalid('tables', "'all' or a non-empty list of tables", tables);
+    throw check.invalid('tables', "'all' or a non-empty list of tables", tables);
   const given =
     typeof options.connection === 'string' ? { connectionString: options.connection } : options.connection;
   if (typeof given !== 'object' || given === null)
-    throw invalid('connection', 'a connection string or a pg client config', options.connection);
+    throw check.invalid('connection', 'a connection string or a pg client config', options.connection);
   // Named, so that pg_stat_activity and pg_stat_replication show who holds the slot.
   const connection: pg.ClientConfig = { application_name: 'larder-cdc', ...given };
-  const first = positive('retry.firstDelayMs', options.retry?.firstDelayMs, 100);
+  const first = check.duration('retry.initialDelay', options.retry?.initialDelay, 100, 1);
   return Object.freeze({
     cache: options.cache,
     connection,
@@ -137,13 +131,13 @@ export function resolveCdcOptions(options: CdcListenerOptions): ResolvedCdcOptio
     publication,
     tables: tables === 'all' ? 'all' : Object.freeze(tables.map(relationName)),
     create: options.create ?? true,
-    logger: options.logger === undefined ? consoleLogger : resolveLogger(options.logger, invalid),
+    logger: options.logger === undefined ? consoleLogger : resolveLogger(options.logger, check),
     clock: options.clock ?? systemClock,
-    statusIntervalMs: positive('statusIntervalMs', options.statusIntervalMs, 10_000),
+    statusIntervalMs: check.duration('statusInterval', options.statusInterval, 10_000, 1),
     retry: Object.freeze({
-      first,
-      max: Math.max(first, positive('retry.maxDelayMs', options.retry?.maxDelayMs, 10_000)),
+      initialDelayMs: first,
+      maxDelayMs: Math.max(first, check.duration('retry.maxDelay', options.retry?.maxDelay, 10_000, 1)),
     }),
-    lagIntervalMs: positive('lagIntervalMs', options.lagIntervalMs, 10_000),
+    lagIntervalMs: check.duration('lagInterval', options.lagInterval, 10_000, 1),
   });
 }

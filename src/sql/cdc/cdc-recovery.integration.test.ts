@@ -91,7 +91,7 @@ describe('CDC listener: downtime, replay and lost slots', () => {
     store = redisStore({ url: redisUrl() });
     // Not a test of timeouts: under load a 100 ms write could time out and be
     // journaled as a delete, leaving an entry unfilled (24 of 25 served).
-    cache = createCache({ store, prefix, timeoutMs: 5_000 });
+    cache = createCache({ store, prefix, storeTimeout: '5s' });
     const first = await start();
     db = first.identity as DatabaseIdentity;
     assert.equal(await first.catchUp(), true);

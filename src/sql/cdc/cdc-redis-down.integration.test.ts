@@ -46,8 +46,8 @@ describe('CDC listener: Redis down during a change', () => {
       cache,
       connection: postgres.url,
       logger: { warn: (message) => warnings.push(message) },
-      statusIntervalMs: 200,
-      retry: { firstDelayMs: 50, maxDelayMs: 200 },
+      statusInterval: 200,
+      retry: { initialDelay: 50, maxDelay: 200 },
     });
     await listener.start();
     db = listener.identity as DatabaseIdentity;

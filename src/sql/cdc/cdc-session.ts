@@ -5,6 +5,7 @@
  * from the last acknowledged LSN, and the slot re-sends what was not.
  */
 import type pg from 'pg';
+import type { BackoffDelays } from '../../core/backoff.js';
 import { AckPipeline, type Batch } from './ack-pipeline.js';
 import { decodePgoutput } from './pgoutput-decoder.js';
 import type { StreamMessage } from './replication-messages.js';
@@ -17,7 +18,8 @@ export interface SessionHooks {
   readonly slot: string;
   readonly publication: string;
   readonly statusIntervalMs: number;
-  readonly retryDelayMs: { readonly first: number; readonly max: number };
+  /** Backoff of failed bumps. */
+  readonly retry: BackoffDelays;
   readonly now: () => number;
   /** The last acknowledged LSN, shared by every session of the listener. */
   acknowledged(): bigint;
@@ -65,7 +67,7 @@ export class CdcSession {
         hooks.advance(batch.endLsn);
       },
       onRetry: (error, delayMs) => hooks.retrying(error, delayMs),
-      retryDelayMs: hooks.retryDelayMs,
+      retry: hooks.retry,
       sleep: abortableSleep,
     });
   }

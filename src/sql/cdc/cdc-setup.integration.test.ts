@@ -173,7 +173,7 @@ describe('CDC listener setup', () => {
     try {
       await first.start();
       // It waits a few seconds first: a stream of ours that just closed may still hold the slot.
-      const second = listen({ slot: 'held_slot', retry: { firstDelayMs: 50, maxDelayMs: 500 } });
+      const second = listen({ slot: 'held_slot', retry: { initialDelay: 50, maxDelay: 500 } });
       await assert.rejects(second.start(), setupError(/another listener streams from this slot/));
     } finally {
       await first.dropSlot();

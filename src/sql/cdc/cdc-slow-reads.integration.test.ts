@@ -74,16 +74,16 @@ describe('CDC listener: its process reads time out, its bumps still land', () =>
     listenerCache = createCache({
       store: slowReads(redisStore({ url: redis.url }), READ_DELAY_MS, () => slow),
       prefix,
-      timeoutMs: TIMEOUT_MS,
-      breaker: { failureThreshold: 3, openMs: OPEN_MS },
+      storeTimeout: TIMEOUT_MS,
+      breaker: { failureThreshold: 3, halfOpenAfter: OPEN_MS },
       logger: { warn: () => {} },
     });
     listener = createCdcListener({
       cache: listenerCache,
       connection: postgres.url,
       logger: { warn: () => {} },
-      statusIntervalMs: 200,
-      retry: { firstDelayMs: 50, maxDelayMs: 200 },
+      statusInterval: 200,
+      retry: { initialDelay: 50, maxDelay: 200 },
     });
     await listener.start(); // reads still fast: start() reads the "full invalidation owed" marker
     appCache = createCache({ store: redisStore({ url: redis.url }), prefix, logger: { warn: () => {} } });

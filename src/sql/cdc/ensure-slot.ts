@@ -15,7 +15,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { LarderError } from '../../core/errors.js';
-import { emit } from '../../core/events.js';
 import { sqlChannels } from '../sql-channels.js';
 import { type DatabaseIdentity, databaseTag } from '../table-tags.js';
 import { bumpOrThrow } from './bump-or-throw.js';
@@ -85,7 +84,7 @@ export async function ensureSlot(
   );
   const tag = databaseTag(db);
   await bumpOrThrow(cache, [tag]);
-  emit(sqlChannels.invalidate, () => ({ tables: 0, source: 'full' }));
+  if (sqlChannels.invalidate.hasSubscribers) sqlChannels.invalidate.publish({ tables: 0, source: 'full' });
   // Not strict: a marker left behind costs one more full invalidation, never a stale read.
   await cache.delete(marker).catch(() => {});
   return { startLsn, fullInvalidation: true };

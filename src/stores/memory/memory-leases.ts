@@ -3,7 +3,7 @@
  * evicted to make room, never counted as an entry, and never removed by
  * `clear(prefix)`. It ends when its holder releases it or its TTL runs out.
  */
-import { LarderError } from '../../core/errors.js';
+import { invalidOption } from '../../core/invalid-option.js';
 import type { Clock } from '../../core/types.js';
 
 /** Who holds which lease, until when. */
@@ -45,12 +45,8 @@ export function memoryLeases(clock: Clock): MemoryLeases {
   }
 
   function checkTtl(method: string, ttlMs: number): void {
-    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
-      throw new LarderError(
-        'E_INVALID_OPTION',
-        `memoryStore.${method}: ttlMs must be a positive finite number (got ${ttlMs})`,
-      );
-    }
+    if (!(Number.isFinite(ttlMs) && ttlMs > 0))
+      throw invalidOption('ttlMs', 'a positive finite number', ttlMs, `memoryStore.${method}`);
   }
 
   return {

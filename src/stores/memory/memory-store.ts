@@ -6,8 +6,9 @@
  */
 import { coarseClock } from '../../core/coarse-clock.js';
 import { LarderError } from '../../core/errors.js';
+import { optionChecks } from '../../core/option-checks.js';
 import type { Bus, Store, StoreAddResult, StoreTtlMs } from '../../core/store.js';
-import type { Clock } from '../../core/types.js';
+import type { Clock, Duration } from '../../core/types.js';
 import { memoryBus } from './memory-bus.js';
 import { memoryLeases } from './memory-leases.js';
 
@@ -19,13 +20,13 @@ export interface MemoryStoreOptions {
   readonly maxBytes?: number;
   /**
    * Time source for expiry. Without one, the store reads `Date.now()` at most
-   * once per `clockResolutionMs` (it costs ~70 ns on some VMs, a large share of a
+   * once per `clockResolution` (it costs ~70 ns on some VMs, a large share of a
    * memory hit), so an entry may be served up to that long past its expiry.
    * @default Date
    */
   readonly clock?: Clock;
-  /** How long one reading of the wall clock is reused. @default 1 */
-  readonly clockResolutionMs?: number;
+  /** How long one reading of the wall clock is reused (without `clock`). @default 1 (ms) */
+  readonly clockResolution?: Duration;
 }
 
 interface Node {
@@ -36,6 +37,8 @@ interface Node {
   prev: Node | undefined;
   next: Node | undefined;
 }
+
+const check = optionChecks('memoryStore');
 
 // Rough per-entry cost beyond key and value: the node, the Map slot, the view.
 const ENTRY_OVERHEAD_BYTES = 160;
@@ -79,19 +82,10 @@ export interface MemoryStore extends Store {
  * const cache = createCache({ store: memoryStore({ maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 }) });
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
-  const maxEntries = options.maxEntries ?? 100_000;
-  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1)
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `option "maxEntries" must be a positive integer (got ${maxEntries})`,
-    );
-  if (!(maxBytes > 0))
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `option "maxBytes" must be a positive number (got ${maxBytes})`,
-    );
-  const clock = options.clock ?? { now: coarseClock(Date.now, options.clockResolutionMs ?? 1) };
+  const maxEntries = check.integer('maxEntries', options.maxEntries ?? 100_000, 1);
+  const maxBytes = check.positive('maxBytes', options.maxBytes ?? 64 * 1024 * 1024);
+  const clockResolutionMs = check.duration('clockResolution', options.clockResolution, 1, 1);
+  const clock = options.clock ?? { now: coarseClock(Date.now, clockResolutionMs) };
   const map = new Map<string, Node>();
   const leases = memoryLeases(clock);
   const bus = memoryBus();

@@ -56,7 +56,10 @@ describe('parseRedisUrl', () => {
     ]) {
       assert.throws(
         () => parseRedisUrl(url),
-        (error) => isLarderError(error, 'E_INVALID_OPTION') && error.message.includes('"url"'),
+        (error) =>
+          isLarderError(error, 'E_INVALID_OPTION') &&
+          error.message.startsWith('redisStore: url must be a') &&
+          error.message.endsWith(`, got ${JSON.stringify(url)}`),
         url,
       );
     }

@@ -1,4 +1,4 @@
-import { LarderError } from '../../core/errors.js';
+import { optionChecks } from '../../core/option-checks.js';
 
 /** What a `redis://` or `rediss://` URL says about where and how to connect. */
 export interface RedisUrlParts {
@@ -16,11 +16,8 @@ export interface RedisUrlParts {
 
 const DEFAULT_PORT = 6379;
 
-function invalid(url: string, why: string, cause?: unknown): LarderError {
-  // Never echo the password back into logs: show the URL with it masked.
-  const shown = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-  return new LarderError('E_INVALID_OPTION', `redisStore: option "url" ${why} (got "${shown}")`, { cause });
-}
+// The URL is shown with its password masked (showValue), so it never reaches logs.
+const check = optionChecks('redisStore');
 
 /**
  * Parse `redis[s]://[[username][:password]@]host[:port][/db]` (IANA `redis` and
@@ -34,13 +31,13 @@ export function parseRedisUrl(url: string): RedisUrlParts {
   try {
     parsed = new URL(url);
   } catch (error) {
-    throw invalid(url, 'must be a redis:// or rediss:// URL', error);
+    throw check.invalid('url', 'a redis:// or rediss:// URL', url, error);
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw invalid(url, 'must use the redis:// or rediss:// scheme');
+    throw check.invalid('url', 'a URL with the redis:// or rediss:// scheme', url);
   }
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === '') throw invalid(url, 'must name a host');
+  if (host === '') throw check.invalid('url', 'a URL that names a host', url);
 
   const port = parsed.port === '' ? DEFAULT_PORT : Number(parsed.port);
   const parts: { -readonly [K in keyof RedisUrlParts]: RedisUrlParts[K] } = {
@@ -55,7 +52,7 @@ export function parseRedisUrl(url: string): RedisUrlParts {
   if (path !== '' && path !== '/') {
     const database = Number(path.slice(1));
     if (!/^\/\d+$/.test(path) || !Number.isSafeInteger(database)) {
-      throw invalid(url, 'must have a database number as its path, such as /0');
+      throw check.invalid('url', 'a URL whose path is a database number, such as /0', url);
     }
     parts.database = database;
   }

@@ -6,7 +6,7 @@
  * `await setTimeout(retryIn)` from `node:timers/promises` (client/socket.js
  * `#connect`, @redis/client 5 and 6), with no signal, so neither `close()` nor
  * `destroy()` can cancel it, and the pending timer keeps the process alive up
- * to `maxDelayMs` after everything was closed. A strategy cannot help either:
+ * to `maxDelay` after everything was closed. A strategy cannot help either:
  * node-redis asks it for the delay before waiting, not after. So node-redis is
  * told not to retry, which closes the client after each failure (`isOpen`
  * false), and this loop connects it again after the backoff on a timer that

@@ -4,7 +4,8 @@
  * one UNLINK) and a cluster (one command per hash slot, as Cluster refuses
  * cross-slot commands).
  */
-import { LarderError } from '../../core/errors.js';
+import type { LarderError } from '../../core/errors.js';
+import { invalidOption } from '../../core/invalid-option.js';
 import type { StoreEntry } from '../../core/store.js';
 import { escapeGlob } from './escape-glob.js';
 import { groupBySlot, type SlotGroup } from './key-slot.js';
@@ -107,12 +108,8 @@ export async function deleteMany(context: BatchContext, keys: readonly string[])
  * guarantees the keys present for the whole iteration.
  */
 export async function clearPrefix(context: BatchContext, prefix: string): Promise<void> {
-  if (prefix === '') {
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      'redisStore.clear: refusing an empty prefix (it would match every key)',
-    );
-  }
+  // An empty prefix would match every key.
+  if (prefix === '') throw invalidOption('prefix', 'a non-empty string', prefix, 'redisStore.clear');
   const pattern = `${escapeGlob(prefix)}*`;
   try {
     let cursor = '0';

@@ -48,8 +48,8 @@ describe('redisStore bus: Redis killed, then restarted', () => {
     const { RESP = 3, ...rest } = options;
     const store = redisStore({
       url: server.url,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
-      subscribeTimeoutMs: SUBSCRIBE_TIMEOUT_MS,
+      reconnect: { initialDelay: 20, maxDelay: 200 },
+      subscribeTimeout: SUBSCRIBE_TIMEOUT_MS,
       // The option type admits only node-redis 6's default, RESP3; RESP2 works all the same.
       clientOptions: { RESP: RESP as 3 },
       ...rest,
@@ -86,7 +86,7 @@ describe('redisStore bus: Redis killed, then restarted', () => {
       // publisher below is connected well before it comes back.
       const subscriberSide = makeStore({
         RESP,
-        reconnect: { initialDelayMs: 2000, maxDelayMs: 2000, random: () => 0 },
+        reconnect: { initialDelay: 2000, maxDelay: 2000, random: () => 0 },
       });
       const publisherSide = makeStore({ RESP });
       let publishAtUp = (): void => {};

@@ -106,7 +106,7 @@ describe('Redis unreachable', () => {
     const seen: LarderError[] = [];
     const store = redisStore({
       url: server.url,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+      reconnect: { initialDelay: 20, maxDelay: 100 },
       onConnectionError: (error) => seen.push(error),
     });
     let ready = false;
@@ -164,7 +164,7 @@ describe('Redis unreachable', () => {
   });
 
   it('close() does not wait forever for a frozen server, and fails what was pending', async () => {
-    const store = redisStore({ url: server.url, closeTimeoutMs: 200 });
+    const store = redisStore({ url: server.url, closeTimeout: 200 });
     await store.ready();
     server.freeze();
     try {
@@ -186,7 +186,7 @@ describe('Redis unreachable', () => {
     const seen: LarderError[] = [];
     const store = redisStore({
       url: `redis://:wrong@127.0.0.1:${secured.port}`,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+      reconnect: { initialDelay: 20, maxDelay: 100 },
       onConnectionError: (error) => seen.push(error),
     });
     try {

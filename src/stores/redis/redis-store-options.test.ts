@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { isLarderError } from '../../core/errors.js';
 import {
   type RedisStoreOptions,
+  resolveStoreOptions,
   retryDelayOf,
   toClientOptions,
-  validateStoreOptions,
 } from './redis-store-options.js';
 
 /** The TCP/TLS socket fields under test (node-redis types them as a union with IPC). */
@@ -51,8 +51,8 @@ describe('toClientOptions', () => {
     assert.equal(options.url, undefined);
   });
 
-  it('applies connectTimeoutMs and disableOfflineQueue', () => {
-    const options = toClientOptions({ connectTimeoutMs: 500, disableOfflineQueue: false });
+  it('applies connectTimeout and disableOfflineQueue', () => {
+    const options = toClientOptions({ connectTimeout: 500, disableOfflineQueue: false });
     assert.equal(options.socket?.connectTimeout, 500);
     assert.equal(options.disableOfflineQueue, false);
     assert.equal(toClientOptions({ reconnect: false }).socket?.reconnectStrategy, false);
@@ -62,7 +62,7 @@ describe('toClientOptions', () => {
     const ownStrategy = (): number => 7;
     const options = toClientOptions({
       url: 'rediss://cache.example.com',
-      connectTimeoutMs: 300,
+      connectTimeout: 300,
       clientOptions: {
         name: 'web-1',
         pingInterval: 10_000,
@@ -89,7 +89,7 @@ describe('retryDelayOf', () => {
   const cause = new Error('connect ECONNREFUSED 127.0.0.1:6379');
 
   it('waits the reconnect backoff', () => {
-    const delay = retryDelayOf({ reconnect: { initialDelayMs: 10, maxDelayMs: 40, random: () => 0 } });
+    const delay = retryDelayOf({ reconnect: { initialDelay: 10, maxDelay: 40, random: () => 0 } });
     assert.equal(delay(0, cause), 5);
     assert.equal(delay(10, cause), 20);
     assert.equal(retryDelayOf({ reconnect: { random: () => 0 } })(0, cause), 25);
@@ -124,36 +124,60 @@ describe('retryDelayOf', () => {
     const delayMs = throwing(0, cause);
     assert.ok(typeof delayMs === 'number' && delayMs >= 25 && delayMs <= 50, String(delayMs));
     // `reconnect` wins over it.
-    assert.equal(fromSocket(30, { initialDelayMs: 10, random: () => 0 })(0, cause), 5);
+    assert.equal(fromSocket(30, { initialDelay: 10, random: () => 0 })(0, cause), 5);
   });
 });
 
-describe('validateStoreOptions', () => {
-  it('rejects url together with client', () => {
+describe('resolveStoreOptions', () => {
+  it('rejects url together with client, and never shows the password', () => {
     const client = {} as never;
     assert.throws(
-      () => validateStoreOptions({ url: 'redis://x', client }),
-      (error) => isLarderError(error, 'E_INVALID_OPTION'),
+      () => resolveStoreOptions({ url: 'redis://app:hunter2@x', client }),
+      (error) =>
+        isLarderError(error, 'E_INVALID_OPTION') &&
+        error.message === 'redisStore: url must be left out when a client is given, got "redis://app:***@x"',
     );
   });
 
   it('rejects a URL hidden in clientOptions', () => {
     assert.throws(
-      () => validateStoreOptions({ clientOptions: { url: 'redis://x' } }),
-      (error) => isLarderError(error, 'E_INVALID_OPTION'),
+      () => resolveStoreOptions({ clientOptions: { url: 'redis://x' } }),
+      (error) =>
+        isLarderError(error, 'E_INVALID_OPTION') && error.message.startsWith('redisStore: clientOptions.url'),
     );
+  });
+
+  it('resolves durations to ms once: strings with units, connectTimeout as the readyTimeout default', () => {
+    assert.deepEqual(resolveStoreOptions({}), {
+      connectTimeoutMs: 2000,
+      readyTimeoutMs: 2000,
+      closeTimeoutMs: 1000,
+      subscribeTimeoutMs: 2000,
+      scanCount: 1000,
+    });
+    const resolved = resolveStoreOptions({
+      connectTimeout: '1.5s',
+      closeTimeout: '250ms',
+      subscribeTimeout: '1m',
+    });
+    assert.equal(resolved.readyTimeoutMs, 1500);
+    assert.equal(resolved.closeTimeoutMs, 250);
+    assert.equal(resolved.subscribeTimeoutMs, 60_000);
+    assert.equal(toClientOptions({ connectTimeout: '3s' }).socket?.connectTimeout, 3000);
   });
 
   it('rejects non-positive durations and counts, naming the option', () => {
     for (const [options, name] of [
-      [{ connectTimeoutMs: 0 }, 'connectTimeoutMs'],
+      [{ connectTimeout: 0 }, 'connectTimeout'],
       [{ scanCount: -1 }, 'scanCount'],
-      [{ closeTimeoutMs: Number.NaN }, 'closeTimeoutMs'],
-      [{ reconnect: { maxDelayMs: 0 } }, 'reconnect.maxDelayMs'],
+      [{ closeTimeout: Number.NaN }, 'closeTimeout'],
+      [{ reconnect: { maxDelay: 0 } }, 'reconnect.maxDelay'],
     ] as const) {
       assert.throws(
-        () => validateStoreOptions(options),
-        (error) => isLarderError(error, 'E_INVALID_OPTION') && error.message.includes(`"${name}"`),
+        () => resolveStoreOptions(options),
+        (error) =>
+          isLarderError(error, 'E_INVALID_OPTION') &&
+          error.message.startsWith(`redisStore: ${name} must be `),
       );
     }
   });

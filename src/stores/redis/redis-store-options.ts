@@ -1,8 +1,10 @@
 import type { RedisClientOptions } from 'redis';
-import { LarderError } from '../../core/errors.js';
+import type { LarderError } from '../../core/errors.js';
+import { optionChecks } from '../../core/option-checks.js';
+import type { Duration } from '../../core/types.js';
 import { parseRedisUrl } from './parse-redis-url.js';
 import type { RetryDelay } from './reconnect-loop.js';
-import { type ReconnectOptions, reconnectStrategy } from './reconnect-strategy.js';
+import { type ReconnectOptions, reconnectDelays, reconnectStrategy } from './reconnect-strategy.js';
 import type { RedisClientLike } from './redis-client-like.js';
 
 /** Where the store connects when given neither `url` nor `client`. */
@@ -26,23 +28,23 @@ export interface RedisStoreOptions {
   readonly client?: RedisClientLike;
   /**
    * Longest wait for one TCP (and TLS) connection attempt before it counts as failed.
-   * @default 2000
+   * @default '2s'
    */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeout?: Duration;
   /**
    * Longest wait of `ready()` for a connection before it rejects with `E_STORE`
    * and the last connection error (ECONNREFUSED, ENOTFOUND, …). The store keeps
    * reconnecting in the background either way.
-   * @default connectTimeoutMs
+   * @default connectTimeout
    */
-  readonly readyTimeoutMs?: number;
+  readonly readyTimeout?: Duration;
   /**
    * Backoff between reconnection attempts (capped exponential, with jitter), or
    * `false` to give up after the first loss — the store is then unusable. The
    * store runs the attempts itself, so `close()` ends a wait at once (see
    * docs/stores.md, "Exiting after `close()`"); it applies to a client the
    * store creates, and to the bus's subscriber connection of such a client.
-   * @default { initialDelayMs: 50, maxDelayMs: 2000 }
+   * @default { initialDelay: 50, maxDelay: '2s' }
    */
   readonly reconnect?: ReconnectOptions | false;
   /**
@@ -75,15 +77,15 @@ export interface RedisStoreOptions {
   readonly scanCount?: number;
   /**
    * How long `close()` waits for pending replies before dropping the connection.
-   * @default 1000
+   * @default '1s'
    */
-  readonly closeTimeoutMs?: number;
+  readonly closeTimeout?: Duration;
   /**
    * Longest wait for `bus.subscribe()` to be confirmed by the server, opening
    * the subscriber connection included, before it rejects with `E_STORE`.
-   * @default 2000
+   * @default '2s'
    */
-  readonly subscribeTimeoutMs?: number;
+  readonly subscribeTimeout?: Duration;
   /**
    * Called with each connection-level error (refused, reset, TLS, auth) as the
    * client, or the bus's subscriber connection, reports it; operations fail with
@@ -93,40 +95,37 @@ export interface RedisStoreOptions {
   readonly onConnectionError?: (error: LarderError) => void;
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `redisStore: option "${name}" must be a positive number (got ${value})`,
-    );
-  }
-  return value;
+const check = optionChecks('redisStore');
+
+/** The options that do not depend on creating a client, resolved (durations in ms). */
+export interface ResolvedRedisStoreOptions {
+  readonly connectTimeoutMs: number;
+  readonly readyTimeoutMs: number;
+  readonly closeTimeoutMs: number;
+  readonly subscribeTimeoutMs: number;
+  readonly scanCount: number;
 }
 
-/** Check the options that do not depend on creating a client. */
-export function validateStoreOptions(options: RedisStoreOptions): void {
-  if (options.client !== undefined && options.url !== undefined) {
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      'redisStore: give either option "url" or option "client", not both',
+/** Check the options that do not depend on creating a client, and resolve them once. */
+export function resolveStoreOptions(options: RedisStoreOptions): ResolvedRedisStoreOptions {
+  if (options.client !== undefined && options.url !== undefined)
+    throw check.invalid('url', 'left out when a client is given', options.url);
+  if (options.clientOptions?.url !== undefined)
+    throw check.invalid(
+      'clientOptions.url',
+      'left out (give the URL as option url)',
+      options.clientOptions.url,
     );
-  }
-  if (options.clientOptions?.url !== undefined) {
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      'redisStore: put the URL in option "url", not in "clientOptions.url"',
-    );
-  }
-  positive('connectTimeoutMs', options.connectTimeoutMs, 1);
-  positive('readyTimeoutMs', options.readyTimeoutMs, 1);
-  positive('scanCount', options.scanCount, 1);
-  positive('closeTimeoutMs', options.closeTimeoutMs, 1);
-  positive('subscribeTimeoutMs', options.subscribeTimeoutMs, 1);
-  if (options.reconnect) {
-    positive('reconnect.initialDelayMs', options.reconnect.initialDelayMs, 1);
-    positive('reconnect.maxDelayMs', options.reconnect.maxDelayMs, 1);
-  }
+  // Checked here too, so that a bad reconnect fails at creation whether or not the store makes the client.
+  if (options.reconnect) reconnectDelays(options.reconnect);
+  const connectTimeoutMs = check.duration('connectTimeout', options.connectTimeout, 2000, 1);
+  return Object.freeze({
+    connectTimeoutMs,
+    readyTimeoutMs: check.duration('readyTimeout', options.readyTimeout, connectTimeoutMs, 1),
+    closeTimeoutMs: check.duration('closeTimeout', options.closeTimeout, 1000, 1),
+    subscribeTimeoutMs: check.duration('subscribeTimeout', options.subscribeTimeout, 2000, 1),
+    scanCount: check.integer('scanCount', options.scanCount ?? 1000, 1),
+  });
 }
 
 /**
@@ -136,7 +135,10 @@ export function validateStoreOptions(options: RedisStoreOptions): void {
  * (`reconnectStrategy: false`): the store does, with `retryDelayOf(options)`
  * (see reconnect-loop.ts for why).
  */
-export function toClientOptions(options: RedisStoreOptions): RedisClientOptions {
+export function toClientOptions(
+  options: RedisStoreOptions,
+  resolved: ResolvedRedisStoreOptions = resolveStoreOptions(options),
+): RedisClientOptions {
   const extra = options.clientOptions ?? {};
   const url = parseRedisUrl(options.url ?? DEFAULT_REDIS_URL);
   const socket = {
@@ -144,7 +146,10 @@ export function toClientOptions(options: RedisStoreOptions): RedisClientOptions 
     host: url.host,
     port: url.port,
     tls: url.tls,
-    connectTimeout: options.connectTimeoutMs ?? extra.socket?.connectTimeout ?? 2000,
+    connectTimeout:
+      options.connectTimeout === undefined && extra.socket?.connectTimeout !== undefined
+        ? extra.socket.connectTimeout
+        : resolved.connectTimeoutMs,
     reconnectStrategy: false,
   } as NonNullable<RedisClientOptions['socket']>;
 

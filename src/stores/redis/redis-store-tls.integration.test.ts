@@ -103,7 +103,7 @@ describe('redisStore over rediss:// with an ACL user and a database', () => {
     const seen: LarderError[] = [];
     const store = redisStore({
       url: `rediss://alice:s3cret@127.0.0.1:${server.tlsPort}`,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+      reconnect: { initialDelay: 20, maxDelay: 100 },
       onConnectionError: (error) => seen.push(error),
     });
     try {
@@ -124,7 +124,7 @@ describe('redisStore over rediss:// with an ACL user and a database', () => {
     const store = redisStore({
       url: `rediss://alice:wrong@127.0.0.1:${server.tlsPort}`,
       clientOptions: { socket: { tls: true, ca } },
-      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+      reconnect: { initialDelay: 20, maxDelay: 100 },
       onConnectionError: (error) => seen.push(error),
     });
     try {

@@ -336,7 +336,7 @@ describe('redisStore lifecycle', () => {
     const server = await startRedisServer();
     const url = server.url;
     await server.stop();
-    const store = redisStore({ url, reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 } });
+    const store = redisStore({ url, reconnect: { initialDelay: 5_000, maxDelay: 5_000 } });
     try {
       const started = performance.now();
       await assert.rejects(mapped(store, store.get('x')), (error) => isLarderError(error, 'E_STORE'));

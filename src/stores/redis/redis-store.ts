@@ -10,6 +10,7 @@ import type {
   StoreWrite,
   StoreWriteResults,
 } from '../../core/store.js';
+import { checkDelta, leaseTtlRefusal } from './argument-checks.js';
 import {
   EXTEND_TTL,
   INCR_BY_EXISTING,
@@ -24,9 +25,9 @@ import { RedisBus } from './redis-bus.js';
 import type { RedisClientLike, RedisCommandOptions } from './redis-client-like.js';
 import {
   type RedisStoreOptions,
+  resolveStoreOptions,
   retryDelayOf,
   toClientOptions,
-  validateStoreOptions,
 } from './redis-store-options.js';
 import { type WriteAndPublishContext, writeAndPublish } from './redis-write-and-publish.js';
 import { px, setArgs } from './set-args.js';
@@ -43,7 +44,7 @@ export interface RedisStore extends Store {
   readonly client: RedisClientLike;
   /**
    * Resolves once a connection is up; rejects with `E_CLOSED` if the store closes
-   * first, or with `E_STORE` and the last connection error after `readyTimeoutMs`.
+   * first, or with `E_STORE` and the last connection error after `readyTimeout`.
    */
   ready(): Promise<void>;
   /**
@@ -157,18 +158,19 @@ class RedisByteStore implements RedisStore {
   #starting: Promise<void> | undefined;
 
   constructor(options: RedisStoreOptions) {
-    validateStoreOptions(options);
-    this.#closeTimeoutMs = options.closeTimeoutMs ?? 1000;
-    this.#readyTimeoutMs = options.readyTimeoutMs ?? options.connectTimeoutMs ?? 2000;
+    const resolved = resolveStoreOptions(options);
+    this.#closeTimeoutMs = resolved.closeTimeoutMs;
+    this.#readyTimeoutMs = resolved.readyTimeoutMs;
     this.#onConnectionError = options.onConnectionError;
     this.#owned = options.client === undefined;
-    this.#client = options.client ?? (createClient(toClientOptions(options)) as unknown as RedisClientLike);
+    this.#client =
+      options.client ?? (createClient(toClientOptions(options, resolved)) as unknown as RedisClientLike);
     this.#commands = this.#client.withCommandOptions(BYTES);
     this.#exactIntegers = this.#client.withCommandOptions(EXACT_INTEGERS);
     this.#batch = {
       commands: this.#commands,
       splitBySlot: options.splitBySlot ?? false,
-      scanCount: String(options.scanCount ?? 1000),
+      scanCount: String(resolved.scanCount),
       mapError: (error) => this.#mapError(error),
     };
     this.#atomic = { batch: this.#batch, exactIntegers: this.#exactIntegers };
@@ -186,7 +188,7 @@ class RedisByteStore implements RedisStore {
       // duplicate retries by its owner's strategy; the bus only hears it stop.
       retryDelayMs: retryDelayMs ?? (() => false),
       publish: (channel, message) => this.#publish(channel, message),
-      subscribeTimeoutMs: options.subscribeTimeoutMs ?? 2000,
+      subscribeTimeoutMs: resolved.subscribeTimeoutMs,
       onConnectionError: this.#onError,
     });
     if (this.#client.isOpen && !this.#client.isReady) this.#starting = this.#firstAttempt();
@@ -375,12 +377,7 @@ class RedisByteStore implements RedisStore {
 
   async incrBy(key: string, delta: number): Promise<number> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.incrBy(key, delta));
-    if (!Number.isSafeInteger(delta)) {
-      throw new LarderError(
-        'E_INVALID_OPTION',
-        `redisStore.incrBy: delta must be a safe integer (got ${delta})`,
-      );
-    }
+    checkDelta('redisStore.incrBy', delta);
     let reply: unknown;
     try {
       reply = await runScript(this.#exactIntegers, INCR_BY_EXISTING, key, [String(delta)]);
@@ -395,14 +392,8 @@ class RedisByteStore implements RedisStore {
   }
 
   acquireLease(key: string, token: string, ttlMs: number): Promise<boolean> {
-    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
-      return Promise.reject(
-        new LarderError(
-          'E_INVALID_OPTION',
-          `redisStore.acquireLease: ttlMs must be a positive finite number (got ${ttlMs})`,
-        ),
-      );
-    }
+    const refused = leaseTtlRefusal('redisStore.acquireLease', ttlMs);
+    if (refused !== undefined) return Promise.reject(refused);
     if (this.#starting !== undefined) return this.#starting.then(() => this.acquireLease(key, token, ttlMs));
     return this.#commands
       .sendCommand<string | null>(['SET', key, token, 'NX', 'PX', px(ttlMs)])
@@ -415,14 +406,8 @@ class RedisByteStore implements RedisStore {
   }
 
   renewLease(key: string, token: string, ttlMs: number): Promise<boolean> {
-    if (!(Number.isFinite(ttlMs) && ttlMs > 0)) {
-      return Promise.reject(
-        new LarderError(
-          'E_INVALID_OPTION',
-          `redisStore.renewLease: ttlMs must be a positive finite number (got ${ttlMs})`,
-        ),
-      );
-    }
+    const refused = leaseTtlRefusal('redisStore.renewLease', ttlMs);
+    if (refused !== undefined) return Promise.reject(refused);
     if (this.#starting !== undefined) return this.#starting.then(() => this.renewLease(key, token, ttlMs));
     return runScript(this.#commands, RENEW_LEASE, key, [token, px(ttlMs)]).then(isPositive, this.#rethrow);
   }

@@ -31,7 +31,7 @@ describe('redisStore against an unreachable Redis', () => {
   ] as const) {
     it(`${label}: store and cache errors name ${reason}`, async () => {
       const store = redisStore({ url: await url() });
-      const cache = createCache({ store, onError: 'throw', breaker: false, timeoutMs: 5_000 });
+      const cache = createCache({ store, onError: 'throw', breaker: false, storeTimeout: '5s' });
       try {
         // "offline", not node-redis's "The client is closed": the store
         // reconnects its client itself, and node-redis keeps it closed between
@@ -46,12 +46,12 @@ describe('redisStore against an unreachable Redis', () => {
     });
 
     it(`${label}: ready() rejects within its timeout, naming ${reason}`, async () => {
-      const store = redisStore({ url: await url(), readyTimeoutMs: 300 });
+      const store = redisStore({ url: await url(), readyTimeout: 300 });
       const startedAt = performance.now();
       try {
         await assert.rejects(store.ready(), namesReason(reason));
         const elapsedMs = performance.now() - startedAt;
-        console.log(`ready() rejected after ${Math.round(elapsedMs)} ms (readyTimeoutMs 300)`);
+        console.log(`ready() rejected after ${Math.round(elapsedMs)} ms (readyTimeout 300 ms)`);
         assert.ok(elapsedMs < 5_000, `ready() took ${elapsedMs} ms`);
       } finally {
         await store.close();

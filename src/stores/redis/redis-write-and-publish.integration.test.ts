@@ -406,7 +406,7 @@ describe('redisStore.writeAndPublish (private redis-server)', () => {
     const relay = await startWireRelay(server.port);
     const writer = redisStore({
       url: `redis://127.0.0.1:${relay.port}`,
-      reconnect: { initialDelayMs: 10, maxDelayMs: 50 },
+      reconnect: { initialDelay: 10, maxDelay: 50 },
     });
     try {
       await writer.ready();

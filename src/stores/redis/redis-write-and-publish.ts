@@ -10,6 +10,7 @@
  */
 import { LarderError } from '../../core/errors.js';
 import type { BusNotice, StoreAddResult, StoreEntry, StoreWrite } from '../../core/store.js';
+import { checkDelta } from './argument-checks.js';
 import { groupBySlot } from './key-slot.js';
 import {
   ADD_AND_PUBLISH,
@@ -109,12 +110,7 @@ async function incrByAndPublish(
   delta: number,
   notice: BusNotice,
 ): Promise<number> {
-  if (!Number.isSafeInteger(delta)) {
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `redisStore.writeAndPublish: incrBy delta must be a safe integer (got ${delta})`,
-    );
-  }
+  checkDelta('redisStore.writeAndPublish incrBy', delta);
   const reply = await runScript(context.exactIntegers, INCR_BY_AND_PUBLISH, key, [
     notice.channel,
     notice.message,

@@ -159,7 +159,7 @@ describe('tieredStore on an L2 with writeAndPublish', () => {
 
   it('after a publish failure, the next atomic write sends the backlog at once instead of at its retry timer', async () => {
     // A retry timer far away: only the atomic write can send the backlog here.
-    const writer = await world.start({ atomic: true, retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const writer = await world.start({ atomic: true, retry: { initialDelay: 60_000, maxDelay: 60_000 } });
     const reader = await world.start();
     await fill(world, reader, 'old', 'other');
     writer.bus.failPublishes = true;

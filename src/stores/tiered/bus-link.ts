@@ -4,8 +4,9 @@
  * is lost. Only a live subscription lets L1 serve: a process that may be
  * missing invalidations must not answer from its own memory.
  */
+
+import { type BackoffDelays, backoffDelayMs } from '../../core/backoff.js';
 import type { Bus, BusSubscription } from '../../core/store.js';
-import { type RetryDelays, retryDelayMs } from './retry-delay.js';
 import type { TieredCounters } from './tiered-stats.js';
 
 /** What the link reports to its store. */
@@ -22,7 +23,7 @@ export interface BusLinkListener {
 export interface BusLinkOptions {
   readonly bus: Bus;
   readonly channel: string;
-  readonly retry: RetryDelays;
+  readonly retry: BackoffDelays;
   readonly random: () => number;
   readonly counters: TieredCounters;
 }
@@ -111,7 +112,10 @@ export class BusLink {
         if (this.#state === 'closed') return;
         this.#options.counters.subscribeFailures++;
         this.#state = 'waiting';
-        const delayMs = retryDelayMs(this.#attempt++, this.#options.retry, this.#options.random);
+        const delayMs = backoffDelayMs(this.#attempt++, {
+          ...this.#options.retry,
+          random: this.#options.random,
+        });
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
           if (this.#state === 'waiting') this.#subscribe();

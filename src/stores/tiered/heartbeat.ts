@@ -2,24 +2,32 @@
  * Proof that the bus still carries messages to this process. A subscription
  * can be dead without the client noticing: a network partition that sends no
  * reset leaves the socket open, and the server's messages never arrive. So the
- * store publishes an empty invalidation every `intervalMs` and listens for its
- * own echo (any message of its own counts); with no echo for `timeoutMs`, L1
+ * store publishes an empty invalidation every `interval` and listens for its
+ * own echo (any message of its own counts); with no echo for `timeout`, L1
  * is quarantined as if the bus were down, until an echo arrives again.
  */
-import type { Clock } from '../../core/types.js';
+import type { Clock, Duration } from '../../core/types.js';
 
 /** Timing of the heartbeat. */
 export interface HeartbeatOptions {
-  /** How often to publish one. @default 1_000 */
-  readonly intervalMs?: number;
-  /** How long without hearing any of its own messages before L1 is quarantined. @default 5_000 */
-  readonly timeoutMs?: number;
+  /** How often to publish one. @default '1s' */
+  readonly interval?: Duration;
+  /**
+   * How long without hearing any of its own messages before L1 is quarantined;
+   * more than `interval`.
+   * @default '5s' (or twice `interval`, if that is longer)
+   */
+  readonly timeout?: Duration;
+}
+
+/** The heartbeat's timing, resolved. */
+export interface HeartbeatTiming {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
 }
 
 /** What a heartbeat needs. */
-export interface HeartbeatParts {
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
+export interface HeartbeatParts extends HeartbeatTiming {
   readonly clock: Clock;
   /** Publish one heartbeat (failures are the caller's to swallow). */
   readonly send: () => void;

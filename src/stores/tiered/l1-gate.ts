@@ -4,13 +4,14 @@
  * Owns the subscription (BusLink), the heartbeat and the suspicion, and
  * reports every change, on which the store empties L1.
  */
+
+import type { BackoffDelays } from '../../core/backoff.js';
 import { LarderError } from '../../core/errors.js';
 import type { Bus } from '../../core/store.js';
 import type { Clock } from '../../core/types.js';
 import { BusLink } from './bus-link.js';
-import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { Heartbeat, type HeartbeatTiming } from './heartbeat.js';
 import { encodeInvalidation } from './invalidation-message.js';
-import type { RetryDelays } from './retry-delay.js';
 import { Suspicion } from './suspicion.js';
 import type { TieredCounters } from './tiered-stats.js';
 
@@ -19,10 +20,10 @@ export interface L1GateOptions {
   readonly bus: Bus;
   readonly channel: string;
   readonly origin: string;
-  readonly retry: RetryDelays;
+  readonly retry: BackoffDelays;
   readonly random: () => number;
   readonly clock: Clock;
-  readonly heartbeat: Required<HeartbeatOptions> | undefined;
+  readonly heartbeat: HeartbeatTiming | undefined;
   readonly counters: TieredCounters;
   /** A message arrived on the channel. */
   readonly onMessage: (text: string) => void;

@@ -7,9 +7,10 @@
  * lost) and is dropped once older than `maxAgeMs`, when every L1 copy it was
  * meant to remove has expired anyway.
  */
+
+import { type BackoffDelays, backoffDelayMs } from '../../core/backoff.js';
 import type { Clock } from '../../core/types.js';
 import { encodeInvalidation, type Invalidation } from './invalidation-message.js';
-import { type RetryDelays, retryDelayMs } from './retry-delay.js';
 import type { TieredCounters } from './tiered-stats.js';
 
 /** What a publish queue needs. */
@@ -20,7 +21,7 @@ export interface PublishQueueOptions {
   readonly origin: string;
   readonly clock: Clock;
   readonly random: () => number;
-  readonly retry: RetryDelays;
+  readonly retry: BackoffDelays;
   readonly maxPendingKeys: number;
   /** A backlog older than this is dropped unsent. */
   readonly maxAgeMs: number;
@@ -146,7 +147,7 @@ export class PublishQueue {
 
   #schedule(): void {
     if (this.#closed || this.#timer !== undefined || this.#retrying) return;
-    const delayMs = retryDelayMs(this.#attempt++, this.#options.retry, this.#options.random);
+    const delayMs = backoffDelayMs(this.#attempt++, { ...this.#options.retry, random: this.#options.random });
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#retry();

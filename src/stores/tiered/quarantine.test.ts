@@ -107,7 +107,7 @@ describe('quarantine: subscribing fails', () => {
       const bus = world.network.connect();
       bus.failSubscribes = 3;
       const failing = world.spawnOn(bus, {
-        retry: { initialDelayMs: 100, maxDelayMs: 1_000 },
+        retry: { initialDelay: 100, maxDelay: 1_000 },
         random: () => 1,
       });
       await settle();
@@ -153,7 +153,7 @@ describe('quarantine: the heartbeat', () => {
   it('a subscription that silently stops delivering quarantines L1 until its echo comes back', async () => {
     const world = new World();
     try {
-      const { store, bus } = await world.start({ heartbeat: { intervalMs: 1_000, timeoutMs: 3_000 } });
+      const { store, bus } = await world.start({ heartbeat: { interval: 1_000, timeout: 3_000 } });
       await store.set('k', bytes('v'), 60_000);
       await elapse(world, 5_000);
       assert.equal(store.stats().l1, 'live', 'echoes keep it live');
@@ -181,7 +181,7 @@ describe('quarantine: the heartbeat', () => {
     const world = new World();
     try {
       const quiet = await world.start();
-      await world.start({ heartbeat: { intervalMs: 1_000, timeoutMs: 3_000 } });
+      await world.start({ heartbeat: { interval: 1_000, timeout: 3_000 } });
       await quiet.store.set('k', bytes('v'), 60_000);
       const before = quiet.store.stats();
       await elapse(world, 1_000);

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { LarderError } from '../../core/errors.js';
 import { bytes, type ProcessOptions, settle, text, World } from './test-support/tiered-fixture.js';
 
-const HEARTBEAT = { intervalMs: 1_000, timeoutMs: 5_000 } as const;
+const HEARTBEAT = { interval: 1_000, timeout: 5_000 } as const;
 const timeout = (): LarderError => new LarderError('E_TIMEOUT', 'get timed out after 100 ms');
 
 describe('suspicion', () => {
@@ -151,7 +151,7 @@ describe('suspicion', () => {
   it('heartbeat off: a probe sent after the failure must succeed while subscribed; retried with backoff', async () => {
     const { store, bus } = await started({
       heartbeat: false,
-      retry: { initialDelayMs: 100, maxDelayMs: 1_000 },
+      retry: { initialDelay: 100, maxDelay: 1_000 },
       random: () => 1,
     });
     bus.failPublishes = true;
@@ -174,7 +174,7 @@ describe('suspicion', () => {
   it('heartbeat off: the subscription coming back is no proof by itself', async () => {
     const { store, bus } = await started({
       heartbeat: false,
-      retry: { initialDelayMs: 100, maxDelayMs: 100 },
+      retry: { initialDelay: 100, maxDelay: 100 },
       random: () => 1,
     });
     bus.down();

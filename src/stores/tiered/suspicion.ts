@@ -20,13 +20,14 @@
  *
  * Each new failure moves the instant forward, so proof must postdate the last.
  */
+
+import { type BackoffDelays, backoffDelayMs } from '../../core/backoff.js';
 import type { Clock } from '../../core/types.js';
-import { type RetryDelays, retryDelayMs } from './retry-delay.js';
 
 /** What a suspicion needs. */
 export interface SuspicionParts {
   readonly clock: Clock;
-  readonly retry: RetryDelays;
+  readonly retry: BackoffDelays;
   readonly random: () => number;
   /** Proof is an echo (heartbeat on) rather than a successful probe. */
   readonly echoes: boolean;
@@ -114,7 +115,7 @@ export class Suspicion {
 
   #retry(): void {
     if (!this.active || this.#stopped || this.#timer !== undefined) return;
-    const delayMs = retryDelayMs(this.#attempt++, this.#parts.retry, this.#parts.random);
+    const delayMs = backoffDelayMs(this.#attempt++, { ...this.#parts.retry, random: this.#parts.random });
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.active) this.#probe();

@@ -41,14 +41,14 @@ describe('tiered store when Redis freezes (private redis-server, SIGSTOP)', () =
   /** A tiered store and a cache over it; every one shares the channel and the key prefix (one app, several processes). */
   async function open(heartbeat?: HeartbeatOptions): Promise<{ store: TieredStore; cache: Cache }> {
     const store = tieredStore({
-      l2: redisStore({ url: server.url, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } }),
+      l2: redisStore({ url: server.url, reconnect: { initialDelay: 20, maxDelay: 100 } }),
       channel: 'larder-test:tiered-frozen',
       ...(heartbeat === undefined ? {} : { heartbeat }),
     });
     const cache = createCache({
       store,
       prefix: 'frozen',
-      timeoutMs: TIMEOUT_MS,
+      storeTimeout: TIMEOUT_MS,
       // An open breaker would turn every read into a miss by itself: off, so
       // that what is seen is the tiered store's doing.
       breaker: false,
@@ -82,7 +82,7 @@ describe('tiered store when Redis freezes (private redis-server, SIGSTOP)', () =
   it('the writer never reads the value its own delete or set replaced; another process only until its heartbeat is overdue', async (t) => {
     // The writer keeps the default heartbeat (5 s): its guarantee must not rest on it.
     const writer = await open();
-    const other = await open({ intervalMs: 100, timeoutMs: 500 });
+    const other = await open({ interval: 100, timeout: 500 });
     await writer.cache.set('del', 'v1');
     await writer.cache.set('over', 'v1');
     for (const { store, cache } of [writer, other]) {
@@ -128,7 +128,7 @@ describe('tiered store when Redis freezes (private redis-server, SIGSTOP)', () =
       otherSaw.slice(firstMiss === -1 ? otherSaw.length : firstMiss).every((read) => read.value !== 'v1'),
       'once quarantined, the other process never serves its copy again',
     );
-    // Its bound is heartbeat timeoutMs + intervalMs (600 ms) after the last echo; a generous multiple here.
+    // Its bound is heartbeat timeout + interval (600 ms) after the last echo; a generous multiple here.
     assert.ok(lastV1AtMs < 3_000, `the other process served v1 until ${lastV1AtMs.toFixed(0)} ms`);
     assert.equal(await other.cache.get('del'), undefined, 'quarantined: an L2 read, which times out');
 
@@ -149,7 +149,7 @@ describe('tiered store when Redis freezes (private redis-server, SIGSTOP)', () =
   });
 
   it('the first timed-out call quarantines L1; an echo after the thaw brings it back', async () => {
-    const { store, cache } = await open({ intervalMs: 1_000, timeoutMs: 5_000 });
+    const { store, cache } = await open({ interval: 1_000, timeout: 5_000 });
     await cache.set('k', 'v');
     assert.equal(await cache.get('k'), 'v');
     assert.ok(isL1Hit(store, cache, 'k'), 'an L1 hit');

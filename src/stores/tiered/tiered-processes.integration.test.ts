@@ -39,8 +39,8 @@ else registerTests();
 // The worker side
 
 async function runWorker({ url, prefix, channel }: WorkerConfig): Promise<void> {
-  const l2 = redisStore({ url, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
-  const store: TieredStore = tieredStore({ l2, channel, retry: { initialDelayMs: 20, maxDelayMs: 200 } });
+  const l2 = redisStore({ url, reconnect: { initialDelay: 20, maxDelay: 100 } });
+  const store: TieredStore = tieredStore({ l2, channel, retry: { initialDelay: 20, maxDelay: 200 } });
   // 'throw': the loops must know which writes failed. No breaker: after the
   // restart every call should reach Redis again at once.
   const cache: Cache = createCache({
@@ -48,7 +48,7 @@ async function runWorker({ url, prefix, channel }: WorkerConfig): Promise<void> 
     prefix,
     onError: 'throw',
     breaker: false,
-    timeoutMs: 500,
+    storeTimeout: 500,
     logger: { warn: () => {} },
   });
   let writing: Promise<WriteRecord[]> | undefined;

@@ -23,13 +23,13 @@ describe('tiered store when Redis is down (private redis-server)', () => {
   const open = (): TieredStore => {
     const l2 = redisStore({
       url: server.url,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
-      subscribeTimeoutMs: 300,
+      reconnect: { initialDelay: 20, maxDelay: 100 },
+      subscribeTimeout: 300,
     });
     const store = tieredStore({
       l2,
       channel: 'larder-test:tiered-down',
-      retry: { initialDelayMs: 20, maxDelayMs: 100 },
+      retry: { initialDelay: 20, maxDelay: 100 },
     });
     stores.push(store);
     return store;
@@ -63,7 +63,7 @@ describe('tiered store when Redis is down (private redis-server)', () => {
     const cache = createCache({
       store,
       prefix: 'down',
-      timeoutMs: 200,
+      storeTimeout: 200,
       breaker: false,
       logger: { warn: () => {} },
     });

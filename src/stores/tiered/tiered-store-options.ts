@@ -1,10 +1,12 @@
 /** Options of `tieredStore`, validated and resolved once into plain values. */
-import { LarderError } from '../../core/errors.js';
+
+import type { BackoffDelays } from '../../core/backoff.js';
+import { ShownAs } from '../../core/invalid-option.js';
+import { optionChecks } from '../../core/option-checks.js';
 import type { Bus, Store } from '../../core/store.js';
-import type { Clock } from '../../core/types.js';
+import type { BackoffOptions, Clock, Duration } from '../../core/types.js';
 import { type MemoryStore, memoryStore } from '../memory/memory-store.js';
-import type { HeartbeatOptions } from './heartbeat.js';
-import type { RetryDelays } from './retry-delay.js';
+import type { HeartbeatOptions, HeartbeatTiming } from './heartbeat.js';
 
 /** Options of `tieredStore`. */
 export interface TieredStoreOptions {
@@ -36,15 +38,15 @@ export interface TieredStoreOptions {
    * process can serve a value whose invalidation it never received (a message
    * lost in flight, or a writer that died between its L2 write and its
    * publish, where they are two steps: see docs/tiered.md).
-   * @default 60_000
+   * @default '60s'
    */
-  readonly l1MaxTtlMs?: number;
+  readonly l1MaxTtl?: Duration;
   /**
    * Backoff of subscribing again after a failed subscribe, and of publishing
-   * again after a failed publish.
-   * @default { initialDelayMs: 100, maxDelayMs: 5_000 }
+   * again after a failed publish (with jitter: each wait is 50–100% of the step).
+   * @default { initialDelay: 100, maxDelay: '5s' }
    */
-  readonly retry?: Partial<RetryDelays>;
+  readonly retry?: BackoffOptions;
   /**
    * Keys (and prefixes) of unpublished invalidations held for retry. Past it
    * they collapse into one "drop every L1 entry" message: never lost, only
@@ -60,11 +62,11 @@ export interface TieredStoreOptions {
    */
   readonly maxTrackedKeys?: number;
   /**
-   * Publish an empty message every `intervalMs` and quarantine L1 when none of
-   * this store's own messages has come back for `timeoutMs`: it catches a
+   * Publish an empty message every `interval` and quarantine L1 when none of
+   * this store's own messages has come back for `timeout`: it catches a
    * subscription that died without the connection noticing (a partition with
-   * no reset). `false` turns it off (then only `l1MaxTtlMs` bounds that case).
-   * @default { intervalMs: 1_000, timeoutMs: 5_000 }
+   * no reset). `false` turns it off (then only `l1MaxTtl` bounds that case).
+   * @default { interval: '1s', timeout: '5s' }
    */
   readonly heartbeat?: HeartbeatOptions | false;
   /** Time source for message instants and lag (and of the default L1). @default Date */
@@ -80,38 +82,31 @@ export interface ResolvedTieredOptions {
   readonly bus: Bus;
   readonly channel: string;
   readonly l1MaxTtlMs: number;
-  readonly retry: RetryDelays;
+  readonly retry: BackoffDelays;
   readonly maxPendingKeys: number;
   readonly maxTrackedKeys: number;
-  readonly heartbeat: Required<HeartbeatOptions> | undefined;
+  readonly heartbeat: HeartbeatTiming | undefined;
   readonly clock: Clock;
   readonly random: () => number;
 }
 
-function invalid(option: string, expected: string, got: unknown): LarderError {
-  const shown = typeof got === 'string' ? JSON.stringify(got) : String(got);
-  return new LarderError(
-    'E_INVALID_OPTION',
-    `tieredStore: option "${option}" must be ${expected} (got ${shown})`,
-  );
-}
-
-function positive(option: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw invalid(option, 'a positive finite number', value);
-  return value;
-}
+const check = optionChecks('tieredStore');
+const { invalid } = check;
 
 function count(option: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw invalid(option, 'a positive integer', value);
-  return value;
+  return check.integer(option, value, 1);
 }
 
-function resolveHeartbeat(heartbeat: HeartbeatOptions): Required<HeartbeatOptions> {
-  const intervalMs = positive('heartbeat.intervalMs', heartbeat.intervalMs ?? 1_000);
-  const timeoutMs = positive('heartbeat.timeoutMs', heartbeat.timeoutMs ?? Math.max(5_000, 2 * intervalMs));
+function resolveHeartbeat(heartbeat: HeartbeatOptions): HeartbeatTiming {
+  const intervalMs = check.duration('heartbeat.interval', heartbeat.interval, 1_000, 1);
+  const timeoutMs = check.duration(
+    'heartbeat.timeout',
+    heartbeat.timeout,
+    Math.max(5_000, 2 * intervalMs),
+    1,
+  );
   if (timeoutMs <= intervalMs)
-    throw invalid('heartbeat.timeoutMs', `more than heartbeat.intervalMs (${intervalMs})`, timeoutMs);
+    throw invalid('heartbeat.timeout', `more than heartbeat.interval (${intervalMs} ms)`, heartbeat.timeout);
   return Object.freeze({ intervalMs, timeoutMs });
 }
 
@@ -133,15 +128,15 @@ export function resolveTieredOptions(options: TieredStoreOptions): ResolvedTiere
   if (!isStore(l2)) throw invalid('l2', 'a Store (redisStore(), ...)', l2);
   if (options.l1 !== undefined && !isStore(options.l1)) throw invalid('l1', 'a memoryStore()', options.l1);
   if (options.l1 !== undefined && (options.l1 as Store) === l2)
-    throw invalid('l1', 'a different store than l2', 'the same store');
+    throw invalid('l1', 'a different store than l2', new ShownAs('the same store'));
   const bus = options.bus ?? l2.bus;
-  if (typeof bus?.publish !== 'function' || typeof bus.subscribe !== 'function') {
-    throw new LarderError(
-      'E_INVALID_OPTION',
-      `tieredStore: option "bus" is required: the L2 store (${l2.name}) has no bus to carry invalidations; ` +
-        'pass one, or use an L2 that has one, such as redisStore()',
+  if (typeof bus?.publish !== 'function' || typeof bus.subscribe !== 'function')
+    throw invalid(
+      'bus',
+      `given, since the L2 store (${l2.name}) has no bus to carry invalidations ` +
+        '(pass one, or use an L2 that has one, such as redisStore())',
+      options.bus,
     );
-  }
   const channel = options.channel ?? 'larder:tiered';
   if (typeof channel !== 'string' || channel.length === 0)
     throw invalid('channel', 'a non-empty string', channel);
@@ -149,14 +144,20 @@ export function resolveTieredOptions(options: TieredStoreOptions): ResolvedTiere
   if (typeof clock?.now !== 'function') throw invalid('clock', 'an object with now()', clock);
   const random = options.random ?? Math.random;
   if (typeof random !== 'function') throw invalid('random', 'a function returning [0, 1)', random);
-  const initialDelayMs = positive('retry.initialDelayMs', options.retry?.initialDelayMs ?? 100);
-  const maxDelayMs = positive(
-    'retry.maxDelayMs',
-    options.retry?.maxDelayMs ?? Math.max(5_000, initialDelayMs),
+  const initialDelayMs = check.duration('retry.initialDelay', options.retry?.initialDelay, 100, 1);
+  const maxDelayMs = check.duration(
+    'retry.maxDelay',
+    options.retry?.maxDelay,
+    Math.max(5_000, initialDelayMs),
+    1,
   );
   if (maxDelayMs < initialDelayMs)
-    throw invalid('retry.maxDelayMs', `at least retry.initialDelayMs (${initialDelayMs})`, maxDelayMs);
-  const l1MaxTtlMs = positive('l1MaxTtlMs', options.l1MaxTtlMs ?? 60_000);
+    throw invalid(
+      'retry.maxDelay',
+      `at least retry.initialDelay (${initialDelayMs} ms)`,
+      options.retry?.maxDelay,
+    );
+  const l1MaxTtlMs = check.duration('l1MaxTtl', options.l1MaxTtl, 60_000, 1);
   const maxPendingKeys = count('maxPendingKeys', options.maxPendingKeys ?? 10_000);
   const maxTrackedKeys = count('maxTrackedKeys', options.maxTrackedKeys ?? 10_000);
   const heartbeat = options.heartbeat === false ? undefined : resolveHeartbeat(options.heartbeat ?? {});

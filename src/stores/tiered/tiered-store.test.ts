@@ -65,8 +65,8 @@ describe('tieredStore: reads', () => {
     assert.equal(store.l1.get('short'), undefined, 'L1 expired with L2');
   });
 
-  it('caps the L1 copy at l1MaxTtlMs, also for entries that never expire in L2', async () => {
-    const { store } = await world.start({ l1MaxTtlMs: 10_000 });
+  it('caps the L1 copy at l1MaxTtl, also for entries that never expire in L2', async () => {
+    const { store } = await world.start({ l1MaxTtl: 10_000 });
     await world.l2.set('long', bytes('v'), 3_600_000);
     await world.l2.set('forever', bytes('v'), null);
     await store.get('long');
@@ -321,7 +321,9 @@ describe('tieredStore: options, ownership, values through a cache', () => {
     const { bus: _, ...noBus } = memoryStore();
     assert.throws(
       () => tieredStore({ l2: noBus }),
-      (error) => isLarderError(error, 'E_INVALID_OPTION') && /"bus" is required/.test(error.message),
+      (error) =>
+        isLarderError(error, 'E_INVALID_OPTION') &&
+        /^tieredStore: bus must be given, since the L2 store \(memory\) has no bus/.test(error.message),
     );
   });
 
@@ -331,15 +333,19 @@ describe('tieredStore: options, ownership, values through a cache', () => {
       ['l2', { l2: {} }],
       ['l1', { l2, l1: l2 }],
       ['channel', { l2, channel: '' }],
-      ['l1MaxTtlMs', { l2, l1MaxTtlMs: 0 }],
-      ['l1MaxTtlMs', { l2, l1MaxTtlMs: Number.POSITIVE_INFINITY }],
-      ['retry.maxDelayMs', { l2, retry: { initialDelayMs: 100, maxDelayMs: 10 } }],
+      ['l1MaxTtl', { l2, l1MaxTtl: 0 }],
+      ['l1MaxTtl', { l2, l1MaxTtl: Number.POSITIVE_INFINITY }],
+      ['retry.maxDelay', { l2, retry: { initialDelay: 100, maxDelay: 10 } }],
+      ['heartbeat.timeout', { l2, heartbeat: { interval: '2s', timeout: '1s' } }],
+      ['heartbeat.interval', { l2, heartbeat: { interval: 'often' } }],
       ['maxPendingKeys', { l2, maxPendingKeys: 0.5 }],
     ];
     for (const [option, options] of bad) {
       assert.throws(
         () => tieredStore(options as Parameters<typeof tieredStore>[0]),
-        (error) => isLarderError(error, 'E_INVALID_OPTION') && error.message.includes(`"${option}"`),
+        (error) =>
+          isLarderError(error, 'E_INVALID_OPTION') &&
+          error.message.startsWith(`tieredStore: ${option} must be `),
         option,
       );
     }

@@ -13,7 +13,7 @@
  * - A fill (L2 reply → L1) is skipped when an invalidation of its key arrived
  *   while the L2 read was in flight (see InvalidationTracker) or a local write
  *   of it has not been answered yet, and lives no
- *   longer than L2 has left nor than `l1MaxTtlMs`.
+ *   longer than L2 has left nor than `l1MaxTtl`.
  * - A write drops its keys from this process's L1 when it starts: L2 may
  *   answer late or never, and the process must not serve what it replaces
  *   meanwhile. It goes to L2, then updates this process's L1, then publishes
@@ -358,7 +358,7 @@ function isUnhealthy(error: unknown, l2: Store): boolean {
  * The tiered store owns the stores you give it: `close()` closes L1 and L2.
  *
  * @example
- * const store = tieredStore({ l2: redisStore({ url: process.env.REDIS_URL }), l1MaxTtlMs: 30_000 });
+ * const store = tieredStore({ l2: redisStore({ url: process.env.REDIS_URL }), l1MaxTtl: '30s' });
  * const cache = createCache({ store });
  */
 export function tieredStore(options: TieredStoreOptions): TieredStore {
