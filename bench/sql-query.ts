@@ -16,7 +16,7 @@
  * ratio of CPU per call.
  *
  *   node --import tsx bench/sql-query.ts [--runs 5] [--duration-ms 2000] [--warmup-ms 300] [--concurrency 50]
- *     [--latency-runs 3] [--latency-duration-ms 1000] [--pool-size 10] [--products 100000]
+ *     [--latency-runs 6] [--latency-duration-ms 1000] [--pool-size 10] [--products 100000]
  *     [--categories 100] [--hot-ids 10000] [--private-server 1]
  *
  * Uses the shared Postgres at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)
@@ -39,7 +39,7 @@ import { numericArgs } from './lib/parse-args.js';
 import { createProductsTable, PRODUCT_COLUMNS } from './lib/products-table.js';
 import { formatCommandsPerOp, redisCommandCounts } from './lib/redis-command-counts.js';
 import { redisVersion } from './lib/redis-version.js';
-import { type RunResult, runOnce, summarize } from './lib/run-throughput.js';
+import { summarize } from './lib/run-throughput.js';
 import {
   formatCpuPerCall,
   formatLookupFloor,
@@ -47,6 +47,7 @@ import {
   formatSqlLatencyReport,
   formatSqlQueryReport,
   type ModeSummary,
+  missBeyondFloor,
   missOverheads,
 } from './lib/sql-query-report.js';
 import {
@@ -63,7 +64,7 @@ const args = numericArgs({
   'duration-ms': 2000,
   'warmup-ms': 300,
   concurrency: 50,
-  'latency-runs': 3,
+  'latency-runs': 6,
   'latency-duration-ms': 1000,
   'pool-size': 10,
   products: 100_000,
@@ -328,26 +329,24 @@ try {
   const missCpu = formatMissCpu(measured);
   if (missCpu !== undefined) console.log(`\n${missCpu}`);
 
-  // The floor of any miss: the lookup a miss makes before its query, with nothing of Larder around it;
-  // measured before and after the one-caller phase, so the machine's drift reaches both.
+  // The floor of any miss: the lookup a miss makes before its query, with nothing of Larder around it.
+  // A mode of the one-caller rounds, so that each round pairs it with that round's raw and miss runs.
   const floorKey = `${prefix}floor`;
-  const floorRuns: RunResult[] = [];
-  const measureFloor = async () => {
-    for (let round = 0; round < Math.ceil(args['latency-runs'] / 2); round++) {
-      floorRuns.push(
-        await runOnce({
-          op: () => Promise.all([redis.get(floorKey), redis.mGet([`${floorKey}:a`, `${floorKey}:b`])]),
-          concurrency: 1,
-          durationMs: args['latency-duration-ms'],
-          warmupMs: args['warmup-ms'],
-        }),
-      );
-    }
+  const floorMode: SqlBenchMode = {
+    id: 'floor',
+    label: 'floor: bare node-redis GET + MGET, no query',
+    pool: {
+      query: (async () => {
+        await Promise.all([redis.get(floorKey), redis.mGet([`${floorKey}:a`, `${floorKey}:b`])]);
+        return { rows: [0] };
+      }) as unknown as pg.Pool['query'],
+      end: async () => {},
+    },
+    nonce: () => 0,
   };
-  await measureFloor();
   const latencyMeasured = await runSqlQueryRounds({
     queries,
-    modes,
+    modes: [...modes, floorMode],
     rounds: args['latency-runs'],
     concurrency: 1,
     durationMs: args['latency-duration-ms'],
@@ -357,9 +356,7 @@ try {
   });
   const latency = summarizeModes(latencyMeasured, 1);
   console.log(`\n${formatSqlLatencyReport(latency)}`);
-  await measureFloor();
-  const floor = summarize('redis GET + MGET', 1, floorRuns);
-  console.log(formatLookupFloor(floor, latency));
+  console.log(formatLookupFloor(latency));
 
   console.log(
     `\ntotal time ${((Date.now() - startedAt) / 1000).toFixed(0)} s; load average at the end ${os
@@ -374,7 +371,7 @@ try {
       oneInFlight: {
         results: latency,
         missOverhead: missOverheads(latency),
-        lookupFloor: floor,
+        missBeyondFloor: missBeyondFloor(latency),
         cpuPerCall: cpuOf(latencyMeasured),
       },
     })}`,

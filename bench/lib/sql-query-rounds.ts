@@ -19,14 +19,19 @@ export interface SqlBenchQuery {
   readonly pick: (random: Random) => number;
 }
 
-/** The modes: a raw pool, and `cachedPool` missing every call, hitting Redis, or hitting its L1. */
-export type SqlModeId = 'raw' | 'miss' | 'hit' | 'hit-l1';
+/**
+ * The modes: a raw pool, `cachedPool` missing every call, hitting Redis, or
+ * hitting its L1; and, with one caller only, the floor of a miss (the bare
+ * Redis lookup a miss makes before its query, no query at all).
+ */
+export type SqlModeId = 'raw' | 'miss' | 'hit' | 'hit-l1' | 'floor';
 
 /** One way of sending the statements. */
 export interface SqlBenchMode {
   readonly id: SqlModeId;
   readonly label: string;
-  readonly pool: pg.Pool;
+  /** A pool, or for the floor anything with its `query` (the query's text and values are ignored). */
+  readonly pool: Pick<pg.Pool, 'query' | 'end'>;
   /**
    * The `$2` of one call. `0` except in the miss mode, where it never repeats
    * within the run: a key that was never stored, so every call is a miss.
