@@ -3,6 +3,7 @@
  * in each entry's envelope by id, so reading never guesses and a cache can change
  * algorithm without misreading older entries.
  */
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { CompressionAlgorithm, CompressionOptions } from './types.js';
 
@@ -26,6 +27,8 @@ export interface Compressor {
    */
   readonly dictionaryId: number;
   compress(bytes: Uint8Array): Uint8Array;
+  /** The same bytes as `compress`, computed on libuv's thread pool. */
+  compressAsync(bytes: Uint8Array): Promise<Uint8Array>;
 }
 
 /**
@@ -38,12 +41,13 @@ export function createCompressor(options: CompressionOptions | false): Compresso
   const level = options.level;
   const dictionary = options.dictionary;
   if (dictionary !== undefined) {
+    const options = { dictionary, ...(level === undefined ? {} : { level }) };
     return {
       id: CompressionIds.deflateDictionary,
       thresholdBytes,
       dictionaryId: zlib.crc32(dictionary) & 0xffff,
-      compress: (bytes) =>
-        zlib.deflateRawSync(bytes, { dictionary, ...(level === undefined ? {} : { level }) }),
+      compress: (bytes) => zlib.deflateRawSync(bytes, options),
+      compressAsync: (bytes) => deflateRawAsync(bytes, options),
     };
   }
   return {
@@ -51,7 +55,36 @@ export function createCompressor(options: CompressionOptions | false): Compresso
     thresholdBytes,
     dictionaryId: 0,
     compress: compressFn(options.algorithm, level),
+    compressAsync: compressAsyncFn(options.algorithm, level),
   };
+}
+
+const gzipAsync = promisify(zlib.gzip);
+const deflateRawAsync = promisify(zlib.deflateRaw);
+const brotliAsync = promisify(zlib.brotliCompress);
+
+/** The brotli options of one value: its size as a hint, and the quality asked for. */
+function brotliOptions(bytes: Uint8Array, level: number | undefined): zlib.BrotliOptions {
+  return {
+    params: {
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength,
+      ...(level === undefined ? {} : { [zlib.constants.BROTLI_PARAM_QUALITY]: level }),
+    },
+  };
+}
+
+function compressAsyncFn(
+  algorithm: CompressionAlgorithm,
+  level: number | undefined,
+): (bytes: Uint8Array) => Promise<Uint8Array> {
+  switch (algorithm) {
+    case 'gzip':
+      return (bytes) => gzipAsync(bytes, deflateOptions(bytes.byteLength, level));
+    case 'deflate':
+      return (bytes) => deflateRawAsync(bytes, deflateOptions(bytes.byteLength, level));
+    case 'brotli':
+      return (bytes) => brotliAsync(bytes, brotliOptions(bytes, level));
+  }
 }
 
 function compressFn(
@@ -60,18 +93,32 @@ function compressFn(
 ): (bytes: Uint8Array) => Uint8Array {
   switch (algorithm) {
     case 'gzip':
-      return (bytes) => zlib.gzipSync(bytes, level === undefined ? {} : { level });
+      return (bytes) => zlib.gzipSync(bytes, deflateOptions(bytes.byteLength, level));
     case 'deflate':
-      return (bytes) => zlib.deflateRawSync(bytes, level === undefined ? {} : { level });
+      return (bytes) => zlib.deflateRawSync(bytes, deflateOptions(bytes.byteLength, level));
     case 'brotli':
-      return (bytes) =>
-        zlib.brotliCompressSync(bytes, {
-          params: {
-            [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength,
-            ...(level === undefined ? {} : { [zlib.constants.BROTLI_PARAM_QUALITY]: level }),
-          },
-        });
+      return (bytes) => zlib.brotliCompressSync(bytes, brotliOptions(bytes, level));
   }
+}
+
+/** deflate's lookahead (MIN_LOOKAHEAD): the window must hold the input plus this to match anywhere in it. */
+const LOOKAHEAD_BYTES = 262;
+
+/**
+ * A deflate window and hash no larger than the input needs. zlib's defaults
+ * (a 32 KiB window, memLevel 8) allocate ~256 KiB of state per call, whatever
+ * the input; for the 1–10 KiB values a cache compresses most, that allocation
+ * (and the page faults of a fresh one, above malloc's mmap threshold) costs
+ * more than the compression. A window that covers the whole input finds every
+ * match the default finds (a smaller hash can miss a few: the output is
+ * within 1 % of the default's, see compression.test.ts); readers inflate
+ * with the default window, which decodes any smaller one (the stream format
+ * does not change).
+ */
+export function deflateOptions(inputBytes: number, level: number | undefined): zlib.ZlibOptions {
+  const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(inputBytes + LOOKAHEAD_BYTES))));
+  const memLevel = Math.min(8, Math.max(1, windowBits - 7));
+  return level === undefined ? { windowBits, memLevel } : { windowBits, memLevel, level };
 }
 
 /**
