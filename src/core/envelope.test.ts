@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { createCompressor } from './compression.js';
 import { crc32 } from './crc32.js';
-import { type Codec, decodeEntry, encodeEntry } from './envelope.js';
+import { type Codec, decodeEntry, encodeEntry, encodeEntryInBackground } from './envelope.js';
 import { LarderError } from './errors.js';
 import { jsonSerializer } from './json-serializer.js';
 
@@ -97,6 +97,28 @@ describe('envelope', () => {
       // A reader configured without compression still reads it: the id is in the envelope.
       assert.equal(decodeEntry(bytes, codec()).value, big);
       assert.equal((encodeEntry('small', c)[2] ?? 0) >> 4, 0);
+    }
+  });
+
+  it('encodes in the background (compression on the thread pool) to the very same bytes', async () => {
+    const meta = { createdAt: 1_700_000_000_000, staleAt: 1_700_000_060_000, tags: ['t'], generations: [7] };
+    const dictionary = Buffer.from('{"name":"Product ","price":"description"}'.repeat(4));
+    const settings = [
+      false,
+      { algorithm: 'gzip' },
+      { algorithm: 'deflate', level: 1 },
+      { algorithm: 'brotli' },
+      { algorithm: 'deflate', dictionary },
+    ] as const;
+    for (const compression of settings) {
+      const c = codec(compression);
+      for (const value of [42, 'short', { rows: 'x'.repeat(3000), n: [1, 2, 3] }]) {
+        for (const m of [undefined, meta]) {
+          const sync = encodeEntry(value, c, m);
+          assert.deepEqual(Buffer.from(await encodeEntryInBackground(value, c, m)), Buffer.from(sync));
+          assert.deepEqual(decodeEntry(sync, c).value, value);
+        }
+      }
     }
   });
 

@@ -24,7 +24,13 @@
  * so a later version can append fields that this one skips. Entries without grace
  * carry no meta: three bytes of overhead.
  */
-import { CompressionIds, type Compressor, decompress, isOutputTooLarge } from './compression.js';
+import {
+  type CompressionId,
+  CompressionIds,
+  type Compressor,
+  decompress,
+  isOutputTooLarge,
+} from './compression.js';
 import { crc32 } from './crc32.js';
 import { LarderError } from './errors.js';
 import type { Serializer } from './types.js';
@@ -95,6 +101,32 @@ export function isRawInteger(value: unknown): value is number {
 /** Encode a value (and optional meta) into the bytes to store. Throws `E_SERIALIZE`. */
 export function encodeEntry(value: unknown, codec: Codec, meta?: EntryMeta): Uint8Array {
   if (meta === undefined && isRawInteger(value)) return Buffer.from(String(value), 'latin1');
+  const payload = serializePayload(value, codec);
+  const compressor = codec.compressor;
+  if (compressor === undefined || payload.byteLength < compressor.thresholdBytes)
+    return assembleEntry(payload, CompressionIds.none, codec, meta);
+  return assembleEntry(...smaller(payload, compressor.compress(payload), compressor), codec, meta);
+}
+
+/**
+ * `encodeEntry` for a value nobody waits on (a fill stored in the background):
+ * the compression, when there is one, runs on libuv's thread pool, off the
+ * event loop that is answering the next callers. The bytes are the same.
+ */
+export async function encodeEntryInBackground(
+  value: unknown,
+  codec: Codec,
+  meta?: EntryMeta,
+): Promise<Uint8Array> {
+  if (meta === undefined && isRawInteger(value)) return Buffer.from(String(value), 'latin1');
+  const payload = serializePayload(value, codec);
+  const compressor = codec.compressor;
+  if (compressor === undefined || payload.byteLength < compressor.thresholdBytes)
+    return assembleEntry(payload, CompressionIds.none, codec, meta);
+  return assembleEntry(...smaller(payload, await compressor.compressAsync(payload), compressor), codec, meta);
+}
+
+function serializePayload(value: unknown, codec: Codec): Uint8Array {
   let payload: Uint8Array;
   try {
     payload = codec.serializer.serialize(value);
@@ -110,16 +142,27 @@ export function encodeEntry(value: unknown, codec: Codec, meta?: EntryMeta): Uin
       'E_SERIALIZE',
       `value is ${payload.byteLength} bytes serialized with ${codec.serializer.name}, above the maxValueBytes option (${codec.maxValueBytes})`,
     );
-  let compressionId: number = CompressionIds.none;
-  const compressor = codec.compressor;
-  if (compressor !== undefined && payload.byteLength >= compressor.thresholdBytes) {
-    const compressed = compressor.compress(payload);
-    // Keep the original when compression does not pay (already-compressed data).
-    if (compressed.byteLength < payload.byteLength) {
-      payload = compressed;
-      compressionId = compressor.id;
-    }
-  }
+  return payload;
+}
+
+/** The compressed payload and its id, or the original when compression does not pay (already-compressed data). */
+function smaller(
+  payload: Uint8Array,
+  compressed: Uint8Array,
+  compressor: Compressor,
+): [Uint8Array, CompressionId] {
+  return compressed.byteLength < payload.byteLength
+    ? [compressed, compressor.id]
+    : [payload, CompressionIds.none];
+}
+
+/** The envelope around a (possibly compressed) payload, checksum last. */
+function assembleEntry(
+  payload: Uint8Array,
+  compressionId: CompressionId,
+  codec: Codec,
+  meta: EntryMeta | undefined,
+): Uint8Array {
   const metaBytes = meta === undefined ? undefined : encodeMeta(meta);
   const dictionaryBytes = compressionId === CompressionIds.deflateDictionary ? 2 : 0;
   const metaLength = metaBytes === undefined ? 0 : varintLength(metaBytes.length) + metaBytes.length;
@@ -129,7 +172,7 @@ export function encodeEntry(value: unknown, codec: Codec, meta?: EntryMeta): Uin
   out[1] = FORMAT_VERSION;
   out[2] = codec.serializer.id | (compressionId << 4) | (metaBytes === undefined ? 0 : HAS_META);
   let offset = 3;
-  if (dictionaryBytes !== 0) offset = out.writeUInt16BE(compressor?.dictionaryId ?? 0, offset);
+  if (dictionaryBytes !== 0) offset = out.writeUInt16BE(codec.compressor?.dictionaryId ?? 0, offset);
   if (metaBytes !== undefined) {
     offset = writeVarint(out, offset, metaBytes.length);
     out.set(metaBytes, offset);

@@ -6,7 +6,7 @@
  */
 import type { LarderCache } from './cache.js';
 import { handleFailure, type Shared } from './cache-context.js';
-import { encodeEntry, isRawInteger } from './envelope.js';
+import { type EntryMeta, encodeEntry, encodeEntryInBackground, isRawInteger } from './envelope.js';
 import type { ResolvedGetOrSet } from './options.js';
 import { isFresh, readEntry } from './read-entry.js';
 import type { StoreHints } from './store.js';
@@ -33,20 +33,44 @@ export function encodeFill(
   startedAt: number,
   createdAt: number,
 ): Uint8Array {
-  const ttlMs = call.ttlMs;
-  const tags = call.tags;
-  // An integer with neither grace nor tags is stored as raw digits, as set()
-  // stores it, so incr/decr work on it (Django's get_or_set + incr); it gives
-  // up only early refresh, whose compute time would need meta.
-  if (isRawInteger(value) && tags === undefined && call.graceMs === 0)
-    return encodeEntry(value, shared.options.codec);
-  return encodeEntry(value, shared.options.codec, {
+  return encodeEntry(value, shared.options.codec, fillMeta(call, value, generations, startedAt, createdAt));
+}
+
+/** `encodeFill` for a fill stored in the background: compression runs off the event loop. */
+export function encodeFillInBackground(
+  shared: Shared,
+  call: ResolvedGetOrSet,
+  value: unknown,
+  generations: readonly number[] | undefined,
+  startedAt: number,
+  createdAt: number,
+): Promise<Uint8Array> {
+  const meta = fillMeta(call, value, generations, startedAt, createdAt);
+  return encodeEntryInBackground(value, shared.options.codec, meta);
+}
+
+/**
+ * The meta a computed entry is stored with; none for an integer with neither
+ * grace nor tags, which is stored as raw digits, as set() stores it, so
+ * incr/decr work on it (Django's get_or_set + incr); it gives up only early
+ * refresh, whose compute time would need meta.
+ */
+function fillMeta(
+  call: ResolvedGetOrSet,
+  value: unknown,
+  generations: readonly number[] | undefined,
+  startedAt: number,
+  createdAt: number,
+): EntryMeta | undefined {
+  const { ttlMs, tags } = call;
+  if (isRawInteger(value) && tags === undefined && call.graceMs === 0) return undefined;
+  return {
     createdAt,
     staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
     computeMs: createdAt - startedAt,
     tags,
     generations,
-  });
+  };
 }
 
 /** The TTL the store gets for an entry: its TTL plus grace, or `null` for forever. */

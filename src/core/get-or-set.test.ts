@@ -480,6 +480,35 @@ describe('getOrSet storing in the background (internal, for larder/sql)', () => 
     assert.equal(await cache.get('k'), 'v');
   });
 
+  it('a local delete while the background fill compresses (off the event loop) keeps it from being stored', async () => {
+    let duringEncoding: (() => void) | undefined;
+    const probe = {
+      id: 9,
+      name: 'probe',
+      serialize: (value: unknown) => {
+        // Runs just before the compression is handed to the thread pool: a microtask lands while it runs.
+        if (duringEncoding !== undefined) queueMicrotask(duringEncoding);
+        return Buffer.from(JSON.stringify(value));
+      },
+      deserialize: (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString()) as unknown,
+    };
+    const { cache } = setup({ serializer: probe });
+    const big = 'x'.repeat(5000); // above the 1 KiB compression threshold
+    let deleted = false;
+    duringEncoding = () => {
+      deleted = true;
+      void cache.delete('k');
+    };
+    assert.equal(await cache.getOrSet('k', async () => big, inBackground()), big);
+    await cache.idle();
+    assert.equal(deleted, true, 'the delete came in while the value was being compressed');
+    assert.equal(await cache.get('k'), undefined, 'the superseded value was not stored after the delete');
+    duringEncoding = undefined;
+    assert.equal(await cache.getOrSet('k', async () => big, inBackground()), big);
+    await cache.idle();
+    assert.equal(await cache.get('k'), big, 'stored when nothing supersedes it');
+  });
+
   it('a value that cannot be encoded is reported, not thrown at callers who already have it', async () => {
     const { cache } = setup({ maxValueBytes: 1000 });
     const errors: string[] = [];

@@ -27,7 +27,14 @@ import type { DecodedEntry } from './envelope.js';
 import { LarderError } from './errors.js';
 import { channels } from './events.js';
 import { backingOff, backOff } from './fail-safe-backoff.js';
-import { afterCallersWrites, encodeFill, keepCounters, storeTtl, writeFill } from './fill-write.js';
+import {
+  afterCallersWrites,
+  encodeFill,
+  encodeFillInBackground,
+  keepCounters,
+  storeTtl,
+  writeFill,
+} from './fill-write.js';
 import { takeLease } from './lease.js';
 import { type ResolvedGetOrSet, resolveGetOrSet } from './options.js';
 import { countRead, isFresh, readEntry } from './read-entry.js';
@@ -386,11 +393,13 @@ async function storeBehind<T>(
   if (state.superseded) return false;
   let bytes: Uint8Array;
   try {
-    bytes = encodeFill(shared, call, value, generations, startedAt, createdAt);
+    bytes = await encodeFillInBackground(shared, call, value, generations, startedAt, createdAt);
   } catch (error) {
     reportError(shared, 'getOrSet', toLarderError(error, 'getOrSet'));
     return false;
   }
+  // Compression ran off the event loop: a local write may have superseded it meanwhile.
+  if (state.superseded) return false;
   const storeTtlMs = storeTtl(call);
   shared.work.track(keepCounters(shared, plan.cache, call, storeTtlMs));
   const absent = trigger === 'miss' && !background.overwrite;
