@@ -1,12 +1,12 @@
 /**
- * How `getOrSet` stores what a factory computed: the entry's bytes (raw digits
- * for a plain integer, else an envelope with its meta), the TTL the store
+ * How `getOrSet` stores what a factory computed: the entry's meta (none for
+ * a plain integer, stored as raw digits), the TTL the store
  * gets, the counters it depends on kept alive, and the write itself — an add
  * where the key was absent, so a writer that stored meanwhile wins.
  */
 import type { LarderCache } from './cache.js';
 import { handleFailure, type Shared } from './cache-context.js';
-import { type EntryMeta, encodeEntry, encodeEntryInBackground, isRawInteger } from './envelope.js';
+import { type EntryMeta, isRawInteger } from './envelope.js';
 import type { ResolvedGetOrSet } from './options.js';
 import { isFresh, readEntry } from './read-entry.js';
 import type { StoreHints } from './store.js';
@@ -24,38 +24,13 @@ const UNREAD_WINNER = Object.freeze({ value: undefined });
 export const afterCallersWrites = (): Promise<void> =>
   new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
-/** The bytes of a computed entry: raw digits for a plain integer, else an envelope with its meta. */
-export function encodeFill(
-  shared: Shared,
-  call: ResolvedGetOrSet,
-  value: unknown,
-  generations: readonly number[] | undefined,
-  startedAt: number,
-  createdAt: number,
-): Uint8Array {
-  return encodeEntry(value, shared.options.codec, fillMeta(call, value, generations, startedAt, createdAt));
-}
-
-/** `encodeFill` for a fill stored in the background: compression runs off the event loop. */
-export function encodeFillInBackground(
-  shared: Shared,
-  call: ResolvedGetOrSet,
-  value: unknown,
-  generations: readonly number[] | undefined,
-  startedAt: number,
-  createdAt: number,
-): Promise<Uint8Array> {
-  const meta = fillMeta(call, value, generations, startedAt, createdAt);
-  return encodeEntryInBackground(value, shared.options.codec, meta);
-}
-
 /**
  * The meta a computed entry is stored with; none for an integer with neither
  * grace nor tags, which is stored as raw digits, as set() stores it, so
  * incr/decr work on it (Django's get_or_set + incr); it gives up only early
  * refresh, whose compute time would need meta.
  */
-function fillMeta(
+export function fillMeta(
   call: ResolvedGetOrSet,
   value: unknown,
   generations: readonly number[] | undefined,

@@ -23,18 +23,11 @@ import { reportError, type Shared } from './cache-context.js';
 import type { RefreshTrigger, StaleReason } from './channel-payloads.js';
 import { sharedRead } from './entry-read.js';
 import type { PrefetchedGenerations } from './entry-state.js';
-import type { DecodedEntry } from './envelope.js';
+import { type DecodedEntry, encodeEntry, encodeEntryInBackground } from './envelope.js';
 import { LarderError } from './errors.js';
 import { channels } from './events.js';
 import { backingOff, backOff } from './fail-safe-backoff.js';
-import {
-  afterCallersWrites,
-  encodeFill,
-  encodeFillInBackground,
-  keepCounters,
-  storeTtl,
-  writeFill,
-} from './fill-write.js';
+import { afterCallersWrites, fillMeta, keepCounters, storeTtl, writeFill } from './fill-write.js';
 import { takeLease } from './lease.js';
 import { type ResolvedGetOrSet, resolveGetOrSet } from './options.js';
 import { countRead, isFresh, readEntry } from './read-entry.js';
@@ -358,7 +351,8 @@ async function compute<T>(
     return value;
   }
   if (storable) {
-    const bytes = encodeFill(shared, call, value, generations, startedAt, createdAt);
+    const meta = fillMeta(call, value, generations, startedAt, createdAt);
+    const bytes = encodeEntry(value, shared.options.codec, meta);
     const storeTtlMs = storeTtl(call);
     // The counters this entry depends on must outlive it: extended alongside
     // its write (no extra round trip in sequence), never failing the fill.
@@ -393,7 +387,8 @@ async function storeBehind<T>(
   if (state.superseded) return false;
   let bytes: Uint8Array;
   try {
-    bytes = await encodeFillInBackground(shared, call, value, generations, startedAt, createdAt);
+    const meta = fillMeta(call, value, generations, startedAt, createdAt);
+    bytes = await encodeEntryInBackground(value, shared.options.codec, meta);
   } catch (error) {
     reportError(shared, 'getOrSet', toLarderError(error, 'getOrSet'));
     return false;
