@@ -51,7 +51,9 @@ const LAYERS: readonly LayerRule[] = [
   // `larder/store`: the store contract's types, for store authors.
   { name: 'store', covers: 'store/', layers: ['core'], packages: [] },
   // HTTP caching rules (RFC 9111), pure functions over plain data: no framework, no store, not even core.
-  { name: 'http', covers: 'http/', layers: [], packages: [] },
+  { name: 'http/rules', covers: 'http/rules/', layers: [], packages: [] },
+  // The shared HTTP response cache: the rules applied over a Larder cache, framework-free.
+  { name: 'http', covers: 'http/', layers: ['core', 'http/rules'], packages: [] },
   // The conformance suite takes a store factory, so it needs no store of its own.
   { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
   // `src/index.ts` and the wiring beside it (createCache = core + the MessagePack default).

@@ -6,9 +6,9 @@
  * `Set-Cookie`.
  */
 import { type CacheControl, deltaSeconds, parseCacheControl, qualifiedFields } from './cache-control.js';
+import { type HeaderFields, fieldLines as lines, listMembers as members } from './header-fields.js';
 
-/** Header fields by lowercase name; a field sent on several lines is an array. */
-export type HeaderFields = Readonly<Record<string, string | readonly string[] | undefined>>;
+export type { HeaderFields } from './header-fields.js';
 
 /** What the decision reads of a request. */
 export interface StorableRequest {
@@ -28,6 +28,12 @@ export interface StoreRules {
   readonly routeTtl?: boolean;
   /** Store responses that carry `Set-Cookie`, without that header. @default false */
   readonly allowSetCookie?: boolean;
+  /**
+   * The route varies its responses on `Authorization` (a copy per credential),
+   * so §3.5's rule, which keeps one user's response from another, is kept by
+   * the key instead. @default false
+   */
+  readonly perCredential?: boolean;
 }
 
 /** Why a response is not stored; one reason, the first rule it broke. */
@@ -56,7 +62,7 @@ const CACHEABLE_BY_DEFAULT: ReadonlySet<number> = new Set([
 ]);
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1), never stored (RFC 9111 §3.1). */
-const HOP_BY_HOP = [
+export const HOP_BY_HOP: readonly string[] = [
   'connection',
   'proxy-connection',
   'keep-alive',
@@ -67,20 +73,6 @@ const HOP_BY_HOP = [
   'proxy-authorization',
   'trailer',
 ];
-
-/** A field's lines, as one list. */
-function lines(headers: HeaderFields, name: string): readonly string[] {
-  const value = headers[name];
-  return value === undefined ? [] : typeof value === 'string' ? [value] : value;
-}
-
-/** The comma-separated members of a list field, trimmed and lowercased. */
-function members(headers: HeaderFields, name: string): string[] {
-  return lines(headers, name)
-    .flatMap((line) => line.split(','))
-    .map((member) => member.trim().toLowerCase())
-    .filter((member) => member !== '');
-}
 
 /** Decide whether a shared cache may store `response` to `request`, and without which fields. */
 export function storeDecision(
@@ -106,6 +98,7 @@ export function storeDecision(
   // §3.5: a request with Authorization only when the response allows it explicitly.
   if (
     lines(request.headers, 'authorization').length > 0 &&
+    rules.perCredential !== true &&
     !control.directives.has('public') &&
     !control.directives.has('s-maxage') &&
     !control.directives.has('must-revalidate')

@@ -1,0 +1,133 @@
+/**
+ * Where stored responses live in a Larder cache, and how a request finds its
+ * variant (RFC 9111 §4.1) in one store round trip when this process has seen
+ * the URL's `Vary` lists before.
+ *
+ * Layout (under the cache's prefix and version):
+ * - `http:<primary key>`: the URL's index, the `Vary` lists of its stored
+ *   variants, newest first, so that variants with different `Vary` lists
+ *   never collide and every process can find them;
+ * - `http:<primary key>|<hash of the selecting values>`: one variant. The
+ *   hash keeps the values (a `Cookie`, an `Authorization`) out of key names.
+ * Both carry the URL's tag, so an unsafe request to the URL invalidates every
+ * variant at once, in every process (RFC 9111 §4.4).
+ */
+import { createHash } from 'node:crypto';
+import type { Cache } from '../core/types.js';
+import { varySelector } from './rules/cache-key.js';
+import type { HeaderFields } from './rules/header-fields.js';
+import type { StoredResponse } from './stored-response.js';
+
+/** The index of one URL. */
+interface VaryIndex {
+  readonly lists: readonly (readonly string[])[];
+}
+
+/** At most this many `Vary` lists per URL (a URL whose Vary changes all the time keeps the newest). */
+const MAX_LISTS = 8;
+/** URLs whose `Vary` lists this process remembers. */
+const MAX_REMEMBERED = 10_000;
+
+/** A found variant. */
+export interface FoundVariant {
+  readonly key: string;
+  readonly stored: StoredResponse;
+}
+
+/** The tag every stored variant of a URL carries. */
+export function urlTag(primary: string): string {
+  return `http:${createHash('sha256').update(primary).digest('base64url').slice(0, 32)}`;
+}
+
+/** The responses of one page cache in a Larder cache. */
+export class PageStore {
+  readonly #cache: Cache;
+  readonly #maxFieldLength: number;
+  /** Vary lists by primary key, as last read or written here. */
+  readonly #lists = new Map<string, readonly (readonly string[])[]>();
+
+  constructor(cache: Cache, maxFieldLength: number) {
+    this.#cache = cache;
+    this.#maxFieldLength = maxFieldLength;
+  }
+
+  /** The key of the variant `headers` select under `vary`, or undefined when a value cannot be a key. */
+  variantKey(primary: string, vary: readonly string[], headers: HeaderFields): string | undefined {
+    const selector = varySelector(vary, headers, this.#maxFieldLength);
+    if (selector === undefined) return undefined;
+    return `http:${primary}|${createHash('sha256').update(selector).digest('base64url').slice(0, 32)}`;
+  }
+
+  /**
+   * The stored variant for a request, or undefined. Reads the index with the
+   * variants this process expects, in one round trip; a second only when the
+   * index names a `Vary` list this process did not know.
+   * `unusable` is set when a selecting value cannot be used (never a key).
+   */
+  async find(primary: string, headers: HeaderFields): Promise<FoundVariant | undefined | 'unusable'> {
+    const indexKey = `http:${primary}`;
+    const known = this.#lists.get(primary) ?? [];
+    const guesses: string[] = [];
+    for (const vary of known) {
+      const key = this.variantKey(primary, vary, headers);
+      if (key === undefined) return 'unusable';
+      guesses.push(key);
+    }
+    const found = await this.#cache.getMany<VaryIndex | StoredResponse>([indexKey, ...guesses]);
+    for (const key of guesses) {
+      const stored = found.get(key) as StoredResponse | undefined;
+      if (stored !== undefined) return { key, stored };
+    }
+    const index = found.get(indexKey) as VaryIndex | undefined;
+    if (index === undefined || !Array.isArray(index.lists)) {
+      this.#lists.delete(primary);
+      return undefined;
+    }
+    this.#remember(primary, index.lists);
+    const more: string[] = [];
+    for (const vary of index.lists) {
+      const key = this.variantKey(primary, vary, headers);
+      if (key === undefined) return 'unusable';
+      if (!guesses.includes(key)) more.push(key);
+    }
+    if (more.length === 0) return undefined;
+    const variants = await this.#cache.getMany<StoredResponse>(more);
+    for (const key of more) {
+      const stored = variants.get(key);
+      if (stored !== undefined) return { key, stored };
+    }
+    return undefined;
+  }
+
+  /** Store a variant and its `Vary` list in the URL's index. */
+  async store(
+    primary: string,
+    key: string,
+    stored: StoredResponse,
+    ttlMs: number,
+    tags: readonly string[],
+    indexTags: readonly string[],
+  ): Promise<void> {
+    const lists = [
+      stored.vary,
+      ...(this.#lists.get(primary) ?? []).filter((l) => !sameList(l, stored.vary)),
+    ].slice(0, MAX_LISTS);
+    this.#remember(primary, lists);
+    // The variant first: an index naming a variant not yet stored is a miss, never a wrong answer.
+    await this.#cache.set(key, stored, { ttl: ttlMs, tags });
+    await this.#cache.set(`http:${primary}`, { lists } satisfies VaryIndex, { ttl: ttlMs, tags: indexTags });
+  }
+
+  #remember(primary: string, lists: readonly (readonly string[])[]): void {
+    this.#lists.delete(primary);
+    this.#lists.set(primary, lists);
+    if (this.#lists.size > MAX_REMEMBERED) {
+      const oldest = this.#lists.keys().next().value;
+      if (oldest !== undefined) this.#lists.delete(oldest);
+    }
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
+}
