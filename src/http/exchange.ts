@@ -75,6 +75,8 @@ export interface ExchangeContext {
   readonly report: (reason: string, details: Record<string, unknown>) => void;
   /** Run `fn` collecting the data dependencies of what it builds (see docs/http.md). */
   readonly collect: <T>(fn: () => T) => { readonly result: T; readonly tags: () => readonly string[] };
+  /** Keep track of a write in the background, for `idle()`. */
+  readonly track: (work: Promise<unknown>) => Promise<unknown>;
   /** The primary key of another target on the request's host, or undefined when it cannot be one. */
   readonly primaryKeyOf: (request: HttpRequest, target: string) => string | undefined;
 }
@@ -184,7 +186,7 @@ export class Exchange {
     if (stale !== undefined && this.#staleIfError && status >= 500) {
       this.#state = 'done';
       // RFC 5861 §4: the origin failed; the stale response stands in, and waiters get it too.
-      this.#flight?.settle({ kind: 'stored', stored: stale, variantKey: '' });
+      this.#settleStale(stale);
       this.#flight = undefined;
       return {
         kind: 'replace',
@@ -196,7 +198,6 @@ export class Exchange {
       this.#request,
       { status, headers: withVary },
       {
-        routeTtl: this.#route.ttlMs !== undefined,
         allowSetCookie: this.#route.allowSetCookie,
         perCredential: this.#vary.has('authorization'),
       },
@@ -245,11 +246,39 @@ export class Exchange {
       return;
     }
     this.#context.flights.unpass(primary);
-    this.#flight?.settle({ kind: 'stored', stored, variantKey: key });
+    const written = this.#context.track(
+      this.#context.pages
+        .store(primary, key, stored, ttlMs, tags, [urlTag(primary)])
+        .catch((error: unknown) => this.#context.report('store-failed', { error })),
+    );
+    this.#flight?.settle({ kind: 'stored', stored, variantKey: key }, written);
     this.#flight = undefined;
-    await this.#context.pages
-      .store(primary, key, stored, ttlMs, tags, [urlTag(primary)])
-      .catch((error: unknown) => this.#context.report('store-failed', { error }));
+    await written;
+  }
+
+  /**
+   * The origin could not answer (refused, reset, timed out): the stale
+   * response when stale-if-error allows it (RFC 5861 §4), else undefined (the
+   * adapter answers with its own error). Nothing is stored; no waiter hangs.
+   */
+  originFailed(): HttpAnswer | undefined {
+    const stale = this.#stale;
+    if (this.#state !== 'open' || stale === undefined || !this.#staleIfError) {
+      this.abort();
+      return undefined;
+    }
+    this.#state = 'done';
+    this.#settleStale(stale);
+    this.#flight = undefined;
+    return answerFrom(stale, this.#request, this.#context.now(), 'fwd=stale; detail=stale-if-error');
+  }
+
+  /** Waiters of the same variant get the stale response that stood in; the others go to the origin. */
+  #settleStale(stale: StoredResponse): void {
+    const key = this.#context.pages.variantKey(this.#primary as string, stale.vary, this.#request.headers);
+    this.#flight?.settle(
+      key === undefined ? FLIGHT_PASS : { kind: 'stored', stored: stale, variantKey: key },
+    );
   }
 
   /** The origin failed, or the client went away: nothing is stored, and no waiter hangs. */
@@ -374,11 +403,13 @@ export class Exchange {
     const ttlMs = storeTtlMs(stored, this.#route, this.#context.options);
     const tags = this.#storeTags(primary);
     if (key !== undefined && ttlMs > 0 && tags !== undefined) {
-      this.#flight?.settle({ kind: 'stored', stored, variantKey: key });
+      const written = this.#context.track(
+        this.#context.pages
+          .store(primary, key, stored, ttlMs, tags, [urlTag(primary)])
+          .catch((error: unknown) => this.#context.report('store-failed', { error })),
+      );
+      this.#flight?.settle({ kind: 'stored', stored, variantKey: key }, written);
       this.#flight = undefined;
-      this.#context.pages
-        .store(primary, key, stored, ttlMs, tags, [urlTag(primary)])
-        .catch((error: unknown) => this.#context.report('store-failed', { error }));
     }
     this.#release();
     return {
@@ -406,8 +437,10 @@ export class Exchange {
       return primary === undefined ? [] : [urlTag(primary)];
     });
     if (tags.length > 0)
-      this.#context.options.cache
-        .invalidateTags(tags)
-        .catch((error: unknown) => this.#context.report('invalidate-failed', { error }));
+      this.#context.track(
+        this.#context.options.cache
+          .invalidateTags(tags)
+          .catch((error: unknown) => this.#context.report('invalidate-failed', { error })),
+      );
   }
 }

@@ -15,7 +15,12 @@ export type FlightResult =
 /** One origin request that others wait for. */
 export interface Flight {
   readonly promise: Promise<FlightResult>;
-  settle(result: FlightResult): void;
+  /**
+   * Release the waiters with `result`. Until `stored` settles (the write of a
+   * stored result), the flight stays in the air: later requests get the
+   * result at once instead of missing in a store that does not hold it yet.
+   */
+  settle(result: FlightResult, stored?: Promise<unknown>): void;
 }
 
 const PASS: FlightResult = Object.freeze({ kind: 'pass' });
@@ -36,9 +41,13 @@ export class Flights {
     });
     const flight: Flight = {
       promise,
-      settle: (result) => {
-        if (this.#flights.get(key) === flight) this.#flights.delete(key);
+      settle: (result, stored) => {
         resolve(result);
+        const land = () => {
+          if (this.#flights.get(key) === flight) this.#flights.delete(key);
+        };
+        if (stored === undefined) land();
+        else void stored.then(land, land);
       },
     };
     this.#flights.set(key, flight);

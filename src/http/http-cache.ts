@@ -42,6 +42,8 @@ export interface HttpCache {
   handle(request: HttpRequest, route?: ResolvedRoute): Promise<Lookup>;
   /** Validate a route's options once, to pass to `handle`. */
   route(options: RouteOptions): ResolvedRoute;
+  /** Resolves when the stores and invalidations started so far have settled. */
+  idle(): Promise<void>;
   /** The resolved options. */
   readonly options: ResolvedHttpOptions;
 }
@@ -68,6 +70,7 @@ export function createHttpCache(options: HttpCacheOptions): HttpCache {
   const flights = new Flights();
   const pages = new PageStore(resolved.cache, resolved.maxFieldLength);
   const reportedAt = new Map<string, number>();
+  const pending = new Set<Promise<unknown>>();
   const keyRules = {
     allowHost: resolved.allowHost,
     ignoreParam: resolved.ignoreParam,
@@ -86,6 +89,11 @@ export function createHttpCache(options: HttpCacheOptions): HttpCache {
       resolved.logger.warn(`larder/http: ${reason}`, details);
     },
     collect: collectNothing,
+    track(work) {
+      pending.add(work);
+      void work.finally(() => pending.delete(work));
+      return work;
+    },
     primaryKeyOf(request, target) {
       const key = primaryKey({ scheme: request.scheme, host: request.host, target }, keyRules);
       return key.ok ? key.key : undefined;
@@ -197,7 +205,6 @@ export function createHttpCache(options: HttpCacheOptions): HttpCache {
     primary: string,
     request: HttpRequest,
   ): boolean {
-    if (result.variantKey === '') return true;
     return pages.variantKey(primary, result.stored.vary, request.headers) === result.variantKey;
   }
 
@@ -208,6 +215,10 @@ export function createHttpCache(options: HttpCacheOptions): HttpCache {
   return Object.freeze({
     handle,
     route: (routeOptions: RouteOptions) => resolveRoute(routeOptions, 'route', resolved.route),
+    async idle() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+      await resolved.cache.idle();
+    },
     options: resolved,
   });
 }

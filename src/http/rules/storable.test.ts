@@ -17,7 +17,11 @@ describe('storeDecision: what a shared cache may store (RFC 9111 §3)', () => {
     assert.equal(reason(get(), response(302)), 'no-freshness');
     assert.equal(reason(get(), response(302, { expires: 'Thu, 01 Jan 2099 00:00:00 GMT' })), 'stored');
     assert.equal(reason(get(), response(500)), 'no-freshness');
-    assert.equal(reason(get(), response(500), { routeTtl: true }), 'stored');
+    assert.equal(
+      reason(get(), response(500, { 'cache-control': 'max-age=5' })),
+      'stored',
+      'explicit freshness',
+    );
     assert.equal(reason(get(), response(307, { 'cache-control': 's-maxage=5' })), 'stored');
   });
 

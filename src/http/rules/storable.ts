@@ -24,8 +24,6 @@ export interface StorableResponse {
 
 /** What the caller decided beyond the headers. */
 export interface StoreRules {
-  /** The route gives the response a lifetime of its own (middleware mode): it may be stored without explicit freshness. */
-  readonly routeTtl?: boolean;
   /** Store responses that carry `Set-Cookie`, without that header. @default false */
   readonly allowSetCookie?: boolean;
   /**
@@ -115,8 +113,9 @@ export function storeDecision(
     deltaSeconds(control, 's-maxage') !== undefined ||
     deltaSeconds(control, 'max-age') !== undefined ||
     lines(response.headers, 'expires').length > 0;
-  if (!explicit && !CACHEABLE_BY_DEFAULT.has(status) && rules.routeTtl !== true)
-    return { store: false, reason: 'no-freshness' };
+  // A route's TTL stands in for explicit freshness only for statuses cacheable by default:
+  // an error page stored for the route's TTL would serve an outage long after it ended.
+  if (!explicit && !CACHEABLE_BY_DEFAULT.has(status)) return { store: false, reason: 'no-freshness' };
   const omitFields = new Set<string>([
     ...HOP_BY_HOP,
     ...members(response.headers, 'connection'),
