@@ -30,7 +30,7 @@ export function fragmentKey(name: string, varyOn: readonly FragmentVaryValue[]):
   const hash = createHash('md5');
   // Indexed, not forEach: a hole in a sparse array is an undefined value to refuse, not to skip.
   for (let index = 0; index < varyOn.length; index++) {
-    hash.update(pythonStr(varyOn[index], `varyOn[${index}]`), 'utf8');
+    hash.update(pythonStr(varyOn[index], `fragment: varyOn[${index}]`), 'utf8');
     hash.update(':');
   }
   return `template.cache.${name}.${hash.digest('hex')}`;

@@ -77,6 +77,6 @@ function notStringableObject(path: string, value: object): never {
 function notStringable(path: string, value: unknown, why: string): LarderError {
   return new LarderError(
     'E_INVALID_ARGUMENT',
-    `fragment: ${path} must be a string, a finite number, a bigint, a boolean or null (its Python str() goes into the key), got ${showValue(value)}${why === '' ? '' : `: ${why}`}`,
+    `${path} must be a string, a finite number, a bigint, a boolean or null (its Python str() goes into the key), got ${showValue(value)}${why === '' ? '' : `: ${why}`}`,
   );
 }
