@@ -48,6 +48,9 @@ const LAYERS: readonly LayerRule[] = [
   // SQL query caching: wraps a node-postgres pool the user gives it, plans reads
   // with the analyzer, follows the WAL (logical replication).
   { name: 'sql', covers: 'sql/', layers: ['core', 'sql/analyzer'], packages: ['pg'] },
+  // `larder/nunjucks`: Django's {% cache %} tag over cache.fragment. It uses the
+  // parser Nunjucks hands it and imports nunjucks for types only.
+  { name: 'nunjucks', covers: 'nunjucks/', layers: ['core'], packages: ['nunjucks'] },
   // `larder/store`: the store contract's types, for store authors.
   { name: 'store', covers: 'store/', layers: ['core'], packages: [] },
   // HTTP caching rules (RFC 9111), pure functions over plain data: no framework, no store, not even core.
@@ -94,6 +97,7 @@ const SUBPATH_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   './redis': ['redis'],
   './tiered': [],
   './sql': ['pg', 'libpg-query'],
+  './nunjucks': [],
   './store': [],
   './http': [],
   './express': [],

@@ -10,6 +10,9 @@ export type { ChannelPayloads } from './core/channel-payloads.js';
 export { MAX_TTL_MS } from './core/duration.js';
 export { type ErrorCode, isLarderError, LarderError } from './core/errors.js';
 export { CHANNELS } from './core/events.js';
+export type { FragmentOptions, FragmentRender } from './core/fragment.js';
+export { fragmentKey } from './core/fragment-key.js';
+export type { FragmentVaryValue } from './core/python-str.js';
 export type {
   AddResult,
   BackoffOptions,

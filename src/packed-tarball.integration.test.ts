@@ -36,6 +36,7 @@ const EXPECTED_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'larder/tiered': ['tieredStore'],
   'larder/store': [],
   'larder/testing': ['conformanceSuite'],
+  'larder/nunjucks': ['larderCacheExtension'],
 };
 /**
  * Types a TypeScript user imports from each subpath: `larder/store` holds only
@@ -46,7 +47,15 @@ const EXPECTED_TYPES: Readonly<Record<string, readonly string[]>> = {
   'larder/store': ['Store', 'Bus', 'BusHandlers', 'StoreEntry', 'StoreTtlMs', 'StoreWrite'],
 };
 /** Subpaths that must load with no optional peer installed. */
-const WITHOUT_PEERS = ['larder', 'larder/memory', 'larder/tiered', 'larder/store', 'larder/testing'];
+const WITHOUT_PEERS = [
+  'larder',
+  'larder/memory',
+  'larder/tiered',
+  'larder/store',
+  'larder/testing',
+  // The extension uses the parser Nunjucks hands it: it loads without the nunjucks peer.
+  'larder/nunjucks',
+];
 
 /** Working-tree entries that never go into the copy that is packed. */
 const NOT_COPIED = new Set(['node_modules', '.git', 'dist', 'dist-check', '.bench-out', '.scratch']);
@@ -157,8 +166,9 @@ describe('the packed tarball', { timeout: 120_000 }, () => {
     assert.deepEqual(unwanted, [], 'test code in the tarball');
   });
 
-  it('loads larder, larder/memory, larder/tiered, larder/store and larder/testing without the redis peer installed', async () => {
+  it('loads larder, larder/memory, larder/tiered, larder/store, larder/testing and larder/nunjucks without the redis or nunjucks peer installed', async () => {
     assert.equal(existsSync(path.join(app, 'node_modules', 'redis')), false, 'redis was installed');
+    assert.equal(existsSync(path.join(app, 'node_modules', 'nunjucks')), false, 'nunjucks was installed');
     const result = await importFrom(app, WITHOUT_PEERS);
     for (const specifier of WITHOUT_PEERS) {
       const { exports, message } = result[specifier] ?? {};

@@ -19,11 +19,13 @@ import { entryTtl, touchEntry } from './entry-lifetime.js';
 import { encodeEntry } from './envelope.js';
 import { isStoreFailure, LarderError } from './errors.js';
 import { channels } from './events.js';
+import { type FragmentOptions, type FragmentRender, fragment } from './fragment.js';
 import { type Factory, getOrSet } from './get-or-set.js';
 import { KeyMemo } from './key-memo.js';
 import { checkEncodable, checkKey, fitKey } from './keys.js';
 import { optionChecks } from './option-checks.js';
 import { checkTag, type ResolvedEntry, resolveEntry, resolveHints, resolveVersion } from './options.js';
+import type { FragmentVaryValue } from './python-str.js';
 import { classifyBytes, countRead, failedRead, readEntry, readStored } from './read-entry.js';
 import { type KeyScope, namespaceScope, rootScope } from './scope.js';
 import type { StoreHints } from './store.js';
@@ -192,6 +194,16 @@ export class LarderCache implements Cache {
 
   getOrSet<T>(key: string, factory: Factory<T>, options?: GetOrSetOptions): Promise<T> {
     return getOrSet(this, key, factory, options);
+  }
+
+  fragment(
+    name: string,
+    varyOn: readonly FragmentVaryValue[],
+    ttl: Ttl,
+    render: FragmentRender,
+    options?: FragmentOptions,
+  ): Promise<string> {
+    return fragment(this, name, varyOn, ttl, render, options);
   }
 
   async invalidateTags(tags: Iterable<string>): Promise<InvalidationResult> {

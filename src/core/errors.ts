@@ -59,6 +59,12 @@ export const ErrorCodes = {
    * counters without grace or tags (`grace: false`).
    */
   E_NOT_COUNTER: 'The stored integer carries grace or tags and cannot be incremented atomically',
+  /**
+   * A template tag (`{% cache %}` of `larder/nunjucks`) was given what it cannot
+   * use: an unknown variable, a timeout that is not one, a vary value or tags
+   * with no key form. The message names the expression.
+   */
+  E_TEMPLATE: 'A template tag got an unknown variable or an argument it cannot use',
 } as const;
 
 /** One of the stable error codes. */

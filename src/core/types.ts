@@ -3,6 +3,8 @@
  * per call (`EntryOptions`), and the `Cache` interface itself.
  */
 import type { ErrorCode, LarderError } from './errors.js';
+import type { FragmentOptions, FragmentRender } from './fragment.js';
+import type { FragmentVaryValue } from './python-str.js';
 import type { Store } from './store.js';
 
 /**
@@ -416,6 +418,22 @@ export interface Cache {
     factory: T | ((context: FactoryContext<T>) => T | Promise<T>),
     options?: GetOrSetOptions,
   ): Promise<T>;
+  /**
+   * A rendered template fragment: the text `render` returns, cached under
+   * Django's key for `name` and `varyOn` (`fragmentKey`) for `ttl` (`null` or
+   * `'forever'`: no expiry, only when said). Through `getOrSet`, so concurrent
+   * misses render once, with its leases, grace and tags. Throws
+   * `E_INVALID_ARGUMENT` for an empty name, a vary value with no Python
+   * `str()` or a render that returns no string; `E_INVALID_OPTION` for a bad TTL.
+   * See docs/fragments.md.
+   */
+  fragment(
+    name: string,
+    varyOn: readonly FragmentVaryValue[],
+    ttl: Ttl,
+    render: FragmentRender,
+    options?: FragmentOptions,
+  ): Promise<string>;
   /**
    * Make every entry carrying any of `tags` a miss, in every process, in O(1).
    * Resolves `'stored'` once the invalidation is stored, or `'journaled'` when
