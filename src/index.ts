@@ -22,6 +22,7 @@ export type {
   Clock,
   CompressionAlgorithm,
   CompressionOptions,
+  Dependencies,
   Duration,
   EntryOptions,
   ErrorPolicy,
@@ -37,6 +38,7 @@ export type {
   LoggerOption,
   ReadOptions,
   Serializer,
+  SetOptions,
   TierOptions,
   Ttl,
 } from './core/types.js';
