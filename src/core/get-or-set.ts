@@ -336,14 +336,18 @@ async function compute<T>(
   let value: T;
   let awaited = false;
   try {
+    const run = (): T | PromiseLike<T> =>
+      (factory as (context: FactoryContext<T>) => T | PromiseLike<T>)({
+        stale: found?.value as T | undefined,
+      });
+    // Outside every scope and not collecting, no AsyncLocalStorage is entered
+    // at all: a process that never collects never turns its promise hooks on.
     const produced =
-      typeof factory === 'function'
-        ? runInScope(scope, () =>
-            (factory as (context: FactoryContext<T>) => T | PromiseLike<T>)({
-              stale: found?.value as T | undefined,
-            }),
-          )
-        : factory;
+      typeof factory !== 'function'
+        ? factory
+        : scope === undefined && currentScope() === undefined
+          ? run()
+          : runInScope(scope, run);
     // A value computed synchronously is stored in the same tick it was read in:
     // no write committed and invalidated between the two can slip in and be
     // overwritten by it. (Thenables — a query builder — are awaited.)
