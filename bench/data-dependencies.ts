@@ -7,15 +7,21 @@
  * alive) and without (`collectDependencies: false`: the outer entry untagged,
  * as before issue 11). Target: at most 5 % added per computation.
  *
- * Method: one caller in flight (latency, not CPU queueing on 2 shared cores);
- * the two modes alternate round by round in the same process (ABAB…), each
- * round `--duration-ms` of back-to-back computations after `--warmup-ms`;
- * every call uses a fresh nonce in its key and in each query's parameters,
- * so every outer call and every inner query is a miss. Per mode: the median
- * over rounds of each round's median call time, with the range; "added" is
- * the ratio of the two medians, and the per-round paired ratios are shown too.
+ * Method: each mode runs in a process of its own (forked workers, same build),
+ * so the one without collection never enters an AsyncLocalStorage — on Node 20
+ * the first `run()` turns promise hooks on for the whole process, a cost an
+ * in-process A/B would hide. One caller in flight (latency, not CPU queueing on
+ * 2 shared cores). Rounds alternate between the two processes (order flipped
+ * every round), each `--duration-ms` of back-to-back computations after one
+ * warm-up round each; every call uses a fresh nonce in its key and in each
+ * query's parameters, so every outer call and every inner query is a miss.
+ * Per mode: the median over rounds of each round's p50 wall time, and of the
+ * worker's CPU time (user + system, `process.cpuUsage`) per computation, with
+ * their ranges; "added" compares those medians, and the per-round paired
+ * ratios are shown. On a machine others share, CPU per call is the steadier
+ * figure: wall time includes waiting for cores and for Postgres.
  *
- *   node --import tsx bench/data-dependencies.ts [--rounds 8] [--duration-ms 1500] [--warmup-ms 200] [--rows 1000]
+ *   node --import tsx bench/data-dependencies.ts [--rounds 10] [--duration-ms 1500] [--warmup-ms 500] [--rows 1000]
  *
  * Uses the shared Postgres at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)
  * in a schema of its own, and the shared Redis at REDIS_URL under a unique key
@@ -24,19 +30,22 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createClient, type RedisClientType } from 'redis';
+import type { DependencyMessage, DependencyMode, DependencyReply } from './lib/data-dependencies-protocol.js';
 import { deletePrefix } from './lib/delete-prefix.js';
 import { describeEnvironment, packageVersion } from './lib/describe-environment.js';
+import { forkWorker, type Worker } from './lib/fork-worker.js';
 import { formatTable } from './lib/format-table.js';
-import { cachedPool, createCache, larderBuild, redisStore } from './lib/larder-cached-pool.js';
+import { larderBuild } from './lib/larder-cached-pool.js';
 import { numericArgs } from './lib/parse-args.js';
 import { redisVersion } from './lib/redis-version.js';
-import { formatMicros, quantile, spread } from './lib/stats.js';
+import { formatMicros, spread } from './lib/stats.js';
 
-const args = numericArgs({ rounds: 8, 'duration-ms': 1500, 'warmup-ms': 200, rows: 1000 });
+const args = numericArgs({ rounds: 10, 'duration-ms': 1500, 'warmup-ms': 500, rows: 1000 });
 const TABLES = 10;
+const MODES: readonly DependencyMode[] = ['with collection', 'without collection'];
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const prefix = `larder-bench.data-dependencies.${process.pid}-${randomBytes(4).toString('hex')}`;
+const prefix = `larder-bench.data-dependencies.${process.pid}-${randomBytes(4).toString('hex')}.`;
 const schema = `bench_deps_${process.pid}`;
 
 const admin = new pg.Pool({ connectionString: databaseUrl, max: 1 });
@@ -46,98 +55,90 @@ for (let t = 0; t < TABLES; t++)
     `CREATE TABLE ${schema}.t${t} (id int PRIMARY KEY, v text NOT NULL);
      INSERT INTO ${schema}.t${t} SELECT i, md5(i::text) FROM generate_series(1, ${args.rows}) i`,
   );
-const raw = new pg.Pool({ connectionString: databaseUrl, max: 4, options: `-c search_path=${schema}` });
-const store = redisStore({ url: redisUrl });
-const cache = createCache({ store, prefix, defaultTtl: '10m' });
-const pool = cachedPool(raw, cache);
 const redis = createClient({ url: redisUrl }) as RedisClientType;
 await redis.connect();
-
-type Mode = 'with collection' | 'without collection';
-const MODES: readonly Mode[] = ['with collection', 'without collection'];
-let nonce = 0;
-
-/** One cached computation: 10 cached queries, every one a miss. */
-async function compute(mode: Mode): Promise<void> {
-  const n = ++nonce;
-  const id = (n % args.rows) + 1;
-  await cache.getOrSet(
-    `page:${n}`,
-    async () => {
-      const parts: unknown[] = [];
-      for (let t = 0; t < TABLES; t++) {
-        const { rows } = await pool.query(`SELECT id, v FROM t${t} WHERE id = $1 AND $2::int >= 0`, [id, n]);
-        parts.push(rows[0]);
-      }
-      return parts;
-    },
-    mode === 'with collection' ? undefined : { collectDependencies: false },
-  );
-}
-
-/** Back-to-back computations for `durationMs`; their times in ms. */
-async function round(mode: Mode, durationMs: number): Promise<number[]> {
-  const times: number[] = [];
-  const end = performance.now() + durationMs;
-  while (performance.now() < end) {
-    const started = performance.now();
-    await compute(mode);
-    times.push(performance.now() - started);
-  }
-  return times;
-}
+const workers = new Map<DependencyMode, Worker<DependencyMessage, DependencyReply>>();
 
 try {
-  // Learn the pool's session and the catalog, parse each statement once.
-  for (const mode of MODES) await round(mode, args['warmup-ms']);
-  await cache.idle();
-  const medians: Record<Mode, number[]> = { 'with collection': [], 'without collection': [] };
-  const counts: Record<Mode, number> = { 'with collection': 0, 'without collection': 0 };
-  const ratios: number[] = [];
-  for (let r = 0; r < args.rounds; r++) {
-    // ABAB… with the order flipped every other round, so neither mode always goes first.
-    const order = r % 2 === 0 ? MODES : [...MODES].reverse();
-    const roundMedians = new Map<Mode, number>();
-    for (const mode of order) {
-      const times = (await round(mode, args['duration-ms'])).sort((a, b) => a - b);
-      await cache.idle(); // background stores of this round do not spill into the next
-      roundMedians.set(mode, quantile(times, 0.5));
-      medians[mode].push(quantile(times, 0.5));
-      counts[mode] += times.length;
-    }
-    ratios.push((roundMedians.get('with collection') ?? 0) / (roundMedians.get('without collection') ?? 1));
-  }
-  const rows = MODES.map((mode) => {
-    const s = spread(medians[mode]);
-    return [
+  for (const [i, mode] of MODES.entries()) {
+    const worker = forkWorker<DependencyMessage, DependencyReply>(
+      new URL('./lib/data-dependencies-worker.ts', import.meta.url),
+    );
+    workers.set(mode, worker);
+    await worker.request({
+      type: 'init',
       mode,
-      formatMicros(s.median),
-      `${formatMicros(s.min)}–${formatMicros(s.max)}`,
-      String(counts[mode]),
-    ];
-  });
-  const withMedian = spread(medians['with collection']).median;
-  const withoutMedian = spread(medians['without collection']).median;
-  const paired = spread(ratios);
+      redisUrl,
+      databaseUrl,
+      schema,
+      prefix: `${prefix}${i}`,
+      tables: TABLES,
+      rows: args.rows,
+    });
+  }
+  const round = async (mode: DependencyMode, durationMs: number) => {
+    const reply = await workers.get(mode)?.request({ type: 'round', durationMs });
+    if (reply?.type !== 'round') throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+    return reply;
+  };
+  // Learn the pool's session and the catalog, parse each statement, warm the JIT.
+  for (const mode of MODES) await round(mode, args['warmup-ms']);
+  const p50s: Record<DependencyMode, number[]> = { 'with collection': [], 'without collection': [] };
+  const cpus: Record<DependencyMode, number[]> = { 'with collection': [], 'without collection': [] };
+  const calls: Record<DependencyMode, number> = { 'with collection': 0, 'without collection': 0 };
+  const wallRatios: number[] = [];
+  const cpuRatios: number[] = [];
+  for (let r = 0; r < args.rounds; r++) {
+    const order = r % 2 === 0 ? MODES : [...MODES].reverse();
+    const results = new Map<DependencyMode, { p50: number; cpuPerCallMs: number }>();
+    for (const mode of order) {
+      const result = await round(mode, args['duration-ms']);
+      results.set(mode, result);
+      p50s[mode].push(result.p50);
+      cpus[mode].push(result.cpuPerCallMs);
+      calls[mode] += result.calls;
+    }
+    const on = results.get('with collection');
+    const off = results.get('without collection');
+    if (on === undefined || off === undefined) throw new Error('a round is missing a mode');
+    wallRatios.push(on.p50 / off.p50);
+    cpuRatios.push(on.cpuPerCallMs / off.cpuPerCallMs);
+  }
+  const range = (values: readonly number[]) => {
+    const s = spread(values);
+    return `${formatMicros(s.median)} (${formatMicros(s.min)}–${formatMicros(s.max)})`;
+  };
+  const rows = MODES.map((mode) => [mode, range(p50s[mode]), range(cpus[mode]), String(calls[mode])]);
+  const added = (values: Record<DependencyMode, number[]>) => {
+    const ratio = spread(values['with collection']).median / spread(values['without collection']).median;
+    return `${((ratio - 1) * 100).toFixed(1)} %`;
+  };
+  const paired = (ratios: readonly number[]) => {
+    const s = spread(ratios);
+    return `${s.median.toFixed(3)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
+  };
   console.log(
     '# Data-dependency collection: a computation of 10 cached SQL queries, miss path (bench/data-dependencies.ts)',
   );
   console.log(describeEnvironment(await redisVersion(redis)));
   console.log(`pg ${packageVersion('pg')}; library: ${larderBuild}`);
   console.log(
-    `method: 1 in flight; ${args.rounds} rounds of ${args['duration-ms']} ms per mode, alternating (order flipped every round), after ${args['warmup-ms']} ms warm-up each;` +
+    `method: one process per mode, 1 in flight; ${args.rounds} rounds of ${args['duration-ms']} ms per mode, alternating (order flipped every round), after a ${args['warmup-ms']} ms warm-up round each;` +
       ` every outer call and inner query a miss (fresh nonce); ${TABLES} tables of ${args.rows} rows; Redis ${redisUrl}, Postgres ${databaseUrl}`,
   );
-  console.log(formatTable(['mode', 'call p50 (median of rounds)', 'range of rounds', 'calls'], rows));
   console.log(
-    `added by collection: ${((withMedian / withoutMedian - 1) * 100).toFixed(1)} % (medians); per-round paired ratio median ${paired.median.toFixed(3)} (${paired.min.toFixed(3)}–${paired.max.toFixed(3)}); target ≤ 5 %`,
+    formatTable(
+      ['mode', 'wall p50, median of rounds (range)', 'CPU per call, median of rounds (range)', 'calls'],
+      rows,
+    ),
+  );
+  console.log(
+    `added by collection — CPU per call: ${added(cpus)}, paired ratio ${paired(cpuRatios)}; wall p50: ${added(p50s)}, paired ratio ${paired(wallRatios)}; target ≤ 5 %`,
   );
 } finally {
-  await cache.idle();
-  await pool.end();
+  for (const worker of workers.values()) await worker.close({ type: 'close' });
   await deletePrefix(redis, prefix);
   await redis.quit();
-  await cache.close();
   await admin.query(`DROP SCHEMA ${schema} CASCADE`);
   await admin.end();
 }
