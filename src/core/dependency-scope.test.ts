@@ -98,8 +98,14 @@ describe('data-dependency tags', () => {
     await cache.invalidateTags(['notes']);
     await cache.set('note', 'm', { tags: ['notes'] });
     assert.equal(await page(), 'a2/m', 'a get hit recorded its tags');
+    const many = () =>
+      cache.getOrSet('many', async () => [...(await cache.getMany(['note'])).values()].join());
+    assert.equal(await many(), 'm');
+    await cache.invalidateTags(['notes']);
+    await cache.set('note', 'l', { tags: ['notes'] });
+    assert.equal(await many(), 'l', 'a getMany hit recorded its tags');
     await cache.invalidateTags(['own']);
-    assert.equal(await page(), 'a2/m', 'explicit tags keep working');
+    assert.equal(await page(), 'a2/l', 'explicit tags keep working');
   });
 
   it('scopes nest: an invalidation three levels down reaches the outermost entry', async () => {
