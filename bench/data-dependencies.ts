@@ -25,6 +25,11 @@
  *
  *   node --import tsx bench/data-dependencies.ts [--rounds 10] [--duration-ms 1500] [--warmup-ms 500] [--rows 1000]
  *
+ * A second pair of workers runs the same computation over the memory store,
+ * each "query" a tagged `getOrSet` whose factory waits one `setImmediate`
+ * (no network): Larder's own CPU, where the difference is not lost in
+ * pg's and Redis's.
+ *
  * Uses the shared Postgres at DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)
  * in a schema of its own, and the shared Redis at REDIS_URL under a unique key
  * prefix; both are removed at the end.
@@ -32,7 +37,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createClient, type RedisClientType } from 'redis';
-import type { DependencyMessage, DependencyMode, DependencyReply } from './lib/data-dependencies-protocol.js';
+import type {
+  DependencyBackend,
+  DependencyMessage,
+  DependencyMode,
+  DependencyReply,
+} from './lib/data-dependencies-protocol.js';
 import { deletePrefix } from './lib/delete-prefix.js';
 import { describeEnvironment, packageVersion } from './lib/describe-environment.js';
 import { forkWorker, type Worker } from './lib/fork-worker.js';
@@ -59,92 +69,105 @@ for (let t = 0; t < TABLES; t++)
   );
 const redis = createClient({ url: redisUrl }) as RedisClientType;
 await redis.connect();
-const workers = new Map<DependencyMode, Worker<DependencyMessage, DependencyReply>>();
+
+/** One backend's A/B: two workers, alternating rounds; the report lines. */
+async function measure(backend: DependencyBackend, index: number): Promise<string> {
+  const workers = new Map<DependencyMode, Worker<DependencyMessage, DependencyReply>>();
+  try {
+    for (const [i, mode] of MODES.entries()) {
+      const worker = forkWorker<DependencyMessage, DependencyReply>(
+        new URL('./lib/data-dependencies-worker.ts', import.meta.url),
+      );
+      workers.set(mode, worker);
+      await worker.request({
+        type: 'init',
+        backend,
+        mode,
+        redisUrl,
+        databaseUrl,
+        schema,
+        prefix: `${prefix}${index}.${i}`,
+        tables: TABLES,
+        rows: args.rows,
+      });
+    }
+    const round = async (mode: DependencyMode, durationMs: number) => {
+      const reply = await workers.get(mode)?.request({ type: 'round', durationMs });
+      if (reply?.type !== 'round') throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+      return reply;
+    };
+    // Learn the pool's session and the catalog, parse each statement, warm the JIT.
+    for (const mode of MODES) await round(mode, args['warmup-ms']);
+    const p50s: Record<DependencyMode, number[]> = { 'with collection': [], 'without collection': [] };
+    const cpus: Record<DependencyMode, number[]> = { 'with collection': [], 'without collection': [] };
+    const calls: Record<DependencyMode, number> = { 'with collection': 0, 'without collection': 0 };
+    const wallRatios: number[] = [];
+    const cpuRatios: number[] = [];
+    for (let r = 0; r < args.rounds; r++) {
+      const order = r % 2 === 0 ? MODES : [...MODES].reverse();
+      const results = new Map<DependencyMode, { p50: number; cpuPerCallMs: number }>();
+      for (const mode of order) {
+        const result = await round(mode, args['duration-ms']);
+        results.set(mode, result);
+        p50s[mode].push(result.p50);
+        cpus[mode].push(result.cpuPerCallMs);
+        calls[mode] += result.calls;
+      }
+      const on = results.get('with collection');
+      const off = results.get('without collection');
+      if (on === undefined || off === undefined) throw new Error('a round is missing a mode');
+      wallRatios.push(on.p50 / off.p50);
+      cpuRatios.push(on.cpuPerCallMs / off.cpuPerCallMs);
+    }
+    const range = (values: readonly number[]) => {
+      const s = spread(values);
+      return `${formatMicros(s.median)} (${formatMicros(s.min)}–${formatMicros(s.max)})`;
+    };
+    const rows = MODES.map((mode) => [mode, range(p50s[mode]), range(cpus[mode]), String(calls[mode])]);
+    const added = (values: Record<DependencyMode, number[]>) => {
+      const ratio = spread(values['with collection']).median / spread(values['without collection']).median;
+      return `${((ratio - 1) * 100).toFixed(1)} %`;
+    };
+    /** The least disturbed round of each mode: on a shared machine, interference only adds. */
+    const addedAtBest = (values: Record<DependencyMode, number[]>) => {
+      const ratio = spread(values['with collection']).min / spread(values['without collection']).min;
+      return `${((ratio - 1) * 100).toFixed(1)} %`;
+    };
+    const paired = (ratios: readonly number[]) => {
+      const s = spread(ratios);
+      return `${s.median.toFixed(3)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
+    };
+    return [
+      backend === 'sql'
+        ? `## 10 cached SQL queries (cachedPool, Redis ${redisUrl}, Postgres ${databaseUrl}; ${TABLES} tables of ${args.rows} rows)`
+        : '## 10 tagged getOrSet "queries" on the memory store (each factory waits one setImmediate): Larder alone',
+      formatTable(
+        ['mode', 'wall p50, median of rounds (range)', 'CPU per call, median of rounds (range)', 'calls'],
+        rows,
+      ),
+      `added by collection — CPU per call: ${added(cpus)} (medians), ${addedAtBest(cpus)} (best rounds), paired ratio ${paired(cpuRatios)};` +
+        ` wall p50: ${added(p50s)} (medians), ${addedAtBest(p50s)} (best rounds), paired ratio ${paired(wallRatios)}; target ≤ 5 %`,
+    ].join('\n');
+  } finally {
+    for (const worker of workers.values()) await worker.close({ type: 'close' });
+  }
+}
 
 try {
-  for (const [i, mode] of MODES.entries()) {
-    const worker = forkWorker<DependencyMessage, DependencyReply>(
-      new URL('./lib/data-dependencies-worker.ts', import.meta.url),
-    );
-    workers.set(mode, worker);
-    await worker.request({
-      type: 'init',
-      mode,
-      redisUrl,
-      databaseUrl,
-      schema,
-      prefix: `${prefix}${i}`,
-      tables: TABLES,
-      rows: args.rows,
-    });
-  }
-  const round = async (mode: DependencyMode, durationMs: number) => {
-    const reply = await workers.get(mode)?.request({ type: 'round', durationMs });
-    if (reply?.type !== 'round') throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
-    return reply;
-  };
-  // Learn the pool's session and the catalog, parse each statement, warm the JIT.
-  for (const mode of MODES) await round(mode, args['warmup-ms']);
-  const p50s: Record<DependencyMode, number[]> = { 'with collection': [], 'without collection': [] };
-  const cpus: Record<DependencyMode, number[]> = { 'with collection': [], 'without collection': [] };
-  const calls: Record<DependencyMode, number> = { 'with collection': 0, 'without collection': 0 };
-  const wallRatios: number[] = [];
-  const cpuRatios: number[] = [];
-  for (let r = 0; r < args.rounds; r++) {
-    const order = r % 2 === 0 ? MODES : [...MODES].reverse();
-    const results = new Map<DependencyMode, { p50: number; cpuPerCallMs: number }>();
-    for (const mode of order) {
-      const result = await round(mode, args['duration-ms']);
-      results.set(mode, result);
-      p50s[mode].push(result.p50);
-      cpus[mode].push(result.cpuPerCallMs);
-      calls[mode] += result.calls;
-    }
-    const on = results.get('with collection');
-    const off = results.get('without collection');
-    if (on === undefined || off === undefined) throw new Error('a round is missing a mode');
-    wallRatios.push(on.p50 / off.p50);
-    cpuRatios.push(on.cpuPerCallMs / off.cpuPerCallMs);
-  }
-  const range = (values: readonly number[]) => {
-    const s = spread(values);
-    return `${formatMicros(s.median)} (${formatMicros(s.min)}–${formatMicros(s.max)})`;
-  };
-  const rows = MODES.map((mode) => [mode, range(p50s[mode]), range(cpus[mode]), String(calls[mode])]);
-  const added = (values: Record<DependencyMode, number[]>) => {
-    const ratio = spread(values['with collection']).median / spread(values['without collection']).median;
-    return `${((ratio - 1) * 100).toFixed(1)} %`;
-  };
-  /** The least disturbed round of each mode: on a shared machine, interference only adds. */
-  const addedAtBest = (values: Record<DependencyMode, number[]>) => {
-    const ratio = spread(values['with collection']).min / spread(values['without collection']).min;
-    return `${((ratio - 1) * 100).toFixed(1)} %`;
-  };
-  const paired = (ratios: readonly number[]) => {
-    const s = spread(ratios);
-    return `${s.median.toFixed(3)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
-  };
+  const sql = await measure('sql', 0);
+  const memory = await measure('memory', 1);
   console.log(
-    '# Data-dependency collection: a computation of 10 cached SQL queries, miss path (bench/data-dependencies.ts)',
+    '# Data-dependency collection: a computation of 10 cached queries, miss path (bench/data-dependencies.ts)',
   );
   console.log(describeEnvironment(await redisVersion(redis)));
   console.log(`pg ${packageVersion('pg')}; library: ${larderBuild}`);
   console.log(
     `method: one process per mode, 1 in flight; ${args.rounds} rounds of ${args['duration-ms']} ms per mode, alternating (order flipped every round), after a ${args['warmup-ms']} ms warm-up round each;` +
-      ` every outer call and inner query a miss (fresh nonce); ${TABLES} tables of ${args.rows} rows; Redis ${redisUrl}, Postgres ${databaseUrl}`,
+      ' every outer call and inner query a miss (fresh nonce)',
   );
-  console.log(
-    formatTable(
-      ['mode', 'wall p50, median of rounds (range)', 'CPU per call, median of rounds (range)', 'calls'],
-      rows,
-    ),
-  );
-  console.log(
-    `added by collection — CPU per call: ${added(cpus)} (medians), ${addedAtBest(cpus)} (best rounds), paired ratio ${paired(cpuRatios)};` +
-      ` wall p50: ${added(p50s)} (medians), ${addedAtBest(p50s)} (best rounds), paired ratio ${paired(wallRatios)}; target ≤ 5 %`,
-  );
+  console.log(sql);
+  console.log(memory);
 } finally {
-  for (const worker of workers.values()) await worker.close({ type: 'close' });
   await deletePrefix(redis, prefix);
   await redis.quit();
   await admin.query(`DROP SCHEMA ${schema} CASCADE`);

@@ -3,9 +3,13 @@
 /** With collection (the default), or `collectDependencies: false` (as before issue 11). */
 export type DependencyMode = 'with collection' | 'without collection';
 
+/** The 10 queries: cached SQL (cachedPool over Redis), or tagged getOrSets on the memory store. */
+export type DependencyBackend = 'sql' | 'memory';
+
 export type DependencyMessage =
   | {
       readonly type: 'init';
+      readonly backend: DependencyBackend;
       readonly mode: DependencyMode;
       readonly redisUrl: string;
       readonly databaseUrl: string;
