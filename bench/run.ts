@@ -23,6 +23,7 @@ const SCRIPTS = [
   'sql-query',
   'faults',
   'healthy-path',
+  'data-dependencies',
 ] as const;
 
 const wanted = process.argv.slice(2);

@@ -25,6 +25,7 @@ export type {
   Clock,
   CompressionAlgorithm,
   CompressionOptions,
+  Dependencies,
   Duration,
   EntryOptions,
   ErrorPolicy,
@@ -40,6 +41,7 @@ export type {
   LoggerOption,
   ReadOptions,
   Serializer,
+  SetOptions,
   TierOptions,
   Ttl,
 } from './core/types.js';

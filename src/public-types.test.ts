@@ -10,6 +10,7 @@ import type {
   CacheOptions,
   CHANNELS,
   ChannelPayloads,
+  Dependencies,
   Duration,
   InvalidationResult,
   Ttl,
@@ -65,6 +66,16 @@ async function typeChecks(cache: Cache): Promise<void> {
     cache.getOrSet('k3', 1, { storeInBackground: true }),
   ];
   void wrongOptions;
+  const collected = await cache.collectDependencies(async () => ({ id: 1, name: 'a' }) as User);
+  expectType<Equal<typeof collected, { value: User; dependencies: Dependencies }>>(true);
+  await cache.set('page', collected.value, { tags: ['pages'], dependencies: collected.dependencies });
+  const wrongDependencies = () => [
+    // @ts-expect-error dependencies are what collectDependencies returned, not a tag list
+    cache.set('k3', 1, { dependencies: ['t'] }),
+    // @ts-expect-error add takes no dependencies
+    cache.add('k3', 1, { dependencies: collected.dependencies }),
+  ];
+  void wrongDependencies;
   const many = await cache.getMany<User>(['a', 'b']);
   expectType<Equal<typeof many, Map<string, User>>>(true);
   expectType<Equal<Awaited<ReturnType<Cache['add']>>, AddResult>>(true);

@@ -4,6 +4,7 @@
  */
 import type { LarderCache } from './cache.js';
 import { deleteKeys, handleFailure, journalFailure, supersede } from './cache-context.js';
+import { currentScope, entryDependence } from './dependency-scope.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
 import { encodeEntry } from './envelope.js';
 import type { ResolvedEntry } from './options.js';
@@ -57,13 +58,17 @@ export async function getMany<T>(
     for (let i = 0; i < stored.length; i++) countRead(shared, cache.prefix, 'getMany', 'unavailable');
     return found;
   }
+  const scope = currentScope();
   let index = 0;
   for (const userKey of byUserKey.keys()) {
     const pending =
       blocked?.[index] === true ? 'tombstoned' : classifyBytes(shared, values[index], 'getMany');
     index++;
     const reading = pending instanceof Promise ? await pending : pending;
-    if (countRead(shared, cache.prefix, 'getMany', reading)) found.set(userKey, reading.value as T);
+    if (!countRead(shared, cache.prefix, 'getMany', reading)) continue;
+    found.set(userKey, reading.value as T);
+    // Inside a cached computation, a tagged hit is one of its dependencies.
+    if (reading.meta !== undefined) scope?.record(shared.tags.space, entryDependence(reading.meta));
   }
   return found;
 }

@@ -13,6 +13,8 @@ import {
   supersedeCovered,
 } from './cache-context.js';
 import { checkDelta, incrBy, moveVersion } from './cache-counters.js';
+import { collectDependencies, collectedFor, INCOMPLETE } from './collect-dependencies.js';
+import { currentScope, entryDependence } from './dependency-scope.js';
 import { resolveTtl } from './duration.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
 import { entryTtl, touchEntry } from './entry-lifetime.js';
@@ -34,12 +36,14 @@ import type {
   Cache,
   CacheEvents,
   CacheStats,
+  Dependencies,
   Duration,
   EntryOptions,
   GetOrSetOptions,
   InvalidationResult,
   KeyOptions,
   ReadOptions,
+  SetOptions,
   Ttl,
 } from './types.js';
 
@@ -135,21 +139,27 @@ export class LarderCache implements Cache {
     }
     const pendingReading = classifyBytes(shared, stored, 'get');
     const reading = pendingReading instanceof Promise ? await pendingReading : pendingReading;
-    return countRead(shared, this.prefix, 'get', reading) ? reading.value : options?.default;
+    if (!countRead(shared, this.prefix, 'get', reading)) return options?.default;
+    // Inside a cached computation, a tagged hit is one of its dependencies.
+    if (reading.meta !== undefined) currentScope()?.record(shared.tags.space, entryDependence(reading.meta));
+    return reading.value;
   }
 
-  async set(key: string, value: unknown, options?: EntryOptions): Promise<void> {
+  async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
     const entry = resolveEntry(options, this.shared.options);
+    const collected = collectedFor(this.shared, options?.dependencies);
     const pendingKey = this.storedKey(key, entry.version);
     const storedKey = typeof pendingKey === 'string' ? pendingKey : await pendingKey;
     const { store, guard } = this.shared;
-    if (entry.ttlMs === 0) {
-      // Django: a zero or negative timeout stores nothing and removes the old value.
+    // Django: a zero or negative timeout stores nothing and removes the old
+    // value. So do dependencies that cannot vouch for the value: the old one
+    // is not known to be current either.
+    if (entry.ttlMs === 0 || collected === INCOMPLETE) {
       await this.#deleteStored('set', storedKey, entry.hints);
       return;
     }
     supersede(this.shared, storedKey);
-    const pending = entryEncoder(this.shared, entry);
+    const pending = entryEncoder(this.shared, entry, collected);
     let encode: EntryEncoder;
     try {
       encode = pending instanceof Promise ? await pending : pending;
@@ -204,6 +214,10 @@ export class LarderCache implements Cache {
     options?: FragmentOptions,
   ): Promise<string> {
     return fragment(this, name, varyOn, ttl, render, options);
+  }
+
+  collectDependencies<T>(fn: () => T | Promise<T>): Promise<{ value: T; dependencies: Dependencies }> {
+    return collectDependencies(this.shared, fn);
   }
 
   async invalidateTags(tags: Iterable<string>): Promise<InvalidationResult> {

@@ -46,8 +46,15 @@ const HAS_META = 0x80;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 const NINE = 0x39;
-/** The most tags one entry may carry (reads check it too, so a corrupt count cannot allocate wildly). */
+/** The most tags one call may give (`tags`). */
 export const MAX_TAGS = 32;
+/**
+ * The most tags one entry may carry: its own 32 plus the 256 a computation may
+ * collect (`MAX_COLLECTED_TAGS`). Reads check it, so a corrupt count cannot
+ * allocate wildly; versions before data-dependency tags read entries with more
+ * than 32 as corrupt (a miss).
+ */
+export const MAX_ENTRY_TAGS = MAX_TAGS + 256;
 
 /** Instants recorded with an entry (epoch ms). */
 export interface EntryMeta {
@@ -305,7 +312,7 @@ function decodeMeta(bytes: Uint8Array): EntryMeta {
   const computeMs = compute === 0 ? undefined : compute - 1;
   if (c >= bytes.length) return { createdAt, staleAt, computeMs };
   let [count, offset] = readVarint(bytes, c);
-  if (count > MAX_TAGS) throw decodeError(`too many tags (${count})`);
+  if (count > MAX_ENTRY_TAGS) throw decodeError(`too many tags (${count})`);
   const tags: string[] = [];
   const generations: number[] = [];
   for (let i = 0; i < count; i++) {

@@ -90,6 +90,17 @@ export const WarningCodes = {
    * address instead; pass `identity` to share tags with the CDC listener.
    */
   W_SQL_IDENTITY: 'LARDER_W_SQL_IDENTITY',
+  /**
+   * A cached computation read a tagged value from another cache (another
+   * store or prefix): those tags' counters live elsewhere, so they are not
+   * recorded as its dependencies (docs/tags.md, decision 0007).
+   */
+  W_FOREIGN_DEPENDENCY: 'LARDER_W_FOREIGN_DEPENDENCY',
+  /**
+   * A cached computation read more distinct tags than it may collect
+   * (`MAX_COLLECTED_TAGS`, 256): its value is returned but not stored.
+   */
+  W_DEPENDENCY_LIMIT: 'LARDER_W_DEPENDENCY_LIMIT',
 } as const;
 
 /** The base class of every Larder error. `code` is stable; `cause` holds the original error. */

@@ -6,13 +6,20 @@
  */
 import type { LarderCache } from './cache.js';
 import { handleFailure, type Shared } from './cache-context.js';
-import { type EntryMeta, isRawInteger } from './envelope.js';
+import type { Recorded } from './dependency-scope.js';
+import { type DecodedEntry, type EntryMeta, isRawInteger } from './envelope.js';
 import type { ResolvedGetOrSet } from './options.js';
 import { isFresh, readEntry } from './read-entry.js';
 import type { StoreHints } from './store.js';
 
+/** What another writer stored first: its entry, when it was read (`readWinner`). */
+export interface Winner {
+  readonly value: unknown;
+  readonly entry: DecodedEntry | undefined;
+}
+
 /** `writeFill` without `readWinner`: another writer stored first, and its value was not read. */
-const UNREAD_WINNER = Object.freeze({ value: undefined });
+const UNREAD_WINNER: Winner = Object.freeze({ value: undefined, entry: undefined });
 
 /**
  * Resolves two event-loop turns from now: after the microtasks of everyone
@@ -28,23 +35,25 @@ export const afterCallersWrites = (): Promise<void> =>
  * The meta a computed entry is stored with; none for an integer with neither
  * grace nor tags, which is stored as raw digits, as set() stores it, so
  * incr/decr work on it (Django's get_or_set + incr); it gives up only early
- * refresh, whose compute time would need meta.
+ * refresh, whose compute time would need meta. `recorded`: its own tags and
+ * the collected ones, each with the generation read before its data.
  */
 export function fillMeta(
   call: ResolvedGetOrSet,
   value: unknown,
-  generations: readonly number[] | undefined,
+  recorded: Recorded | undefined,
   startedAt: number,
   createdAt: number,
 ): EntryMeta | undefined {
-  const { ttlMs, tags } = call;
-  if (isRawInteger(value) && tags === undefined && call.graceMs === 0) return undefined;
+  const ttlMs = call.ttlMs;
+  const tagged = recorded !== undefined && recorded.tags.length > 0;
+  if (isRawInteger(value) && !tagged && call.graceMs === 0) return undefined;
   return {
     createdAt,
     staleAt: ttlMs === null ? undefined : createdAt + ttlMs,
     computeMs: createdAt - startedAt,
-    tags,
-    generations,
+    tags: tagged ? recorded.tags : undefined,
+    generations: tagged ? recorded.generations : undefined,
   };
 }
 
@@ -57,10 +66,9 @@ export function storeTtl(call: ResolvedGetOrSet): number | null {
 export function keepCounters(
   shared: Shared,
   cache: LarderCache,
-  call: ResolvedGetOrSet,
+  tags: readonly string[] | undefined,
   storeTtlMs: number | null,
 ): Promise<unknown> {
-  const tags = call.tags;
   return Promise.all([
     tags === undefined ? undefined : shared.tags.keep(tags, storeTtlMs),
     cache.keepScope(storeTtlMs),
@@ -80,7 +88,7 @@ export async function writeFill(
   hints: StoreHints | undefined,
   absent: boolean,
   readWinner = true,
-): Promise<{ readonly value: unknown } | undefined> {
+): Promise<Winner | undefined> {
   const { store, guard } = shared;
   try {
     if (!absent) {
@@ -95,7 +103,7 @@ export async function writeFill(
     }
     if (!readWinner) return result === 'exists' ? UNREAD_WINNER : undefined;
     const theirs = await readEntry(shared, storedKey, hints, 'getOrSet');
-    return isFresh(theirs) ? { value: theirs.value } : undefined;
+    return isFresh(theirs) ? { value: theirs.value, entry: theirs } : undefined;
   } catch (error) {
     handleFailure(shared, 'getOrSet', error);
     return undefined;

@@ -13,6 +13,11 @@
  *   background with a probability that grows with the value's compute time.
  * - Tags: their generations are read before the factory runs and stored with
  *   the entry, so an invalidation during the computation makes it a miss.
+ * - Dependencies (dependency-scope.ts): the factory runs in a scope of its
+ *   own, where nested tagged reads record their tags and generations; the
+ *   entry is stored with them too. Every caller, whatever answered it (a hit,
+ *   its own flight, another's, a stale value), records what that value
+ *   depends on in its own scope.
  * - Storing in the background (an internal option, store-in-background.ts):
  *   callers get the value as soon as it is computed; the flight stays
  *   joinable until its store finished.
@@ -21,6 +26,15 @@ import type { LarderCache } from './cache.js';
 import type { FlightState } from './cache-context.js';
 import { reportError, type Shared } from './cache-context.js';
 import type { RefreshTrigger, StaleReason } from './channel-payloads.js';
+import {
+  currentScope,
+  type Dependence,
+  DependencyScope,
+  entryDependence,
+  mergeDependence,
+  type Recorded,
+  runInScope,
+} from './dependency-scope.js';
 import { sharedRead } from './entry-read.js';
 import type { PrefetchedGenerations } from './entry-state.js';
 import { type DecodedEntry, encodeEntry, encodeEntryInBackground } from './envelope.js';
@@ -40,7 +54,15 @@ export type Factory<T> = T | ((context: FactoryContext<T>) => T | Promise<T>);
 
 /** A flight that found another process refreshing: serve the stale value. */
 const BUSY: unique symbol = Symbol('busy');
-type FlightResult = unknown;
+
+/** A flight's value and what it depends on, for each caller to record in its own scope. */
+interface Computed {
+  readonly value: unknown;
+  readonly dependence: Dependence;
+}
+type FlightResult = Computed | typeof BUSY;
+
+const NOTHING_COLLECTED: Recorded = Object.freeze({ tags: [], generations: [] });
 
 /** Why a factory runs: nothing stored, an invalidated entry, a stale one, or an early refresh. */
 type Trigger = RefreshTrigger;
@@ -99,6 +121,8 @@ export async function getOrSet<T>(
   if (countRead(shared, cache.prefix, 'getOrSet', reading)) {
     if (refreshEarly(reading, call.beta, resolved.clock.now(), resolved.random))
       joinOrStart({ shared, storedKey, factory, call, found: reading, trigger: 'early', prefetched, cache });
+    // A hit depends on what it was validated against: its recorded generations.
+    if (reading.meta !== undefined) currentScope()?.record(shared.tags.space, entryDependence(reading.meta));
     return reading.value as T;
   }
   if (typeof reading === 'string') {
@@ -115,7 +139,7 @@ export async function getOrSet<T>(
       prefetched,
       cache,
     });
-    return (await withHardTimeout(flight, call.hardMs)) as T;
+    return served(shared, (await withHardTimeout(flight, call.hardMs)) as Computed) as T;
   }
   return serveStale({
     shared,
@@ -132,21 +156,31 @@ export async function getOrSet<T>(
 /** A stale entry is at hand: refresh it, serving the stale value when that fails or takes too long. */
 async function serveStale<T>(plan: Plan<T> & { readonly found: DecodedEntry }): Promise<T> {
   const { shared, storedKey, call, found } = plan;
-  const stale = found.value as T;
-  if (backingOff(shared, storedKey)) return staleServed(shared, stale, 'fail-safe');
+  if (backingOff(shared, storedKey)) return staleServed(shared, found, 'fail-safe');
   const flight = joinOrStart(plan);
   // No soft limit: stale-while-revalidate, the refresh finishes in the background.
-  if (call.softMs === 0) return staleServed(shared, stale, 'grace');
+  if (call.softMs === 0) return staleServed(shared, found, 'grace');
   const limitMs = call.hardMs === undefined ? call.softMs : Math.min(call.softMs, call.hardMs);
   const outcome = await settleWithin(flight, limitMs);
   if (outcome.kind === 'value') {
-    return outcome.value === BUSY ? staleServed(shared, stale, 'lease-held') : (outcome.value as T);
+    return outcome.value === BUSY
+      ? staleServed(shared, found, 'lease-held')
+      : (served(shared, outcome.value as Computed) as T);
   }
-  if (outcome.kind === 'error') return staleServed(shared, stale, 'fail-safe');
-  return staleServed(shared, stale, limitMs === call.softMs ? 'soft-timeout' : 'hard-timeout');
+  if (outcome.kind === 'error') return staleServed(shared, found, 'fail-safe');
+  return staleServed(shared, found, limitMs === call.softMs ? 'soft-timeout' : 'hard-timeout');
 }
 
-function staleServed<T>(shared: Shared, value: T, reason: StaleReason): T {
+/** A flight's value, its dependencies recorded in the caller's scope. */
+function served(shared: Shared, computed: Computed): unknown {
+  currentScope()?.record(shared.tags.space, computed.dependence);
+  return computed.value;
+}
+
+function staleServed<T>(shared: Shared, entry: DecodedEntry, reason: StaleReason): T {
+  // Stale by time, not by tag: it depends on what it was validated against.
+  currentScope()?.record(shared.tags.space, entryDependence(entry.meta));
+  const value = entry.value as T;
   shared.counters.staleServed++;
   const channel = channels.staleServed;
   if (channel.hasSubscribers) channel.publish({ prefix: shared.options.prefix, reason });
@@ -195,7 +229,7 @@ function joinOrStartNow<T>(
       shared.counters.coalesced++;
       if (channels.coalesced.hasSubscribers) channels.coalesced.publish({ prefix: shared.options.prefix });
     }
-    return running;
+    return running as Promise<FlightResult>;
   }
   const background: BackgroundFlight | undefined = plan.call.storeInBackground
     ? { tags: plan.call.tags, overwrite: outdatedFlight, snapshot: undefined, storing: undefined }
@@ -246,10 +280,10 @@ async function fly<T>(
     ? await takeLease(shared, storedKey, found !== undefined, async () => {
         const now = await readEntry(shared, storedKey, call.hints, 'getOrSet');
         // A refresh is done only when a fresh entry replaced the one we found.
-        return isFresh(now) && now !== found ? { value: now.value } : undefined;
+        return isFresh(now) && now !== found ? { value: now } : undefined;
       })
     : undefined;
-  if (lease?.kind === 'value') return lease.value;
+  if (lease?.kind === 'value') return fromEntry(lease.value as DecodedEntry);
   if (lease?.kind === 'busy') return BUSY;
   try {
     return await compute(plan, background, state);
@@ -263,12 +297,20 @@ async function fly<T>(
   }
 }
 
-/** Call the factory and store its value with the tag generations read before it ran. */
+/** A value read from the store, fresh: it depends on the generations it was validated against. */
+function fromEntry(entry: DecodedEntry): Computed {
+  return { value: entry.value, dependence: entryDependence(entry.meta) };
+}
+
+/**
+ * Call the factory in a dependency scope of its own and store its value with
+ * the tag generations read before it ran, its own and those it collected.
+ */
 async function compute<T>(
   plan: Plan<T>,
   background: BackgroundFlight | undefined,
   state: FlightState,
-): Promise<T> {
+): Promise<Computed> {
   const { shared, storedKey, factory, call, found, trigger } = plan;
   const { counters, options } = shared;
   const tags = call.tags;
@@ -288,15 +330,24 @@ async function compute<T>(
   }
   counters.factoryCalls++;
   const startedAt = options.clock.now();
+  // Not collecting, the factory still runs outside its callers' scopes: what
+  // it reads is not theirs to record (they record this entry's dependence).
+  const scope = call.collect ? new DependencyScope(shared.tags.space) : undefined;
   let value: T;
   let awaited = false;
   try {
+    const run = (): T | PromiseLike<T> =>
+      (factory as (context: FactoryContext<T>) => T | PromiseLike<T>)({
+        stale: found?.value as T | undefined,
+      });
+    // Outside every scope and not collecting, no AsyncLocalStorage is entered
+    // at all: a process that never collects never turns its promise hooks on.
     const produced =
-      typeof factory === 'function'
-        ? (factory as (context: FactoryContext<T>) => T | PromiseLike<T>)({
-            stale: found?.value as T | undefined,
-          })
-        : factory;
+      typeof factory !== 'function'
+        ? factory
+        : scope === undefined && currentScope() === undefined
+          ? run()
+          : runInScope(scope, run);
     // A value computed synchronously is stored in the same tick it was read in:
     // no write committed and invalidated between the two can slip in and be
     // overwritten by it. (Thenables — a query builder — are awaited.)
@@ -319,6 +370,16 @@ async function compute<T>(
     throw error;
   }
   const createdAt = options.clock.now();
+  // Explicit tags with their snapshot, plus the collected ones with theirs.
+  // Unknown when a snapshot failed or the scope was spoiled: then not stored,
+  // and every scope that records this value is spoiled in turn.
+  const explicit = tags === undefined || generations === undefined ? undefined : { tags, generations };
+  const complete = (tags === undefined || generations !== undefined) && scope?.complete !== false;
+  const recorded = complete ? mergeDependence(explicit, scope?.recorded() ?? NOTHING_COLLECTED) : undefined;
+  const dependence: Dependence =
+    recorded === undefined ? 'unknown' : recorded.tags.length === 0 ? 'none' : recorded;
+  if (!complete) storable = false;
+  const own: Computed = { value, dependence };
   let stored = false;
   if (state.superseded && background === undefined) {
     // A write or invalidation of this key in this process came in while the
@@ -326,9 +387,9 @@ async function compute<T>(
     // it. Like an add that lost, the callers get what the writer stored when
     // it is there to read (Django's get_or_set), else this value.
     finished(shared, trigger, startedAt, true, false);
-    if (!storable) return value;
+    if (!storable) return own;
     const theirs = await readEntry(shared, storedKey, call.hints, 'getOrSet');
-    return isFresh(theirs) ? (theirs.value as T) : value;
+    return isFresh(theirs) ? fromEntry(theirs) : own;
   }
   // A background flight's callers already have its value; superseded, it stores nothing.
   if (state.superseded) storable = false;
@@ -340,7 +401,7 @@ async function compute<T>(
     // next (afterCallersWrites), so encoding a large result never sits on
     // their path.
     const storing = (awaited ? afterCallersWrites() : Promise.resolve())
-      .then(() => storeBehind(plan, background, state, value, generations, startedAt, createdAt))
+      .then(() => storeBehind(plan, background, state, value, recorded, startedAt, createdAt))
       .then(
         (stored) => finished(shared, trigger, startedAt, true, stored),
         // Reported by write(); the callers already have their value.
@@ -348,25 +409,27 @@ async function compute<T>(
       );
     background.storing = storing;
     shared.work.track(storing);
-    return value;
+    return own;
   }
   if (storable) {
-    const meta = fillMeta(call, value, generations, startedAt, createdAt);
+    const meta = fillMeta(call, value, recorded, startedAt, createdAt);
     const bytes = encodeEntry(value, shared.options.codec, meta);
     const storeTtlMs = storeTtl(call);
     // The counters this entry depends on must outlive it: extended alongside
     // its write (no extra round trip in sequence), never failing the fill.
-    shared.work.track(keepCounters(shared, plan.cache, call, storeTtlMs));
+    shared.work.track(keepCounters(shared, plan.cache, meta?.tags, storeTtlMs));
     // Add where nothing was stored (a writer that stored meanwhile wins); overwrite what we replace.
     const winner = await writeFill(shared, storedKey, bytes, storeTtlMs, call.hints, trigger === 'miss');
     if (winner !== undefined) {
       finished(shared, trigger, startedAt, true, false);
-      return winner.value as T;
+      return winner.entry === undefined
+        ? { value: winner.value, dependence: 'unknown' }
+        : fromEntry(winner.entry);
     }
     stored = true;
   }
   finished(shared, trigger, startedAt, true, stored);
-  return value;
+  return own;
 }
 
 /**
@@ -379,15 +442,17 @@ async function storeBehind<T>(
   background: BackgroundFlight,
   state: FlightState,
   value: T,
-  generations: readonly number[] | undefined,
+  recorded: Recorded | undefined,
   startedAt: number,
   createdAt: number,
 ): Promise<boolean> {
   const { shared, storedKey, call, trigger } = plan;
   if (state.superseded) return false;
   let bytes: Uint8Array;
+  let tags: readonly string[] | undefined;
   try {
-    const meta = fillMeta(call, value, generations, startedAt, createdAt);
+    const meta = fillMeta(call, value, recorded, startedAt, createdAt);
+    tags = meta?.tags;
     bytes = await encodeEntryInBackground(value, shared.options.codec, meta);
   } catch (error) {
     reportError(shared, 'getOrSet', toLarderError(error, 'getOrSet'));
@@ -396,7 +461,7 @@ async function storeBehind<T>(
   // Compression ran off the event loop: a local write may have superseded it meanwhile.
   if (state.superseded) return false;
   const storeTtlMs = storeTtl(call);
-  shared.work.track(keepCounters(shared, plan.cache, call, storeTtlMs));
+  shared.work.track(keepCounters(shared, plan.cache, tags, storeTtlMs));
   const absent = trigger === 'miss' && !background.overwrite;
   const winner = await writeFill(shared, storedKey, bytes, storeTtlMs, call.hints, absent, false);
   return winner === undefined;

@@ -100,6 +100,8 @@ export interface ResolvedGetOrSet extends ResolvedEntry {
   readonly beta: number;
   /** Resolve callers with the computed value before it is stored (see store-in-background.ts). */
   readonly storeInBackground: boolean;
+  /** Run the factory in a dependency scope (dependency-scope.ts). */
+  readonly collect: boolean;
 }
 
 /** Serializers a cache can be configured with by name (msgpack is supplied by the package entry). */
@@ -214,6 +216,7 @@ export function resolveOptions(options: CacheOptions, registry: SerializerRegist
     ...timeouts,
     beta: beta(check, options.beta, DEFAULTS.beta),
     storeInBackground: false,
+    collect: true,
   });
   return Object.freeze({
     store,
@@ -366,6 +369,7 @@ function resolveGetOrSetFresh(
     options.lock === undefined &&
     options.timeout === undefined &&
     options.beta === undefined &&
+    options.collectDependencies === undefined &&
     (options as InternalGetOrSetOptions)[STORE_IN_BACKGROUND] === undefined
   )
     return fallback;
@@ -385,6 +389,7 @@ function resolveGetOrSetFresh(
     hardMs: timeouts.hardMs,
     beta: options.beta === undefined ? fallback.beta : beta(callChecks, options.beta, fallback.beta),
     storeInBackground: (options as InternalGetOrSetOptions)[STORE_IN_BACKGROUND] === true,
+    collect: callChecks.flag('collectDependencies', options.collectDependencies, true),
   };
 }
 

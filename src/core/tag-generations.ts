@@ -17,6 +17,7 @@
  * recorded.
  */
 import { COUNTER_MARGIN_MS, CounterLives, counterSeed, counterTtl } from './counter-ttl.js';
+import type { CounterSpace } from './dependency-scope.js';
 import { encodeEntry, parseRawInteger } from './envelope.js';
 import { isLarderError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -30,6 +31,8 @@ export class TagGenerations {
   readonly #head: string;
   /** The counters' lives as this process extended them: tags' and namespaces' (see CounterLives). */
   readonly lives: CounterLives;
+  /** Where these counters live: generations read here mean nothing against another space's. */
+  readonly space: CounterSpace;
   /** Counter keys by (frozen) tag list. */
   readonly #keys = new WeakMap<readonly string[], readonly string[]>();
   /** Parse read counters; remembering each number on its bytes when the store shares them (an L1). */
@@ -41,6 +44,7 @@ export class TagGenerations {
     this.lives = new CounterLives(options.store, options.clock);
     // `prefix#T:` can never be produced by the default key layout (`prefix:` / `prefix/`).
     this.#head = `${options.prefix}#T:`;
+    this.space = Object.freeze({ store: options.store, prefix: options.prefix });
     const parse = options.store.sharesBuffers === true ? parseSharedGeneration : parseGeneration;
     this.#parse = (values) => {
       const generations = new Array<number | undefined>(values.length);

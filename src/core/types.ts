@@ -299,6 +299,36 @@ export interface EntryOptions {
   readonly tiers?: TierOptions;
 }
 
+/**
+ * What a computation read through the cache (see `Cache.collectDependencies`):
+ * the tags of every tagged value it read, each with the generation it was read
+ * under — before the data it guards. Pass it to `set` so the stored value
+ * depends on them.
+ */
+export interface Dependencies {
+  /** Distinct tags, in the order first read. */
+  readonly tags: readonly string[];
+  /** At the same index, each tag's generation as read before its data. */
+  readonly generations: readonly number[];
+  /**
+   * False when something read could not be recorded (a nested value whose
+   * generations are unknown, a read the cache did not answer, a counter that
+   * moved during the computation, too many tags): `set` then stores nothing
+   * and removes the key.
+   */
+  readonly complete: boolean;
+}
+
+/** Options of `set`. */
+export interface SetOptions extends EntryOptions {
+  /**
+   * Dependencies collected by this cache's `collectDependencies`: the entry
+   * carries their tags with the generations collected (not current ones), so
+   * it is born invalid if any counter moved since they were read.
+   */
+  readonly dependencies?: Dependencies;
+}
+
 /** Options of `getOrSet`. */
 export interface GetOrSetOptions extends EntryOptions {
   /** `false`: skip the cluster-wide lease for this call (single flight stays per process). */
@@ -307,6 +337,14 @@ export interface GetOrSetOptions extends EntryOptions {
   readonly timeout?: FactoryTimeouts;
   /** Early refresh factor (see `CacheOptions.beta`). @default the cache's */
   readonly beta?: number;
+  /**
+   * Record what the factory reads through the cache (tagged hits, nested
+   * `getOrSet`s, cached SQL queries) as the entry's dependencies, so that
+   * invalidating any of their tags invalidates this entry too (docs/tags.md).
+   * `false`: the entry depends on its own `tags` only.
+   * @default true
+   */
+  readonly collectDependencies?: boolean;
 }
 
 /**
@@ -401,10 +439,21 @@ export interface Cache {
   get<T = unknown>(key: string, options?: ReadOptions): Promise<T | undefined>;
   /** The value under `key`, or `default` on a miss. */
   get<T = unknown, D = T>(key: string, options: ReadOptions & { readonly default: D }): Promise<T | D>;
-  /** Store `value`. A TTL of zero or less stores nothing and removes the key. */
-  set(key: string, value: unknown, options?: EntryOptions): Promise<void>;
+  /**
+   * Store `value`. A TTL of zero or less stores nothing and removes the key,
+   * as do `dependencies` that are not `complete`.
+   */
+  set(key: string, value: unknown, options?: SetOptions): Promise<void>;
   /** Store only if absent. A TTL of zero or less stores nothing but reports `'stored'`. */
   add(key: string, value: unknown, options?: EntryOptions): Promise<AddResult>;
+  /**
+   * Run `fn` in a fresh dependency scope and resolve its value with what it
+   * read through the cache: every tagged hit and nested `getOrSet` (a cached
+   * SQL query is one) inside records its tags and generations. Store the value
+   * with `set(key, value, { dependencies })`. Inside another scope, what it
+   * collected is recorded there too.
+   */
+  collectDependencies<T>(fn: () => T | Promise<T>): Promise<{ value: T; dependencies: Dependencies }>;
   /**
    * The value under `key`; on a miss, compute it (call `factory` if it is a
    * function) and store it. Concurrent calls for one key share one factory run

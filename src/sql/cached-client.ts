@@ -13,6 +13,7 @@ import type {
   QueryResultRow,
   Submittable,
 } from 'pg';
+import { spoilDependencies } from '../core/dependency-scope.js';
 import type { Cache } from '../core/types.js';
 import { connectionState } from './connection-state.js';
 import { forwardEvents } from './forward-events.js';
@@ -79,7 +80,11 @@ export class CachedClient extends EventEmitter implements pg.PoolClient {
   query(config: unknown, values?: unknown, callback?: unknown): unknown {
     const input = parseQueryArgs(config, values, callback);
     const raw = this.#raw as unknown as PgClientLike;
-    if (input.kind === 'submittable') return this.#engine.tracked.submit(raw, input.submittable);
+    if (input.kind === 'submittable') {
+      // A Submittable streams rows the cache never sees: a cached computation around it is not stored.
+      spoilDependencies();
+      return this.#engine.tracked.submit(raw, input.submittable);
+    }
     const result = this.#engine.tracked.confirm(
       input.call,
       this.#engine.run(raw, input.call, connectionState(raw).configuring),

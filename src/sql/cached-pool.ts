@@ -13,6 +13,7 @@ import type {
   QueryResultRow,
   Submittable,
 } from 'pg';
+import { spoilDependencies } from '../core/dependency-scope.js';
 import type { Cache } from '../core/types.js';
 import { type CachedClient, wrapPoolClient } from './cached-client.js';
 import { connectionState } from './connection-state.js';
@@ -143,7 +144,10 @@ export class CachedPool extends EventEmitter implements pg.Pool {
   query(config: unknown, values?: unknown, callback?: unknown): unknown {
     const input = parseQueryArgs(config, values, callback);
     // A cursor or stream through pool.query: pg-pool's own handling (checkout, release at the end).
-    if (input.kind === 'submittable') return this.#raw.query(input.submittable);
+    if (input.kind === 'submittable') {
+      spoilDependencies(); // rows the cache never sees: a cached computation around it is not stored
+      return this.#raw.query(input.submittable);
+    }
     const result = poolQuery(this.#engine, this.#raw as unknown as PgPoolLike, input.call);
     if (input.call.callback === undefined) return result;
     toCallback(result, input.call.callback);

@@ -10,8 +10,14 @@
  * (`fallback`) rather than adopt another connection's error (its transaction
  * may have failed, not this one's). A store failure after our own run still
  * returns the rows: the cache never fails a query that succeeded.
+ *
+ * Inside a cached computation (a dependency scope), the `getOrSet` records
+ * this query's tags and the generations read before it ran. Rows the cache
+ * did not answer (a fallback, or our own run whose fill failed) have no such
+ * record: the computation is spoiled, its value not stored.
  */
 import type { CustomTypesConfig, QueryResult } from 'pg';
+import { spoilDependencies } from '../core/dependency-scope.js';
 import { LarderError } from '../core/errors.js';
 import type { Cache } from '../core/types.js';
 import type { SqlAnalysis } from './analyzer/sql-analysis.js';
@@ -63,6 +69,7 @@ export async function fillRead(request: FillRequest): Promise<QueryResult> {
   const { analysis, counters, plan, waits } = request;
   if (waits?.stalled(plan.key) === true) {
     counters.query(analysis.fingerprint, 'bypass', 'shared-run-waiting', analysis.parseMs);
+    spoilDependencies();
     return request.fallback();
   }
   let own: Own | undefined;
@@ -88,6 +95,7 @@ export async function fillRead(request: FillRequest): Promise<QueryResult> {
         abandoned = true;
         pending.catch(() => undefined);
         counters.query(analysis.fingerprint, 'bypass', 'shared-run-waiting', analysis.parseMs);
+        spoilDependencies();
         return request.fallback();
       }
       cached = await pending;
@@ -97,6 +105,7 @@ export async function fillRead(request: FillRequest): Promise<QueryResult> {
   } catch (error) {
     const mine = own as Own | undefined;
     if (mine !== undefined && 'value' in mine) {
+      spoilDependencies();
       cached = mine.value;
     } else if (mine !== undefined) {
       if (mine.error instanceof RunElsewhere) throw mine.error;
@@ -108,6 +117,7 @@ export async function fillRead(request: FillRequest): Promise<QueryResult> {
       const reason: SqlBypassReason =
         error instanceof LarderError ? 'cache-unavailable' : 'shared-run-failed';
       counters.query(analysis.fingerprint, 'bypass', reason, analysis.parseMs);
+      spoilDependencies();
       return request.fallback();
     }
   }

@@ -6,6 +6,7 @@
  * node-postgres's calling conventions into this.
  */
 import type { CustomTypesConfig, QueryResult } from 'pg';
+import { spoilDependencies } from '../core/dependency-scope.js';
 import type { Cache } from '../core/types.js';
 import { isSqlParserLoaded, loadSqlParser } from './analyzer/load-sql-parser.js';
 import type { SqlAnalysis } from './analyzer/sql-analysis.js';
@@ -132,7 +133,10 @@ export class SqlEngine {
     call: QueryCall,
     configuring: boolean,
   ): Promise<QueryResult> {
-    if (call.text === undefined) return this.#tracked.passThrough(client, call);
+    if (call.text === undefined) {
+      spoilDependencies();
+      return this.#tracked.passThrough(client, call);
+    }
     const analysis = await this.analyzeSoon(call.text);
     let reason = this.verdict(analysis, call);
     if (reason === undefined) {
@@ -153,6 +157,8 @@ export class SqlEngine {
       reason = plan.reason;
     }
     this.counters.query(analysis.fingerprint, 'bypass', reason, analysis.parseMs);
+    // Not cached, so nothing records what it read (or wrote): a cached computation around it is not stored.
+    spoilDependencies();
     return this.#tracked.run(client, state, analysis, call, configuring);
   }
 
