@@ -7,6 +7,7 @@
  * freshened a stored response; a stored response for a failed origin), or let
  * it pass.
  */
+import type { Dependencies } from '../core/types.js';
 import type { Flight, Flights } from './flights.js';
 import { FLIGHT_PASS } from './flights.js';
 import type { ResolvedHttpOptions, ResolvedRoute } from './http-cache-options.js';
@@ -73,8 +74,12 @@ export interface ExchangeContext {
   readonly now: () => number;
   /** Report a store failure or a skipped response (rate-limited by the caller). */
   readonly report: (reason: string, details: Record<string, unknown>) => void;
-  /** Run `fn` collecting the data dependencies of what it builds (see docs/http.md). */
-  readonly collect: <T>(fn: () => T) => { readonly result: T; readonly tags: () => readonly string[] };
+  /**
+   * Run `fn` (synchronously) in a fresh dependency scope of the page cache's
+   * Larder cache; resolves what was read in it once `fn`'s promise settles
+   * (undefined when collection failed).
+   */
+  readonly collect: (fn: () => Promise<void>) => Promise<Dependencies | undefined>;
   /** Keep track of a write in the background, for `idle()`. */
   readonly track: (work: Promise<unknown>) => Promise<unknown>;
   /** The primary key of another target on the request's host, or undefined when it cannot be one. */
@@ -110,7 +115,10 @@ export class Exchange {
   #flight: Flight | undefined;
   readonly #vary: Set<string>;
   readonly #tags = new Set<string>();
-  #dependencyTags: (() => readonly string[]) | undefined;
+  /** What the handler read through the cache (larder/sql queries, tagged reads), once it finished. */
+  #collected: Promise<Dependencies | undefined> | undefined;
+  /** Ends the dependency scope: the origin's response is complete (or abandoned). */
+  #finish: () => void = () => {};
   readonly #requestAt: number;
   #responseAt = 0;
   #state: 'open' | 'buffering' | 'done' = 'open';
@@ -164,9 +172,21 @@ export class Exchange {
    */
   run<T>(fn: () => T): T {
     if (this.kind !== 'fill' && this.kind !== 'revalidate') return fn();
-    const { result, tags } = this.#context.collect(fn);
-    this.#dependencyTags = tags;
-    return result;
+    let result: T | undefined;
+    const finished = new Promise<void>((resolve) => {
+      this.#finish = resolve;
+    });
+    this.#collected = this.#context.collect(() => {
+      result = fn();
+      return finished;
+    });
+    return result as T;
+  }
+
+  /** The dependencies the handler collected, once its response is complete: undefined without a scope. */
+  #dependencies(): Promise<Dependencies | undefined> | undefined {
+    this.#finish();
+    return this.#collected;
   }
 
   /** The origin's response head arrived (status and every field it will send). */
@@ -245,10 +265,19 @@ export class Exchange {
       this.#pass(stored !== undefined && key !== undefined, undefined);
       return;
     }
+    const dependencies = await this.#dependencies();
+    if (dependencies?.complete === false) {
+      // The page read something the cache cannot vouch for (an uncached query, a counter that
+      // moved while it rendered): it is served, never stored. Not a hit-for-pass: the next
+      // rendering may well be trackable.
+      this.#context.report('untracked-dependencies', { target: this.#request.target.slice(0, 100) });
+      this.#pass(false, undefined);
+      return;
+    }
     this.#context.flights.unpass(primary);
     const written = this.#context.track(
       this.#context.pages
-        .store(primary, key, stored, ttlMs, tags, [urlTag(primary)])
+        .store(primary, key, stored, ttlMs, tags, [urlTag(primary)], dependencies)
         .catch((error: unknown) => this.#context.report('store-failed', { error })),
     );
     this.#flight?.settle({ kind: 'stored', stored, variantKey: key }, written);
@@ -312,6 +341,7 @@ export class Exchange {
   }
 
   #release(): void {
+    this.#finish();
     this.#flight?.settle(FLIGHT_PASS);
     this.#flight = undefined;
   }
@@ -371,7 +401,6 @@ export class Exchange {
       if (tag !== '') tags.add(tag);
     for (const tag of (fieldValue(this.#headers, 'cache-tag') ?? '').split(','))
       if (tag.trim() !== '') tags.add(tag.trim());
-    for (const tag of this.#dependencyTags?.() ?? []) tags.add(tag);
     if (tags.size > 32) {
       this.#context.report('too-many-tags', { tags: tags.size });
       return undefined;
@@ -403,10 +432,13 @@ export class Exchange {
     const ttlMs = storeTtlMs(stored, this.#route, this.#context.options);
     const tags = this.#storeTags(primary);
     if (key !== undefined && ttlMs > 0 && tags !== undefined) {
+      const dependencies = this.#dependencies();
       const written = this.#context.track(
-        this.#context.pages
-          .store(primary, key, stored, ttlMs, tags, [urlTag(primary)])
-          .catch((error: unknown) => this.#context.report('store-failed', { error })),
+        (async () => {
+          const collected = await dependencies;
+          if (collected?.complete === false) return;
+          await this.#context.pages.store(primary, key, stored, ttlMs, tags, [urlTag(primary)], collected);
+        })().catch((error: unknown) => this.#context.report('store-failed', { error })),
       );
       this.#flight?.settle({ kind: 'stored', stored, variantKey: key }, written);
       this.#flight = undefined;

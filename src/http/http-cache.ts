@@ -57,9 +57,6 @@ const GATEWAY_TIMEOUT: HttpAnswer = Object.freeze({
   body: undefined,
 });
 
-/** Run `fn` as it is: no data dependencies are collected. */
-const collectNothing = <T>(fn: () => T) => ({ result: fn(), tags: () => [] as readonly string[] });
-
 /**
  * A shared HTTP response cache over a Larder cache (see docs/http.md).
  * @example
@@ -88,7 +85,11 @@ export function createHttpCache(options: HttpCacheOptions): HttpCache {
       reportedAt.set(reason, now);
       resolved.logger.warn(`larder/http: ${reason}`, details);
     },
-    collect: collectNothing,
+    collect: (fn) =>
+      resolved.cache.collectDependencies(fn).then(
+        ({ dependencies }) => dependencies,
+        () => undefined,
+      ),
     track(work) {
       pending.add(work);
       void work.finally(() => pending.delete(work));

@@ -13,7 +13,7 @@
  * variant at once, in every process (RFC 9111 §4.4).
  */
 import { createHash } from 'node:crypto';
-import type { Cache } from '../core/types.js';
+import type { Cache, Dependencies } from '../core/types.js';
 import { varySelector } from './rules/cache-key.js';
 import type { HeaderFields } from './rules/header-fields.js';
 import type { StoredResponse } from './stored-response.js';
@@ -107,6 +107,7 @@ export class PageStore {
     ttlMs: number,
     tags: readonly string[],
     indexTags: readonly string[],
+    dependencies?: Dependencies,
   ): Promise<void> {
     const lists = [
       stored.vary,
@@ -114,7 +115,7 @@ export class PageStore {
     ].slice(0, MAX_LISTS);
     this.#remember(primary, lists);
     // The variant first: an index naming a variant not yet stored is a miss, never a wrong answer.
-    await this.#cache.set(key, stored, { ttl: ttlMs, tags });
+    await this.#cache.set(key, stored, { ttl: ttlMs, tags, ...(dependencies === undefined ? {} : { dependencies }) });
     await this.#cache.set(`http:${primary}`, { lists } satisfies VaryIndex, { ttl: ttlMs, tags: indexTags });
   }
 
