@@ -62,7 +62,12 @@ const LAYERS: readonly LayerRule[] = [
     layers: ['core', 'http', 'http/rules'],
     packages: ['fastify', 'fastify-plugin'],
   },
-  { name: 'adapters/hono', covers: 'adapters/hono/', layers: ['core', 'http', 'http/rules'], packages: ['hono'] },
+  {
+    name: 'adapters/hono',
+    covers: 'adapters/hono/',
+    layers: ['core', 'http', 'http/rules'],
+    packages: ['hono'],
+  },
   // The conformance suite takes a store factory, so it needs no store of its own.
   { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
   // `src/index.ts` and the wiring beside it (createCache = core + the MessagePack default).
