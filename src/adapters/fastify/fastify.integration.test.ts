@@ -216,6 +216,55 @@ describe('larder/fastify', () => {
     assertHit(await app.inject({ url: '/static', headers: { cookie: 'user=b' } }));
   });
 
+  it('varies on Cookie when the handler reads request.session set by a plugin registered before Larder', async () => {
+    let calls = 0;
+    const app = Fastify();
+    apps.push(app);
+    // A stand-in for @fastify/session: it reads the cookie before Larder watches the header.
+    app.decorateRequest('session', null);
+    app.addHook('onRequest', async (request) => {
+      (request as unknown as { session: { user: string } }).session = {
+        user: request.headers.cookie ?? 'anonymous',
+      };
+    });
+    await app.register(fastifyLarder, {
+      http: { cache: await newCache(), hosts: ['localhost'], ttl: '1m', logger: { warn: () => {} } },
+      allRoutes: true,
+    });
+    app.get('/me', async (request) => {
+      calls++;
+      return `hello ${(request as unknown as { session: { user: string } }).session.user}`;
+    });
+    await app.ready();
+    assert.equal((await app.inject({ url: '/me', headers: { cookie: 'a' } })).body, 'hello a');
+    assertHit(await app.inject({ url: '/me', headers: { cookie: 'a' } }));
+    assert.equal((await app.inject({ url: '/me', headers: { cookie: 'b' } })).body, 'hello b');
+    assert.equal(calls, 2);
+  });
+
+  it('releases waiting requests at once when the handler hijacks the reply (no hooks run)', async () => {
+    let calls = 0;
+    const app = await newApp(
+      (a) =>
+        a.get('/hijacked', async (_req, reply) => {
+          calls++;
+          await sleep(50);
+          reply.hijack();
+          reply.raw.writeHead(200, { 'content-type': 'text/plain' });
+          reply.raw.end('raw');
+        }),
+      { allRoutes: true, ttl: '1m', collapseWait: '5s' },
+    );
+    const startedAt = Date.now();
+    const responses = await Promise.all(Array.from({ length: 5 }, () => app.inject('/hijacked')));
+    assert.ok(responses.every((r) => r.body === 'raw'));
+    assert.ok(
+      Date.now() - startedAt < 2_500,
+      `${Date.now() - startedAt} ms: waiters held until collapseWait`,
+    );
+    assert.equal(calls, 5);
+  });
+
   it('runs after every later onSend hook: a Vary: Cookie or Set-Cookie it adds is seen', async () => {
     let calls = 0;
     const app = await newApp(
