@@ -16,7 +16,7 @@ import { createHttpCache, type HttpCache } from '../../http/http-cache.js';
 import type { HttpCacheOptions, ResolvedRoute, RouteOptions } from '../../http/http-cache-options.js';
 import { isUnsafeMethod } from '../../http/rules/invalidation.js';
 import { type CookieReads, watchCookieReads } from './cookie-reads.js';
-import { applyAnswer, feedBody, replyFields, setAnswerLength } from './reply-body.js';
+import { answerBody, applyAnswer, feedBody, replyFields, setAnswerLength } from './reply-body.js';
 
 /** A route's `config.larder`: its options, `true` for the cache's defaults, `false` to keep Larder off it. */
 export type LarderRouteConfig = RouteOptions | boolean;
@@ -110,7 +110,7 @@ async function larderPlugin(fastify: FastifyInstance, options: FastifyLarderOpti
       result.refresh?.abort();
       if (state !== undefined && request.method === 'HEAD')
         state.answerLength = String(result.answer.headers['content-length'] ?? '');
-      return applyAnswer(reply, result.answer).send(result.answer.body && Buffer.from(result.answer.body));
+      return applyAnswer(reply, result.answer).send(answerBody(result.answer) ?? undefined);
     }
     const exchange = result.exchange;
     for (const [name, value] of Object.entries(exchange.originFields)) {
@@ -137,7 +137,7 @@ async function larderPlugin(fastify: FastifyInstance, options: FastifyLarderOpti
     if (outcome.kind === 'replace') {
       destroyStream(payload);
       applyAnswer(reply, outcome.answer, true);
-      return done(null, outcome.answer.body === undefined ? null : Buffer.from(outcome.answer.body));
+      return done(null, answerBody(outcome.answer));
     }
     if (outcome.vary !== undefined) reply.header('vary', outcome.vary);
     feedBody(

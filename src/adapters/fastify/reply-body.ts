@@ -28,6 +28,12 @@ export function applyAnswer(reply: FastifyReply, answer: HttpAnswer, replacing =
   return reply;
 }
 
+/** The answer's body as a Buffer over the same bytes (no copy), or null when it has none (HEAD, 304). */
+export function answerBody(answer: HttpAnswer): Buffer | null {
+  const body = answer.body;
+  return body === undefined ? null : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
 /**
  * Fastify's HEAD route sets `Content-Length: 0` for a reply without a body;
  * a cached answer to HEAD keeps the length of the GET it was stored from.
