@@ -385,6 +385,26 @@ describe('larder/fastify', () => {
     assert.ok(elapsedMs < 2_500, `${elapsedMs} ms`);
   });
 
+  it('keeps collapsing after a conditional miss that the handler answered 304', async () => {
+    // A browser revalidating its copy (If-None-Match) on a cold cache: the handler's 304
+    // says nothing about whether the page may be stored, so it must not start hit-for-pass.
+    let calls = 0;
+    const app = await newApp((a) =>
+      a.get('/etagged', { config: { larder: { ttl: '1m' } } }, async (req, reply) => {
+        calls++;
+        await sleep(50);
+        reply.header('etag', '"v1"');
+        if (req.headers['if-none-match'] === '"v1"') return reply.code(304).send();
+        return 'page';
+      }),
+    );
+    const conditional = await app.inject({ url: '/etagged', headers: { 'if-none-match': '"v1"' } });
+    assert.equal(conditional.statusCode, 304);
+    const responses = await Promise.all(Array.from({ length: 20 }, () => app.inject('/etagged')));
+    assert.ok(responses.every((r) => r.body === 'page'));
+    assert.equal(calls, 2, 'one call for the conditional miss, one for the 20 collapsed requests');
+  });
+
   it('serves the stale page when the handler throws, within staleIfError', async () => {
     let fail = false;
     const app = await newApp((a) =>
