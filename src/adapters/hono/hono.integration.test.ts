@@ -313,6 +313,25 @@ describe('larder/hono', () => {
     assert.ok(elapsedMs < 2_500, `${elapsedMs} ms`);
   });
 
+  it('keeps collapsing after a conditional miss that the handler answered 304', async () => {
+    let calls = 0;
+    const app = new Hono();
+    app.get('/etagged', cachePage(await newHttp(), { ttl: '1m' }), async (c) => {
+      calls++;
+      await sleep(50);
+      c.header('etag', '"v1"');
+      if (c.req.header('if-none-match') === '"v1"') return c.body(null, 304);
+      return c.text('page');
+    });
+    const conditional = await app.request('/etagged', { headers: { 'if-none-match': '"v1"' } });
+    assert.equal(conditional.status, 304);
+    const bodies = await Promise.all(
+      Array.from({ length: 20 }, async () => (await app.request('/etagged')).text()),
+    );
+    assert.ok(bodies.every((body) => body === 'page'));
+    assert.equal(calls, 2, 'one call for the conditional miss, one for the 20 collapsed requests');
+  });
+
   it('serves the stale page when the handler throws, within staleIfError', async () => {
     let fail = false;
     const app = new Hono();
