@@ -73,6 +73,20 @@ const LAYERS: readonly LayerRule[] = [
     layers: ['core', 'entry', 'serializers', 'stores/memory', 'stores/redis', 'http', 'http/rules', 'proxy'],
     packages: [],
   },
+  // Framework adapters (STYLE §16): thin translations between a host framework and the
+  // response cache, which bring their framework as an optional peer dependency.
+  {
+    name: 'adapters/fastify',
+    covers: 'adapters/fastify/',
+    layers: ['core', 'http', 'http/rules'],
+    packages: ['fastify', 'fastify-plugin'],
+  },
+  {
+    name: 'adapters/hono',
+    covers: 'adapters/hono/',
+    layers: ['core', 'http', 'http/rules'],
+    packages: ['hono'],
+  },
   // The conformance suite takes a store factory, so it needs no store of its own.
   { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
   // `src/index.ts` and the wiring beside it (createCache = core + the MessagePack default).
@@ -103,6 +117,8 @@ const SUBPATH_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   './express': [],
   './proxy': [],
   './testing': [],
+  './fastify': ['fastify', 'fastify-plugin'],
+  './hono': ['hono'],
 };
 
 const TEST_RUNNER = new Set(['node:test', 'node:test/reporters']);

@@ -37,6 +37,8 @@ const EXPECTED_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'larder/store': [],
   'larder/testing': ['conformanceSuite'],
   'larder/nunjucks': ['larderCacheExtension'],
+  'larder/fastify': ['fastifyLarder', 'neverCache', 'createHttpCache'],
+  'larder/hono': ['cachePage', 'cachePages', 'neverCache', 'createHttpCache'],
 };
 /**
  * Types a TypeScript user imports from each subpath: `larder/store` holds only
@@ -45,6 +47,13 @@ const EXPECTED_EXPORTS: Readonly<Record<string, readonly string[]>> = {
 const EXPECTED_TYPES: Readonly<Record<string, readonly string[]>> = {
   larder: ['Cache', 'CacheOptions'],
   'larder/store': ['Store', 'Bus', 'BusHandlers', 'StoreEntry', 'StoreTtlMs', 'StoreWrite'],
+  'larder/fastify': ['FastifyLarderOptions', 'LarderRouteConfig', 'HttpCache', 'RouteOptions'],
+  'larder/hono': ['HttpCache', 'HttpCacheOptions', 'RouteOptions'],
+};
+/** Framework adapters, each with the optional peers it needs (installed by the test at the versions we test against). */
+const ADAPTER_PEERS: Readonly<Record<string, readonly string[]>> = {
+  'larder/fastify': ['fastify', 'fastify-plugin'],
+  'larder/hono': ['hono'],
 };
 /** Subpaths that must load with no optional peer installed. */
 const WITHOUT_PEERS = [
@@ -105,6 +114,20 @@ function listFiles(dir: string, base = dir): string[] {
       ? listFiles(full, base)
       : [path.relative(base, full).split(path.sep).join('/')];
   });
+}
+
+/**
+ * Install `packages` into `cwd` at the versions this repository tests against,
+ * which are in the npm cache, so this stays offline.
+ */
+async function installPinned(cwd: string, packages: readonly string[]): Promise<void> {
+  const pinned = packages.map((name) => {
+    const { version } = JSON.parse(
+      readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8'),
+    ) as { version: string };
+    return `${name}@${version}`;
+  });
+  await npm(cwd, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', ...pinned]);
 }
 
 describe('the packed tarball', { timeout: 120_000 }, () => {
@@ -189,20 +212,7 @@ describe('the packed tarball', { timeout: 120_000 }, () => {
   });
 
   it('loads larder/redis once redis is installed', async () => {
-    const pinned = JSON.parse(
-      readFileSync(path.join(ROOT, 'node_modules', 'redis', 'package.json'), 'utf8'),
-    ) as {
-      version: string;
-    };
-    // The version this repository tests against is in the npm cache, so this stays offline.
-    await npm(app, [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      '--ignore-scripts',
-      `redis@${pinned.version}`,
-    ]);
+    await installPinned(app, ['redis']);
     const result = await importFrom(app, ['larder/redis']);
     const { exports, message } = result['larder/redis'] ?? {};
     assert.ok(exports, `import 'larder/redis' failed: ${message}`);
@@ -211,8 +221,33 @@ describe('the packed tarball', { timeout: 120_000 }, () => {
     }
   });
 
+  it('says what is missing when a framework adapter is imported without its framework', async () => {
+    const result = await importFrom(app, Object.keys(ADAPTER_PEERS));
+    for (const [specifier, peers] of Object.entries(ADAPTER_PEERS)) {
+      assert.equal(result[specifier]?.code, 'ERR_MODULE_NOT_FOUND', specifier);
+      assert.ok(
+        peers.some((peer) => (result[specifier]?.message ?? '').includes(`'${peer}'`)),
+        `${specifier}: ${result[specifier]?.message}`,
+      );
+    }
+  });
+
+  it('loads larder/fastify and larder/hono once their frameworks are installed', async () => {
+    await installPinned(app, Object.values(ADAPTER_PEERS).flat());
+    const result = await importFrom(app, Object.keys(ADAPTER_PEERS));
+    for (const specifier of Object.keys(ADAPTER_PEERS)) {
+      const { exports, message } = result[specifier] ?? {};
+      assert.ok(exports, `import '${specifier}' failed: ${message}`);
+      for (const name of EXPECTED_EXPORTS[specifier] ?? [])
+        assert.ok(
+          exports.includes(name),
+          `'${specifier}' does not export ${name} (has ${exports.join(', ')})`,
+        );
+    }
+  });
+
   it('gives a TypeScript user the types of every subpath', async () => {
-    // Runs after redis is installed, since the types of larder/redis refer to it.
+    // Runs after redis, fastify and hono are installed, since the types of their subpaths refer to them.
     const lines = Object.entries(EXPECTED_EXPORTS).flatMap(([specifier, names]) =>
       names.map(
         (name, i) => `import { ${name} as _${specifier.replace(/\W/g, '_')}_${i} } from '${specifier}';`,

@@ -223,8 +223,11 @@ export class Exchange {
       },
     );
     if (!decision.store) {
-      // A request-side reason says nothing about the next request for the URL.
-      return this.#pass(decision.reason !== 'request-no-store' && decision.reason !== 'method', vary);
+      // A request-side reason says nothing about the next request for the URL; nor
+      // does a 304, which only answers the conditions this request carried.
+      const aboutUrl =
+        decision.reason !== 'request-no-store' && decision.reason !== 'method' && status !== 304;
+      return this.#pass(aboutUrl, vary);
     }
     const length = Number(fieldValue(headers, 'content-length'));
     if (Number.isFinite(length) && length > this.#context.options.maxBodyBytes) return this.#pass(true, vary);
