@@ -103,6 +103,14 @@ function storeTtlMs(stored: StoredResponse, route: ResolvedRoute, options: Resol
 /** The origin's side of one request. */
 export class Exchange {
   readonly kind: ExchangeKind;
+  /**
+   * Set once the response to an unsafe request has started invalidating its
+   * targets (RFC 9111 §4.4): adapters hold the end of the response until it
+   * settles, so that a client following a redirect after a POST never gets
+   * the page from before it. It settles within the cache's
+   * `invalidationTimeout` (a store that fails journals the invalidation).
+   */
+  invalidation: Promise<void> | undefined;
   /** Fields to set (a string) or remove (null) on the request sent to the origin. */
   readonly originFields: Readonly<Record<string, string | null>>;
   readonly #context: ExchangeContext;
@@ -472,10 +480,12 @@ export class Exchange {
       return primary === undefined ? [] : [urlTag(primary)];
     });
     if (tags.length > 0)
-      this.#context.track(
-        this.#context.options.cache
-          .invalidateTags(tags)
-          .catch((error: unknown) => this.#context.report('invalidate-failed', { error })),
-      );
+      this.invalidation = this.#context
+        .track(
+          this.#context.options.cache
+            .invalidateTags(tags)
+            .catch((error: unknown) => this.#context.report('invalidate-failed', { error })),
+        )
+        .then(() => undefined);
   }
 }

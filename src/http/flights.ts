@@ -30,6 +30,10 @@ const MAX_PASSING = 10_000;
 /** The flights and hit-for-pass marks of one page cache. */
 export class Flights {
   readonly #flights = new Map<string, Flight>();
+  /** Landings so far: a request notes the number before it reads the store. */
+  #landings = 0;
+  /** The last stored result per URL, with the landing's number. */
+  readonly #landed = new Map<string, { readonly landing: number; readonly result: FlightResult }>();
   readonly #passUntil = new Map<string, number>();
 
   /** Start the flight for `key`, or undefined when one is in the air. */
@@ -44,7 +48,15 @@ export class Flights {
       settle: (result, stored) => {
         resolve(result);
         const land = () => {
-          if (this.#flights.get(key) === flight) this.#flights.delete(key);
+          if (this.#flights.get(key) !== flight) return;
+          this.#flights.delete(key);
+          if (result.kind !== 'stored') return;
+          this.#landed.delete(key);
+          this.#landed.set(key, { landing: ++this.#landings, result });
+          if (this.#landed.size > MAX_PASSING) {
+            const oldest = this.#landed.keys().next().value;
+            if (oldest !== undefined) this.#landed.delete(oldest);
+          }
         };
         if (stored === undefined) land();
         else void stored.then(land, land);
@@ -52,6 +64,23 @@ export class Flights {
     };
     this.#flights.set(key, flight);
     return flight;
+  }
+
+  /** The number of landings so far: note it before reading the store (see `landedSince`). */
+  landings(): number {
+    return this.#landings;
+  }
+
+  /**
+   * A stored result for `key` that landed after `landings` was noted: a request
+   * whose store read began before that write and missed sees it here, instead
+   * of starting a flight of its own (the read and the landing raced; the
+   * landing falls within the request's lifetime, so answering with it is
+   * answering as of a moment during the request).
+   */
+  landedSince(key: string, landings: number): FlightResult | undefined {
+    const landed = this.#landed.get(key);
+    return landed !== undefined && landed.landing > landings ? landed.result : undefined;
   }
 
   /** Whether a flight for `key` is in the air. */

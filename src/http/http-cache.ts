@@ -127,6 +127,7 @@ export function createHttpCache(options: HttpCacheOptions): HttpCache {
     if (flights.passing(primary, now))
       return { kind: 'forward', exchange: exchange({ kind: 'fill', request, primary, route }) };
     const requestControl = parseCacheControl(fieldLines(request.headers, 'cache-control'));
+    const landings = flights.landings();
     const found = await pages.find(primary, request.headers).catch(() => undefined);
     if (found === 'unusable') {
       context.report('unusable-field', { target: request.target.slice(0, 100) });
@@ -190,6 +191,9 @@ export function createHttpCache(options: HttpCacheOptions): HttpCache {
     if (requestControl.directives.has('only-if-cached')) return answer(GATEWAY_TIMEOUT);
     // A HEAD miss goes to the origin as it is: a GET fills the cache, a HEAD does not (RFC 9111 §4).
     if (method === 'HEAD') return pass(request, route);
+    const landed = flights.landedSince(primary, landings);
+    if (landed?.kind === 'stored' && sameVariant(landed, primary, request))
+      return answer(answerFrom(landed.stored, request, Date.now(), 'hit; detail=collapsed'));
     const flight = flights.start(primary);
     if (flight !== undefined)
       return { kind: 'forward', exchange: exchange({ kind: 'fill', request, primary, route, flight }) };

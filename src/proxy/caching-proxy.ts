@@ -126,9 +126,18 @@ export function createCachingProxy(options: CachingProxyOptions): CachingProxy {
       headers.via = appendVia(headers.via);
       response.writeHead(status, reply.statusMessage, headers as http.OutgoingHttpHeaders);
       reply.on('data', (chunk: Buffer) => exchange?.write(chunk));
-      reply.on('end', () => void exchange?.end());
-      reply.on('error', () => exchange?.abort());
-      reply.pipe(response);
+      reply.on('end', () => {
+        void exchange?.end();
+        // An unsafe request: the response ends once its targets are invalidated (RFC 9111 §4.4).
+        const invalidation = exchange?.invalidation;
+        if (invalidation === undefined) response.end();
+        else void invalidation.then(() => response.end());
+      });
+      reply.on('error', () => {
+        exchange?.abort();
+        response.destroy();
+      });
+      reply.pipe(response, { end: false });
     });
     upstream.on('error', () => {
       const stale = exchange?.originFailed();

@@ -140,6 +140,12 @@ async function larderPlugin(fastify: FastifyInstance, options: FastifyLarderOpti
       return done(null, answerBody(outcome.answer));
     }
     if (outcome.vary !== undefined) reply.header('vary', outcome.vary);
+    // An unsafe request: answered once its URL is invalidated (RFC 9111 §4.4), so the GET a
+    // client sends next (a redirect after a POST) never gets the old page.
+    if (exchange.invalidation !== undefined) {
+      void exchange.invalidation.then(() => done(null, payload));
+      return;
+    }
     feedBody(
       exchange,
       payload,

@@ -71,6 +71,9 @@ function larderMiddleware(http: HttpCache, route: ResolvedRoute | undefined): Mi
       c.res = answerResponse(outcome.answer);
       return;
     }
+    // An unsafe request: answered once its URL is invalidated (RFC 9111 §4.4), so the GET a
+    // client sends next (a redirect after a POST) never gets the old page.
+    if (exchange.invalidation !== undefined) await exchange.invalidation;
     const headers = new Headers(res.headers);
     if (outcome.vary !== undefined) headers.set('vary', outcome.vary);
     const onError = (error: unknown) => console.error('larder/hono: storing the response failed', error);
