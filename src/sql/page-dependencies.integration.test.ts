@@ -178,4 +178,22 @@ describe('pages carry the data dependencies of their SQL queries', () => {
     assert.equal((await race('/naive', 31)).split(' ')[0], 'a=30');
     assert.match(await get('/naive'), /^a=30 /, 'stale, and served: the harness sees the race');
   });
+
+  it('a fragment rendered from a cached query is rendered again after a write to its table, not to another', async () => {
+    let rendered = 0;
+    const fragment = () =>
+      cache.fragment('product_box', [1], '5m', async () => {
+        rendered++;
+        return `<b>${await value('b')}</b>`;
+      });
+    const first = await fragment();
+    await cache.idle();
+    assert.equal(await fragment(), first);
+    await pool.query('UPDATE c SET v = v + 1 WHERE id = 1');
+    assert.equal(await fragment(), first);
+    assert.equal(rendered, 1);
+    await pool.query('UPDATE b SET v = 77 WHERE id = 1');
+    assert.equal(await fragment(), '<b>77</b>');
+    assert.equal(rendered, 2);
+  });
 });
