@@ -23,6 +23,7 @@ const SCRIPTS = [
   'sql-query',
   'faults',
   'healthy-path',
+  'http-pages',
   'data-dependencies',
 ] as const;
 
