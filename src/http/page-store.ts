@@ -28,6 +28,9 @@ const MAX_LISTS = 8;
 /** URLs whose `Vary` lists this process remembers. */
 const MAX_REMEMBERED = 10_000;
 
+/** The selector hash of a response without `Vary`. */
+const NO_VARY = createHash('sha256').update('').digest('base64url').slice(0, 32);
+
 /** A found variant. */
 export interface FoundVariant {
   readonly key: string;
@@ -53,6 +56,8 @@ export class PageStore {
 
   /** The key of the variant `headers` select under `vary`, or undefined when a value cannot be a key. */
   variantKey(primary: string, vary: readonly string[], headers: HeaderFields): string | undefined {
+    // Most pages vary on nothing: their one variant needs no hash per request.
+    if (vary.length === 0) return `http:${primary}|${NO_VARY}`;
     const selector = varySelector(vary, headers, this.#maxFieldLength);
     if (selector === undefined) return undefined;
     return `http:${primary}|${createHash('sha256').update(selector).digest('base64url').slice(0, 32)}`;
@@ -115,7 +120,11 @@ export class PageStore {
     ].slice(0, MAX_LISTS);
     this.#remember(primary, lists);
     // The variant first: an index naming a variant not yet stored is a miss, never a wrong answer.
-    await this.#cache.set(key, stored, { ttl: ttlMs, tags, ...(dependencies === undefined ? {} : { dependencies }) });
+    await this.#cache.set(key, stored, {
+      ttl: ttlMs,
+      tags,
+      ...(dependencies === undefined ? {} : { dependencies }),
+    });
     await this.#cache.set(`http:${primary}`, { lists } satisfies VaryIndex, { ttl: ttlMs, tags: indexTags });
   }
 

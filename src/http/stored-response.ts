@@ -40,20 +40,50 @@ export function bodyEtag(body: Uint8Array): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
 }
 
-/** The response's `Cache-Control`, parsed. */
-export function storedControl(stored: StoredResponse): CacheControl {
-  return parseCacheControl(stored.headers['cache-control']);
+/** What every answer reads of a stored response, worked out once per decoded object. */
+interface Facts {
+  readonly control: CacheControl;
+  /** Its age when it arrived (RFC 9111 §4.2.3: corrected initial age). */
+  readonly initialAgeMs: number;
+  readonly etag: string | undefined;
+  readonly lastModified: string | undefined;
 }
 
-/** Its current age (RFC 9111 §4.2.3). */
+/**
+ * Facts by stored object: a memory store or a tiered L1 hands out the same
+ * decoded (frozen) object on every hit, so its `Cache-Control` and dates are
+ * parsed once, not on every request.
+ */
+const FACTS = new WeakMap<StoredResponse, Facts>();
+
+function factsOf(stored: StoredResponse): Facts {
+  let facts = FACTS.get(stored);
+  if (facts === undefined) {
+    facts = {
+      control: parseCacheControl(stored.headers['cache-control']),
+      initialAgeMs: currentAgeMs({
+        ageHeader: fieldValue(stored.headers, 'age'),
+        dateHeader: fieldValue(stored.headers, 'date'),
+        requestAt: stored.requestAt,
+        responseAt: stored.responseAt,
+        nowAt: stored.responseAt,
+      }),
+      etag: fieldValue(stored.headers, 'etag'),
+      lastModified: fieldValue(stored.headers, 'last-modified'),
+    };
+    FACTS.set(stored, facts);
+  }
+  return facts;
+}
+
+/** The response's `Cache-Control`, parsed. */
+export function storedControl(stored: StoredResponse): CacheControl {
+  return factsOf(stored).control;
+}
+
+/** Its current age (RFC 9111 §4.2.3): the age it arrived with plus the time it has been stored. */
 export function storedAgeMs(stored: StoredResponse, nowAt: number): number {
-  return currentAgeMs({
-    ageHeader: fieldValue(stored.headers, 'age'),
-    dateHeader: fieldValue(stored.headers, 'date'),
-    requestAt: stored.requestAt,
-    responseAt: stored.responseAt,
-    nowAt,
-  });
+  return factsOf(stored).initialAgeMs + Math.max(0, nowAt - stored.responseAt);
 }
 
 /** Its validators as the origin knows them. */
@@ -81,11 +111,10 @@ export function answerFrom(
 ): HttpAnswer {
   const age = ageHeader(storedAgeMs(stored, nowAt));
   const cacheStatus = `larder; ${status}`;
-  const validators = {
-    etag: fieldValue(stored.headers, 'etag'),
-    lastModified: fieldValue(stored.headers, 'last-modified'),
-  };
-  if (stored.status === 200 && notModified(request.headers, validators))
+  const facts = factsOf(stored);
+  const conditional =
+    request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined;
+  if (stored.status === 200 && conditional && notModified(request.headers, facts))
     return {
       status: 304,
       headers: { ...notModifiedFields(stored.headers), age, 'cache-status': cacheStatus },

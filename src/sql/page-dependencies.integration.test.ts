@@ -44,10 +44,12 @@ describe('pages carry the data dependencies of their SQL queries', () => {
 
   const value = async (table: string, via: 'cached' | 'raw' = 'cached'): Promise<number> => {
     const text = `SELECT v FROM ${table} WHERE id = 1`;
-    const { rows } = via === 'cached' ? await pool.query<{ v: number }>(text) : await raw.query<{ v: number }>(text);
+    const { rows } =
+      via === 'cached' ? await pool.query<{ v: number }>(text) : await raw.query<{ v: number }>(text);
     return (rows[0] as { v: number }).v;
   };
-  const get = async (path: string) => (await httpRequest(`${url}${path}`, { headers: { host: 'localhost' } })).body;
+  const get = async (path: string) =>
+    (await httpRequest(`${url}${path}`, { headers: { host: 'localhost' } })).body;
 
   before(async () => {
     server = await startPostgresServer();
@@ -60,7 +62,12 @@ describe('pages carry the data dependencies of their SQL queries', () => {
       INSERT INTO a VALUES (1, 1); INSERT INTO b VALUES (1, 1); INSERT INTO c VALUES (1, 1);`);
     store = redisStore({ url: redisUrl() });
     cache = createCache({ store, prefix, defaultTtl: '5m' });
-    listener = createCdcListener({ cache, connection: server.url, logger: { warn() {} }, statusInterval: 1_000 });
+    listener = createCdcListener({
+      cache,
+      connection: server.url,
+      logger: { warn() {} },
+      statusInterval: 1_000,
+    });
     await listener.start();
     db = listener.identity as DatabaseIdentity;
     raw = new pg.Pool({ connectionString: server.url, max: 4 });
@@ -80,12 +87,16 @@ describe('pages carry the data dependencies of their SQL queries', () => {
       res.send(`a=${a} b=${await value('b')}`);
     });
     // The naive page: the tables it reads are explicit tags, their generations read at store time.
-    app.get('/naive', cachePage(pages, { tags: [tableTag(db, 'public', 'a'), tableTag(db, 'public', 'b')] }), async (_req, res) => {
-      count('/naive');
-      const a = await value('a', 'raw');
-      await between?.();
-      res.send(`a=${a} b=${await value('b', 'raw')}`);
-    });
+    app.get(
+      '/naive',
+      cachePage(pages, { tags: [tableTag(db, 'public', 'a'), tableTag(db, 'public', 'b')] }),
+      async (_req, res) => {
+        count('/naive');
+        const a = await value('a', 'raw');
+        await between?.();
+        res.send(`a=${a} b=${await value('b', 'raw')}`);
+      },
+    );
     const listening = app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => listening.once('listening', resolve));
     url = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
@@ -129,14 +140,22 @@ describe('pages carry the data dependencies of their SQL queries', () => {
     const before = renders.get('/page') ?? 0;
     await cache.set('c-probe', 1, { tags: [tableTag(db, 'public', 'c')] });
     await psql.query('UPDATE c SET v = v + 1 WHERE id = 1');
-    await eventually(async () => (await cache.get('c-probe')) === undefined, 5_000, 'the write to c to be seen');
+    await eventually(
+      async () => (await cache.get('c-probe')) === undefined,
+      5_000,
+      'the write to c to be seen',
+    );
     assert.equal(await get('/page'), first);
     assert.equal(renders.get('/page'), before, 'a write to c leaves the page stored');
     await psql.query('UPDATE b SET v = 10 WHERE id = 1');
     await eventually(async () => /b=10$/.test(await get('/page')), 5_000, 'the write to b to reach the page');
     await pages.idle();
     await psql.query('UPDATE a SET v = 10 WHERE id = 1');
-    await eventually(async () => (await get('/page')) === 'a=10 b=10', 5_000, 'the write to a to reach the page');
+    await eventually(
+      async () => (await get('/page')) === 'a=10 b=10',
+      5_000,
+      'the write to a to reach the page',
+    );
   });
 
   /**

@@ -212,7 +212,9 @@ function follow(
     if (invalidation !== undefined) {
       // An unsafe request: the response ends once its URL is invalidated (RFC 9111 §4.4), so
       // the GET a client sends next (a redirect after a POST) never gets the old page.
-      void invalidation.then(() => (end as (...args: unknown[]) => ServerResponse).call(this, chunk, encoding, callback));
+      void invalidation.then(() =>
+        (end as (...args: unknown[]) => ServerResponse).call(this, chunk, encoding, callback),
+      );
       return this;
     }
     const result = (end as (...args: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);

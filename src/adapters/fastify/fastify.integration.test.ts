@@ -15,6 +15,7 @@ import { createCache } from '../../create-cache.js';
 import type { HttpCacheOptions } from '../../http/http-cache-options.js';
 import { redisStore } from '../../stores/redis/redis-store.js';
 import { redisUrl, uniquePrefix } from '../../test-support/env.js';
+import { originResponse, runLeakageMatrix, scenarios } from '../../test-support/leakage-matrix.js';
 import { fastifyLarder, neverCache } from './index.js';
 
 const prefixes: string[] = [];
@@ -74,6 +75,45 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
 }
 
 describe('larder/fastify', () => {
+  it('passes the leakage matrix through inject: user A’s response is never served to user B', async () => {
+    const list = scenarios('/m', 'localhost');
+    const calls = new Map<string, number>();
+    const app = await newApp(
+      (a) =>
+        a.get('/m/*', async (request, reply) => {
+          const path = request.url.split('?')[0] as string;
+          calls.set(path, (calls.get(path) ?? 0) + 1);
+          const answer = originResponse(list, path, request.url, request.headers as Record<string, string>);
+          if (answer === undefined) return reply.code(404).send();
+          return reply.code(answer.status).headers(answer.headers).send(answer.body);
+        }),
+      { allRoutes: true },
+    );
+    await runLeakageMatrix(
+      {
+        name: 'fastify',
+        async request(request) {
+          const response = await app.inject({
+            method: request.method,
+            url: request.path,
+            headers: request.headers,
+          });
+          const headers: Record<string, string | undefined> = {};
+          for (const [name, value] of Object.entries(response.headers))
+            headers[name] = Array.isArray(value)
+              ? value.join(', ')
+              : value === undefined
+                ? undefined
+                : String(value);
+          return { status: response.statusCode, headers, body: response.body };
+        },
+        originCalls: (path) => calls.get(path) ?? 0,
+        settle: () => app.larder.idle(),
+      },
+      list,
+    );
+  });
+
   it('serves a hit after a miss, with Cache-Status and Age', async () => {
     let calls = 0;
     const app = await newApp((a) =>

@@ -101,7 +101,10 @@ function handedOn(c: Context, reads: boolean): boolean {
 function toHttpRequest(c: Context): HttpRequest {
   const url = new URL(c.req.url);
   const headers: Record<string, string> = {};
-  for (const [name, value] of Headers.prototype.entries.call(c.req.raw.headers)) headers[name] = value;
+  // Through the object's own forEach: @hono/node-server's Request has a Headers class of its own.
+  c.req.raw.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
   return {
     method: c.req.method,
     scheme: url.protocol.slice(0, -1),

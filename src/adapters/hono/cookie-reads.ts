@@ -23,10 +23,11 @@ const LISTING = ['forEach', 'entries', 'keys', 'values', Symbol.iterator] as con
  */
 export function watchCookieReads(headers: Headers): CookieReads {
   const reads = { read: false };
-  const prototype = Headers.prototype as unknown as Record<PropertyKey, (...args: unknown[]) => unknown>;
+  // The object's own class, not the global `Headers`: @hono/node-server hands out a Headers of its own.
+  const own = headers as unknown as Record<PropertyKey, (...args: unknown[]) => unknown>;
   try {
     for (const method of BY_NAME) {
-      const original = prototype[method] as (name: string) => unknown;
+      const original = own[method] as (name: string) => unknown;
       Object.defineProperty(headers, method, {
         configurable: true,
         value(name: string) {
@@ -36,7 +37,7 @@ export function watchCookieReads(headers: Headers): CookieReads {
       });
     }
     for (const method of LISTING) {
-      const original = prototype[method] as (...args: unknown[]) => unknown;
+      const original = own[method] as (...args: unknown[]) => unknown;
       Object.defineProperty(headers, method, {
         configurable: true,
         value(...args: unknown[]) {

@@ -6,8 +6,11 @@
  * (what a middleware inside the cache adds is seen).
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createClient } from 'redis';
@@ -17,6 +20,8 @@ import { createHttpCache, type HttpCache } from '../../http/http-cache.js';
 import type { HttpCacheOptions } from '../../http/http-cache-options.js';
 import { redisStore } from '../../stores/redis/redis-store.js';
 import { redisUrl, uniquePrefix } from '../../test-support/env.js';
+import { httpRequest } from '../../test-support/http-request.js';
+import { originResponse, runLeakageMatrix, scenarios } from '../../test-support/leakage-matrix.js';
 import { cachePage, cachePages, neverCache } from './index.js';
 
 const prefixes: string[] = [];
@@ -65,6 +70,47 @@ async function newHttp(options: Partial<HttpCacheOptions> = {}): Promise<HttpCac
 }
 
 describe('larder/hono', () => {
+  it('passes the leakage matrix over real HTTP (@hono/node-server): user A’s response is never served to user B', async () => {
+    const list = scenarios('/m', 'localhost');
+    const calls = new Map<string, number>();
+    const pages = await newHttp();
+    const app = new Hono();
+    app.use(cachePages(pages));
+    app.get('/m/*', (c) => {
+      const url = new URL(c.req.url);
+      calls.set(url.pathname, (calls.get(url.pathname) ?? 0) + 1);
+      // Only the fields the scenario's handler reads are read (a read of the cookie varies the page).
+      const headers = new Proxy({} as Record<string, string | undefined>, {
+        get: (_target, name) => c.req.header(String(name)),
+      });
+      const answer = originResponse(list, url.pathname, url.pathname + url.search, headers);
+      if (answer === undefined) return c.notFound();
+      const response = new Response(answer.body, { status: answer.status });
+      for (const [name, value] of Object.entries(answer.headers))
+        for (const line of Array.isArray(value) ? value : [value]) response.headers.append(name, line);
+      return response;
+    });
+    const server = http.createServer(getRequestListener(app.fetch));
+    server.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await runLeakageMatrix(
+        {
+          name: 'hono',
+          request: (request) =>
+            httpRequest(`${base}${request.path}`, { method: request.method, headers: request.headers }),
+          originCalls: (path) => calls.get(path) ?? 0,
+          settle: () => pages.idle(),
+        },
+        list,
+      );
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('serves a hit after a miss, with Cache-Status and Age', async () => {
     let calls = 0;
     const app = new Hono();
