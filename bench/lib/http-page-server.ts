@@ -4,6 +4,9 @@
  *
  *   FRONT=express|fastify|hono|node|proxy  MODE=hello|page|redis|tiered|memory  ORIGIN=<url for the proxy>
  *
+ * MODE=static serves the page's bytes, rendered once at start, without a cache:
+ * what a hit must cost at least (the same bytes through the same framework).
+ *
  * Prints `listening <port>` when ready; exits on SIGTERM.
  */
 import http from 'node:http';
@@ -55,7 +58,10 @@ async function handler(): Promise<http.RequestListener> {
   const app = express();
   app.set('etag', false);
   if (mode === 'hello') app.get('/', (_request, response) => void response.send('Hello World!'));
-  else if (mode === 'page') app.get('/', (_request, response) => void response.send(renderPage()));
+  else if (mode === 'static') {
+    const page = renderPage();
+    app.get('/', (_request, response) => void response.send(page));
+  } else if (mode === 'page') app.get('/', (_request, response) => void response.send(renderPage()));
   else {
     const pages = createHttpCache({ cache, hosts: ['127.0.0.1', 'localhost'], logger: () => {} });
     app.get(
@@ -77,7 +83,10 @@ async function fastifyHandler(cache: ReturnType<typeof createCache>): Promise<ht
     },
   });
   if (mode === 'hello') app.get('/', async () => 'Hello World!');
-  else if (mode === 'page')
+  else if (mode === 'static') {
+    const page = renderPage();
+    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  } else if (mode === 'page')
     app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(renderPage()));
   else {
     await app.register(fastifyLarder, {
@@ -96,7 +105,10 @@ async function honoHandler(cache: ReturnType<typeof createCache>): Promise<http.
   const { getRequestListener } = await import('@hono/node-server');
   const app = new Hono();
   if (mode === 'hello') app.get('/', (c) => c.text('Hello World!'));
-  else if (mode === 'page') app.get('/', (c) => c.html(renderPage()));
+  else if (mode === 'static') {
+    const page = renderPage();
+    app.get('/', (c) => c.html(page));
+  } else if (mode === 'page') app.get('/', (c) => c.html(renderPage()));
   else {
     const pages = createHttpCache({ cache, hosts: ['127.0.0.1', 'localhost'], logger: () => {} });
     app.get('/', honoCachePage(pages, { ttl: '10m' }), (c) => c.html(renderPage()));
