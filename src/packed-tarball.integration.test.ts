@@ -37,6 +37,9 @@ const EXPECTED_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'larder/store': [],
   'larder/testing': ['conformanceSuite'],
   'larder/nunjucks': ['larderCacheExtension'],
+  'larder/http': ['createHttpCache'],
+  'larder/express': ['cachePage', 'cachePages', 'neverCache'],
+  'larder/proxy': ['createCachingProxy'],
   'larder/fastify': ['fastifyLarder', 'neverCache', 'createHttpCache'],
   'larder/hono': ['cachePage', 'cachePages', 'neverCache', 'createHttpCache'],
 };
@@ -49,6 +52,8 @@ const EXPECTED_TYPES: Readonly<Record<string, readonly string[]>> = {
   'larder/store': ['Store', 'Bus', 'BusHandlers', 'StoreEntry', 'StoreTtlMs', 'StoreWrite'],
   'larder/fastify': ['FastifyLarderOptions', 'LarderRouteConfig', 'HttpCache', 'RouteOptions'],
   'larder/hono': ['HttpCache', 'HttpCacheOptions', 'RouteOptions'],
+  'larder/http': ['HttpCache', 'HttpCacheOptions', 'RouteOptions', 'HttpRequest', 'Lookup'],
+  'larder/proxy': ['CachingProxy', 'CachingProxyOptions'],
 };
 /** Framework adapters, each with the optional peers it needs (installed by the test at the versions we test against). */
 const ADAPTER_PEERS: Readonly<Record<string, readonly string[]>> = {
@@ -64,6 +69,10 @@ const WITHOUT_PEERS = [
   'larder/testing',
   // The extension uses the parser Nunjucks hands it: it loads without the nunjucks peer.
   'larder/nunjucks',
+  // The page cache, the Express middleware (node:http only) and the proxy need no peer.
+  'larder/http',
+  'larder/express',
+  'larder/proxy',
 ];
 
 /** Working-tree entries that never go into the copy that is packed. */
@@ -189,7 +198,7 @@ describe('the packed tarball', { timeout: 120_000 }, () => {
     assert.deepEqual(unwanted, [], 'test code in the tarball');
   });
 
-  it('loads larder, larder/memory, larder/tiered, larder/store, larder/testing and larder/nunjucks without the redis or nunjucks peer installed', async () => {
+  it('loads larder, larder/memory, larder/tiered, larder/store, larder/testing, larder/nunjucks, larder/http, larder/express and larder/proxy without any optional peer installed', async () => {
     assert.equal(existsSync(path.join(app, 'node_modules', 'redis')), false, 'redis was installed');
     assert.equal(existsSync(path.join(app, 'node_modules', 'nunjucks')), false, 'nunjucks was installed');
     const result = await importFrom(app, WITHOUT_PEERS);
@@ -203,6 +212,18 @@ describe('the packed tarball', { timeout: 120_000 }, () => {
         );
       }
     }
+  });
+
+  it('installs the larder command, which runs without any optional peer', async () => {
+    const bin = path.join(app, 'node_modules', '.bin', 'larder');
+    const { stdout } = await run(bin, ['proxy', '--help'], { cwd: app });
+    assert.match(stdout, /--origin URL/);
+    const failed = await run(bin, ['proxy'], { cwd: app }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    assert.equal(failed?.code, 2);
+    assert.match(failed?.stderr ?? '', /--origin is required/);
   });
 
   it('says what is missing when larder/redis is imported without redis', async () => {

@@ -48,6 +48,8 @@ export class PageStore {
   readonly #maxFieldLength: number;
   /** Vary lists by primary key, as last read or written here. */
   readonly #lists = new Map<string, readonly (readonly string[])[]>();
+  /** Hashes of recent short selectors. */
+  readonly #hashes = new Map<string, string>();
 
   constructor(cache: Cache, maxFieldLength: number) {
     this.#cache = cache;
@@ -60,30 +62,35 @@ export class PageStore {
     if (vary.length === 0) return `http:${primary}|${NO_VARY}`;
     const selector = varySelector(vary, headers, this.#maxFieldLength);
     if (selector === undefined) return undefined;
-    return `http:${primary}|${createHash('sha256').update(selector).digest('base64url').slice(0, 32)}`;
+    return `http:${primary}|${this.#selectorHash(selector)}`;
   }
 
   /**
-   * The stored variant for a request, or undefined. Reads the index with the
-   * variants this process expects, in one round trip; a second only when the
-   * index names a `Vary` list this process did not know.
+   * The stored variant for a request, or undefined. A URL this process has
+   * seen: the variants it expects, in one round trip, and the index only when
+   * none of them is there. A URL it has not seen: the index first.
    * `unusable` is set when a selecting value cannot be used (never a key).
    */
   async find(primary: string, headers: HeaderFields): Promise<FoundVariant | undefined | 'unusable'> {
     const indexKey = `http:${primary}`;
-    const known = this.#lists.get(primary) ?? [];
+    const known = this.#lists.get(primary);
     const guesses: string[] = [];
-    for (const vary of known) {
+    for (const vary of known ?? []) {
       const key = this.variantKey(primary, vary, headers);
       if (key === undefined) return 'unusable';
       guesses.push(key);
     }
-    const found = await this.#cache.getMany<VaryIndex | StoredResponse>([indexKey, ...guesses]);
+    // A hit on a URL this process knows reads its variant only; the index is read on a miss.
+    const found = await this.#cache.getMany<VaryIndex | StoredResponse>(
+      guesses.length > 0 ? guesses : [indexKey, ...guesses],
+    );
     for (const key of guesses) {
       const stored = found.get(key) as StoredResponse | undefined;
       if (stored !== undefined) return { key, stored };
     }
-    const index = found.get(indexKey) as VaryIndex | undefined;
+    const index = (guesses.length > 0 ? await this.#cache.get<VaryIndex>(indexKey) : found.get(indexKey)) as
+      | VaryIndex
+      | undefined;
     if (index === undefined || !Array.isArray(index.lists)) {
       this.#lists.delete(primary);
       return undefined;
@@ -126,6 +133,23 @@ export class PageStore {
       ...(dependencies === undefined ? {} : { dependencies }),
     });
     await this.#cache.set(`http:${primary}`, { lists } satisfies VaryIndex, { ttl: ttlMs, tags: indexTags });
+  }
+
+  /** The hash of a selector; the most recent ones are remembered (the anonymous visitor's, above all). */
+  #selectorHash(selector: string): string {
+    let hash = this.#hashes.get(selector);
+    if (hash === undefined) {
+      hash = createHash('sha256').update(selector).digest('base64url').slice(0, 32);
+      // Only short selectors are remembered: a long one (a session cookie) is one user's.
+      if (selector.length <= 256) {
+        this.#hashes.set(selector, hash);
+        if (this.#hashes.size > MAX_REMEMBERED) {
+          const oldest = this.#hashes.keys().next().value;
+          if (oldest !== undefined) this.#hashes.delete(oldest);
+        }
+      }
+    }
+    return hash;
   }
 
   #remember(primary: string, lists: readonly (readonly string[])[]): void {

@@ -301,5 +301,9 @@ function send(response: ServerResponse, answer: HttpAnswer, head: boolean): void
     ...(answer.headers as http.OutgoingHttpHeaders),
     via: appendVia(answer.headers.via as string | undefined),
   });
-  response.end(head || answer.body === undefined ? undefined : Buffer.from(answer.body));
+  const body = answer.body;
+  // A view over the stored bytes, not a copy.
+  response.end(
+    head || body === undefined ? undefined : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+  );
 }

@@ -20,6 +20,7 @@ import {
   runLeakageMatrix,
   scenarios,
 } from '../../test-support/leakage-matrix.js';
+import { startRedisServer } from '../../test-support/redis-server.js';
 import { cachePage, cachePages, neverCache } from './index.js';
 
 interface Server {
@@ -361,5 +362,103 @@ describe('larder/express page cache (real HTTP, real Redis)', () => {
     for (let i = 0; i < 3; i++) assert.equal((await fetchText(`${url}/down`)).body, 'rendered');
     assert.equal(calls, 3);
     await down.close();
+  });
+
+  it('sees what a middleware after it adds at writeHead time (Set-Cookie, Vary: Cookie), as session middleware does', async () => {
+    let calls = 0;
+    /** Like express-session / on-headers: a field set as the head is written, after the handler. */
+    const atHead =
+      (name: string, value: string): express.RequestHandler =>
+      (_req, res, next) => {
+        const writeHead = res.writeHead;
+        res.writeHead = function (this: typeof res, ...args: unknown[]) {
+          this.setHeader(name, value);
+          return (writeHead as (...a: unknown[]) => typeof res).apply(this, args);
+        } as typeof res.writeHead;
+        next();
+      };
+    const url = await serve((app) => {
+      app.use(cachePages(http));
+      app.get('/late-cookie', atHead('set-cookie', 'sid=fresh'), (_req, res) => {
+        calls++;
+        res.set('cache-control', 'max-age=60').send('page with a late cookie');
+      });
+      app.get('/late-vary', atHead('vary', 'Cookie'), (req, res) => {
+        calls++;
+        res.set('cache-control', 'max-age=60').send(`page for ${String(req.headers['x-user'])}`);
+      });
+    });
+    await fetchText(`${url}/late-cookie`);
+    await http.idle();
+    const again = await fetchText(`${url}/late-cookie`);
+    assert.equal(again.headers['cache-status'], undefined, 'a response with a late Set-Cookie is not stored');
+    assert.equal(calls, 2);
+    await fetchText(`${url}/late-vary`, { headers: { cookie: 'sid=a', 'x-user': 'a' } });
+    await http.idle();
+    const other = await fetchText(`${url}/late-vary`, { headers: { cookie: 'sid=b', 'x-user': 'b' } });
+    assert.equal(other.body, 'page for b', 'the late Vary: Cookie keys the stored page');
+    const same = await fetchText(`${url}/late-vary`, { headers: { cookie: 'sid=a', 'x-user': 'a' } });
+    assert.equal(same.headers['cache-status'], 'larder; hit');
+    assert.equal(same.body, 'page for a');
+  });
+
+  it('stores nothing when the response stream fails midway, and no waiter hangs', async () => {
+    let calls = 0;
+    const url = await serve((app) => {
+      app.get('/broken', cachePage(http, { ttl: '1m' }), async (_req, res) => {
+        calls++;
+        res.type('text/plain');
+        res.write('half a page;');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (calls === 1) res.destroy(new Error('the template engine failed'));
+        else res.end('whole');
+      });
+    });
+    const leader = fetchText(`${url}/broken`).catch(() => 'failed');
+    while (calls < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const waiters = Promise.all(Array.from({ length: 5 }, () => fetchText(`${url}/broken`)));
+    assert.equal(await leader, 'failed');
+    for (const waiter of await waiters) assert.equal(waiter.body, 'half a page;whole');
+    await http.idle();
+    const next = await fetchText(`${url}/broken`);
+    assert.equal(next.body, 'half a page;whole', 'the broken response was never stored');
+  });
+
+  it('serves pages from the app while its Redis is frozen (SIGSTOP), each lookup bounded by the store timeout', async () => {
+    const server = await startRedisServer();
+    const frozen = createCache({
+      store: redisStore({ url: server.url }),
+      prefix: uniquePrefix('express-frozen'),
+      storeTimeout: 100,
+      logger: () => {},
+    });
+    const pages = createHttpCache({ cache: frozen, hosts: ['127.0.0.1'], ttl: '1m', logger: () => {} });
+    let calls = 0;
+    const url = await serve((app) => {
+      app.get('/frozen', cachePages(pages), (_req, res) => {
+        calls++;
+        res.send(`render ${calls}`);
+      });
+    });
+    try {
+      assert.equal((await fetchText(`${url}/frozen`)).body, 'render 1');
+      await pages.idle();
+      assert.equal((await fetchText(`${url}/frozen`)).headers['cache-status'], 'larder; hit');
+      server.freeze();
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        const answer = await fetchText(`${url}/frozen`);
+        const took = performance.now() - started;
+        assert.match(answer.body, /^render \d+$/);
+        // The store timeout is 100 ms; the bound is generous for a loaded machine.
+        assert.ok(took < 2_000, `a request took ${took.toFixed(0)} ms while Redis was frozen`);
+      }
+      assert.ok(calls >= 2, 'the app rendered the page while Redis did not answer');
+    } finally {
+      server.thaw();
+      await pages.idle();
+      await frozen.close();
+      await server.stop();
+    }
   });
 });
