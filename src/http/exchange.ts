@@ -430,6 +430,10 @@ export class Exchange {
       return { kind: 'pass', vary: undefined };
     }
     delete headers.age;
+    // A cookie the 304 sets is this client's: it is sent to them and never stored (Larder's
+    // Set-Cookie rule), like the fields a cache keeps to itself.
+    const setCookie = headers['set-cookie'];
+    for (const name of ['set-cookie', 'set-cookie2', 'surrogate-key', 'cache-tag']) delete headers[name];
     const control = parseCacheControl(headers['cache-control']);
     const decision = { store: true as const, omitFields: new Set<string>(), cacheControl: control };
     const stored: StoredResponse = {
@@ -455,9 +459,10 @@ export class Exchange {
       this.#flight = undefined;
     }
     this.#release();
+    const answer = answerFrom(stored, this.#request, this.#responseAt, 'fwd=stale; stored');
     return {
       kind: 'replace',
-      answer: answerFrom(stored, this.#request, this.#responseAt, 'fwd=stale; stored'),
+      answer: setCookie === undefined ? answer : { ...answer, headers: { ...answer.headers, 'set-cookie': setCookie } },
     };
   }
 

@@ -142,7 +142,12 @@ describe('createCachingProxy (real sockets, real Redis)', () => {
       if (request.headers['if-none-match'] === '"v1"') {
         notModified++;
         return void response
-          .writeHead(304, { etag: '"v1"', 'cache-control': 'max-age=1', 'x-checked': String(notModified) })
+          .writeHead(304, {
+            etag: '"v1"',
+            'cache-control': 'max-age=1',
+            'x-checked': String(notModified),
+            'set-cookie': 'seen=1',
+          })
           .end();
       }
       full++;
@@ -156,6 +161,11 @@ describe('createCachingProxy (real sockets, real Redis)', () => {
     const revalidated = await httpRequest(`${url}/etag`, { headers: { host: 'localhost' } });
     assert.equal(revalidated.body, 'body v1');
     assert.equal(revalidated.headers['x-checked'], '1');
+    assert.equal(revalidated.headers['set-cookie'], 'seen=1', 'the 304’s cookie reaches the client that caused it');
+    await proxy.idle();
+    const later = await httpRequest(`${url}/etag`, { headers: { host: 'localhost' } });
+    assert.equal(later.headers['cache-status'], 'larder; hit');
+    assert.equal(later.headers['set-cookie'], undefined, 'and is never stored or replayed');
     await proxy.idle();
     const hit = await httpRequest(`${url}/etag`, { headers: { host: 'localhost', 'if-none-match': '"v1"' } });
     assert.equal(hit.status, 304);

@@ -8,7 +8,11 @@
  * - `killed`: `REDIS_URL` is the test's own redis-server; the child connects,
  *   prints `connected`, and the test SIGKILLs the server;
  * - `tiered-killed`: as `killed`, with a tiered store whose bus subscriber
- *   connection is also live when the server dies.
+ *   connection is also live when the server dies;
+ * - `closed-while-connecting` / `tiered-closed-while-connecting`: `REDIS_URL`
+ *   is a live server; the cache is closed at once, while its connections are
+ *   still being set up (node-redis does not abort a socket that is connecting:
+ *   without care it comes up after close() and keeps the process alive).
  *
  * Once every connection has failed a reconnection attempt (so each is in its
  * backoff wait), it closes the cache and prints `closed` with the resources
@@ -46,7 +50,7 @@ function failed(times: number): Promise<void> {
 }
 
 const redis = redisStore({ url: process.env.REDIS_URL, reconnect, onConnectionError });
-const tiered = scenario === 'tiered-killed' ? tieredStore({ l2: redis }) : undefined;
+const tiered = scenario.startsWith('tiered-') ? tieredStore({ l2: redis }) : undefined;
 const cache = createCache({ store: tiered ?? redis, logger: { warn: () => {} } });
 
 let connections = 1;
@@ -56,9 +60,11 @@ if (scenario === 'killed' || scenario === 'tiered-killed') {
   if (tiered !== undefined) connections = 2; // the store's and the bus subscriber's
   console.log('connected');
 }
-await failed(connections);
-// A read while down fails fast (a miss under the default policy).
-await cache.get('k');
+if (!scenario.endsWith('closed-while-connecting')) {
+  await failed(connections);
+  // A read while down fails fast (a miss under the default policy).
+  await cache.get('k');
+}
 await cache.close();
 const closedAt = performance.now();
 console.log(`closed ${JSON.stringify(process.getActiveResourcesInfo())}`);

@@ -92,6 +92,18 @@ describe('a process exits promptly after close()', () => {
     assertPromptExit(run);
   });
 
+  for (const scenario of ['closed-while-connecting', 'tiered-closed-while-connecting'] as const) {
+    const what = scenario === 'closed-while-connecting' ? 'a store' : 'a tiered store and its bus';
+    it(`${what} closed at once, while connecting to a live server`, async () => {
+      const server = await startRedisServer();
+      try {
+        assertPromptExit(await runChild({ SCENARIO: scenario, REDIS_URL: server.url }));
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+
   for (const scenario of ['killed', 'tiered-killed'] as const) {
     const what = scenario === 'killed' ? 'a connected store' : 'a tiered store and its bus subscriber';
     it(`the server is killed under ${what}`, async () => {

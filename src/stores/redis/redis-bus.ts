@@ -7,8 +7,10 @@
  * accepts no other commands, and under RESP3, where it would, a burst of
  * messages would still queue ahead of cache reads on the same socket.
  */
+
 import { LarderError } from '../../core/errors.js';
 import type { Bus, BusHandlers, BusSubscription } from '../../core/store.js';
+import { destroyNow } from './destroy-now.js';
 import { ReconnectLoop, type RetryDelay } from './reconnect-loop.js';
 import type { RedisSubscriberLike } from './redis-client-like.js';
 import { type RedisChannel, RedisSubscription } from './redis-subscription.js';
@@ -111,7 +113,8 @@ export class RedisBus implements Bus {
     // Nobody waits for a reply on this connection, so there is nothing to drain:
     // destroy() also drops an attempt under way and rejects commands in flight.
     // Between two attempts it is closed already.
-    if (subscriber.isOpen) subscriber.destroy();
+    // An attempt under way may connect after destroy(): destroyNow closes it then too.
+    destroyNow(subscriber);
   }
 
   #connect(): void {

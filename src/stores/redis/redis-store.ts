@@ -11,6 +11,7 @@ import type {
   StoreWriteResults,
 } from '../../core/store.js';
 import { checkDelta, leaseTtlRefusal } from './argument-checks.js';
+import { destroyNow } from './destroy-now.js';
 import {
   EXTEND_TTL,
   INCR_BY_EXISTING,
@@ -465,11 +466,10 @@ class RedisByteStore implements RedisStore {
     }
     // Our 'error' listener stays: a socket may still report after destroy().
     const client = this.#client;
-    // Between two attempts (or given up): no socket, and nothing to stop.
-    if (!client.isOpen) return;
     if (!client.isReady) {
-      // An attempt under way: nothing pending can be answered; drop it.
-      client.destroy();
+      // An attempt under way (or between two): nothing pending can be answered; drop it,
+      // and its socket too should it connect after all (see destroy-now.ts).
+      destroyNow(client);
       return;
     }
     // Let pending replies arrive, but not forever: a frozen server never answers.
