@@ -462,7 +462,10 @@ export class Exchange {
     const answer = answerFrom(stored, this.#request, this.#responseAt, 'fwd=stale; stored');
     return {
       kind: 'replace',
-      answer: setCookie === undefined ? answer : { ...answer, headers: { ...answer.headers, 'set-cookie': setCookie } },
+      answer:
+        setCookie === undefined
+          ? answer
+          : { ...answer, headers: { ...answer.headers, 'set-cookie': setCookie } },
     };
   }
 

@@ -14,6 +14,8 @@ export type FlightResult =
 
 /** One origin request that others wait for. */
 export interface Flight {
+  /** `fill`: a miss being fetched; `refresh`: a stored response being revalidated. */
+  readonly kind: 'fill' | 'refresh';
   readonly promise: Promise<FlightResult>;
   /**
    * Release the waiters with `result`. Until `stored` settles (the write of a
@@ -37,13 +39,14 @@ export class Flights {
   readonly #passUntil = new Map<string, number>();
 
   /** Start the flight for `key`, or undefined when one is in the air. */
-  start(key: string): Flight | undefined {
+  start(key: string, kind: Flight['kind'] = 'fill'): Flight | undefined {
     if (this.#flights.has(key)) return undefined;
     let resolve!: (result: FlightResult) => void;
     const promise = new Promise<FlightResult>((r) => {
       resolve = r;
     });
     const flight: Flight = {
+      kind,
       promise,
       settle: (result, stored) => {
         resolve(result);
@@ -83,9 +86,10 @@ export class Flights {
     return landed !== undefined && landed.landing > landings ? landed.result : undefined;
   }
 
-  /** Whether a flight for `key` is in the air. */
-  flying(key: string): boolean {
-    return this.#flights.has(key);
+  /** Whether a flight of `kind` for `key` is in the air. */
+  flying(key: string, kind?: Flight['kind']): boolean {
+    const flight = this.#flights.get(key);
+    return flight !== undefined && (kind === undefined || flight.kind === kind);
   }
 
   /**

@@ -127,6 +127,17 @@ export function createHttpCache(options: HttpCacheOptions): HttpCache {
     if (flights.passing(primary, now))
       return { kind: 'forward', exchange: exchange({ kind: 'fill', request, primary, route }) };
     const requestControl = parseCacheControl(fieldLines(request.headers, 'cache-control'));
+    // A URL being fetched: wait for that response rather than read the store (a stampede
+    // costs one store read, not one per request). No-cache requests go their own way.
+    if (method === 'GET' && flights.flying(primary, 'fill') && !requestControl.directives.has('no-cache')) {
+      const waited = flights.join(primary, resolved.collapseWaitMs);
+      const result = waited === undefined ? undefined : await waited;
+      if (result?.kind === 'stored' && sameVariant(result, primary, request))
+        return answer(answerFrom(result.stored, request, Date.now(), 'hit; detail=collapsed'));
+      // Not storable (or waited too long): to the origin at once, without forming a queue.
+      if (result?.kind === 'pass')
+        return { kind: 'forward', exchange: exchange({ kind: 'fill', request, primary, route }) };
+    }
     const landings = flights.landings();
     const found = await pages.find(primary, request.headers).catch(() => undefined);
     if (found === 'unusable') {
@@ -148,7 +159,7 @@ export function createHttpCache(options: HttpCacheOptions): HttpCache {
       if (decision.kind === 'fresh') return answer(answerFrom(stored, request, now, 'hit'));
       if (decision.kind === 'stale-while-revalidate') {
         // RFC 5861 §3: one request refreshes; the others are answered stale meanwhile.
-        const flight = flights.start(primary);
+        const flight = flights.start(primary, 'refresh');
         const staleAnswer = answerFrom(stored, request, now, 'hit; detail=stale-while-revalidate');
         if (flight === undefined) return answer(staleAnswer);
         const refresh = exchange({
@@ -167,7 +178,7 @@ export function createHttpCache(options: HttpCacheOptions): HttpCache {
           : { kind: 'forward', exchange: refresh };
       }
       if (requestControl.directives.has('only-if-cached')) return answer(GATEWAY_TIMEOUT);
-      const flight = flights.start(primary);
+      const flight = flights.start(primary, 'refresh');
       if (flight === undefined) {
         const waited = await flights.join(primary, resolved.collapseWaitMs);
         const result = waited === undefined ? undefined : await waited;
