@@ -73,6 +73,8 @@ const LAYERS: readonly LayerRule[] = [
     layers: ['core', 'entry', 'serializers', 'stores/memory', 'stores/redis', 'http', 'http/rules', 'proxy'],
     packages: [],
   },
+  // Sessions (issue 12, under way): pure session logic for now; stores arrive with the issue.
+  { name: 'session', covers: 'session/', layers: ['core'], packages: [] },
   // Framework adapters (STYLE §16): thin translations between a host framework and the
   // response cache, which bring their framework as an optional peer dependency.
   {
