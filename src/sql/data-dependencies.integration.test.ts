@@ -10,32 +10,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Cache } from '../core/types.js';
-import { createCache } from '../create-cache.js';
-import { type RedisStore, redisStore } from '../stores/redis/redis-store.js';
-import { redisUrl, uniquePrefix } from '../test-support/env.js';
-import { eventually, type PostgresServer, startPostgresServer } from '../test-support/postgres-server.js';
-import { type CachedPool, cachedPool } from './cached-pool.js';
-import { type CdcListener, createCdcListener } from './cdc/cdc-listener.js';
+import { eventually } from '../test-support/postgres-server.js';
+import { startThreeTables, type ThreeTables } from '../test-support/three-tables.js';
+import type { CachedPool } from './cached-pool.js';
 import { type DatabaseIdentity, tableTag } from './table-tags.js';
 
 describe('data-dependency tags over cached SQL queries', () => {
-  const prefix = uniquePrefix('sql-deps');
-  let server: PostgresServer;
+  let fx: ThreeTables;
   let psql: pg.Client;
-  let raw: pg.Pool;
-  let store: RedisStore;
   let cache: Cache;
-  let listener: CdcListener;
   let pool: CachedPool;
   let db: DatabaseIdentity;
   let computed = 0;
 
-  const value = async (table: string): Promise<number> => {
-    const { rows } = await pool.query<{ v: number }>(`SELECT v FROM ${table} WHERE id = 1`);
-    return (rows[0] as { v: number }).v;
-  };
+  const value = (table: string) => fx.value(table);
   /** The cached computation: two cached queries, over a and b. */
   const page = () =>
     cache.getOrSet('page', async () => {
@@ -45,28 +35,8 @@ describe('data-dependency tags over cached SQL queries', () => {
   const cached = async () => (await cache.get('page')) !== undefined;
 
   before(async () => {
-    server = await startPostgresServer();
-    psql = new pg.Client(server.url);
-    await psql.connect();
-    await psql.query(`
-      CREATE TABLE a (id int PRIMARY KEY, v int);
-      CREATE TABLE b (id int PRIMARY KEY, v int);
-      CREATE TABLE c (id int PRIMARY KEY, v int);
-      INSERT INTO a VALUES (1, 1); INSERT INTO b VALUES (1, 1); INSERT INTO c VALUES (1, 1);`);
-    store = redisStore({ url: redisUrl() });
-    cache = createCache({ store, prefix, defaultTtl: '5m' });
-    listener = createCdcListener({
-      cache,
-      connection: server.url,
-      logger: { warn() {} },
-      statusInterval: 1_000,
-    });
-    await listener.start();
-    db = listener.identity as DatabaseIdentity;
-    raw = new pg.Pool({ connectionString: server.url, max: 4 });
-    pool = cachedPool(raw, cache, { identity: db });
-    // The first queries learn the session and the catalog; from then on they are cached reads.
-    for (const table of ['a', 'b', 'c']) await value(table);
+    fx = await startThreeTables('sql-deps');
+    ({ psql, cache, pool, db } = fx);
   });
 
   beforeEach(async () => {
@@ -74,15 +44,7 @@ describe('data-dependency tags over cached SQL queries', () => {
     computed = 0;
   });
 
-  after(async () => {
-    await cache?.idle();
-    await listener?.dropSlot();
-    await pool?.end();
-    await psql?.end();
-    await store?.clear(prefix);
-    await cache?.close();
-    await server?.stop();
-  });
+  after(() => fx?.close());
 
   it('a write to a or b through the cached pool invalidates it; a write to c does not', async () => {
     assert.equal(await page(), 'a=1 b=1');

@@ -12,27 +12,20 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import pg from 'pg';
+import type pg from 'pg';
 import { cachePage } from '../adapters/express/index.js';
 import type { Cache } from '../core/types.js';
-import { createCache } from '../create-cache.js';
 import { createHttpCache, type HttpCache } from '../http/index.js';
-import { type RedisStore, redisStore } from '../stores/redis/redis-store.js';
-import { redisUrl, uniquePrefix } from '../test-support/env.js';
 import { httpRequest } from '../test-support/http-request.js';
-import { eventually, type PostgresServer, startPostgresServer } from '../test-support/postgres-server.js';
-import { type CachedPool, cachedPool } from './cached-pool.js';
-import { type CdcListener, createCdcListener } from './cdc/cdc-listener.js';
+import { eventually } from '../test-support/postgres-server.js';
+import { startThreeTables, type ThreeTables } from '../test-support/three-tables.js';
+import type { CachedPool } from './cached-pool.js';
 import { type DatabaseIdentity, tableTag } from './table-tags.js';
 
 describe('pages carry the data dependencies of their SQL queries', () => {
-  const prefix = uniquePrefix('page-deps');
-  let server: PostgresServer;
+  let fx: ThreeTables;
   let psql: pg.Client;
-  let raw: pg.Pool;
-  let store: RedisStore;
   let cache: Cache;
-  let listener: CdcListener;
   let pool: CachedPool;
   let db: DatabaseIdentity;
   let pages: HttpCache;
@@ -42,37 +35,13 @@ describe('pages carry the data dependencies of their SQL queries', () => {
   /** Set by a test: the handler of /race waits here between its two queries. */
   let between: (() => Promise<void>) | undefined;
 
-  const value = async (table: string, via: 'cached' | 'raw' = 'cached'): Promise<number> => {
-    const text = `SELECT v FROM ${table} WHERE id = 1`;
-    const { rows } =
-      via === 'cached' ? await pool.query<{ v: number }>(text) : await raw.query<{ v: number }>(text);
-    return (rows[0] as { v: number }).v;
-  };
+  const value = (table: string, via: 'cached' | 'raw' = 'cached') => fx.value(table, via);
   const get = async (path: string) =>
     (await httpRequest(`${url}${path}`, { headers: { host: 'localhost' } })).body;
 
   before(async () => {
-    server = await startPostgresServer();
-    psql = new pg.Client(server.url);
-    await psql.connect();
-    await psql.query(`
-      CREATE TABLE a (id int PRIMARY KEY, v int);
-      CREATE TABLE b (id int PRIMARY KEY, v int);
-      CREATE TABLE c (id int PRIMARY KEY, v int);
-      INSERT INTO a VALUES (1, 1); INSERT INTO b VALUES (1, 1); INSERT INTO c VALUES (1, 1);`);
-    store = redisStore({ url: redisUrl() });
-    cache = createCache({ store, prefix, defaultTtl: '5m' });
-    listener = createCdcListener({
-      cache,
-      connection: server.url,
-      logger: { warn() {} },
-      statusInterval: 1_000,
-    });
-    await listener.start();
-    db = listener.identity as DatabaseIdentity;
-    raw = new pg.Pool({ connectionString: server.url, max: 4 });
-    pool = cachedPool(raw, cache, { identity: db });
-    for (const table of ['a', 'b', 'c']) await value(table);
+    fx = await startThreeTables('page-deps');
+    ({ psql, cache, pool, db } = fx);
     pages = createHttpCache({ cache, hosts: ['localhost'], ttl: '5m', logger: () => {} });
     const app = express();
     const count = (path: string) => renders.set(path, (renders.get(path) ?? 0) + 1);
@@ -110,12 +79,7 @@ describe('pages carry the data dependencies of their SQL queries', () => {
   after(async () => {
     await close?.();
     await pages?.idle();
-    await listener?.dropSlot();
-    await pool?.end();
-    await psql?.end();
-    await store?.clear(prefix);
-    await cache?.close();
-    await server?.stop();
+    await fx?.close();
   });
 
   it('a write to a or b through the cached pool re-renders the page; a write to c does not', async () => {

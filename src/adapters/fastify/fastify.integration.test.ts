@@ -9,40 +9,19 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createClient } from 'redis';
-import type { Cache } from '../../core/types.js';
-import { createCache } from '../../create-cache.js';
 import type { HttpCacheOptions } from '../../http/http-cache-options.js';
-import { redisStore } from '../../stores/redis/redis-store.js';
-import { redisUrl, uniquePrefix } from '../../test-support/env.js';
 import { originResponse, runLeakageMatrix, scenarios } from '../../test-support/leakage-matrix.js';
+import { testCaches } from '../../test-support/test-caches.js';
 import { fastifyLarder, neverCache } from './index.js';
 
-const prefixes: string[] = [];
-const caches: Cache[] = [];
+const caches = testCaches('fastify');
 const apps: FastifyInstance[] = [];
+const newCache = caches.newCache;
 
 after(async () => {
   await Promise.all(apps.map((app) => app.close()));
-  await Promise.all(caches.map((cache) => cache.close()));
-  const client = createClient({ url: redisUrl() });
-  await client.connect();
-  for (const prefix of prefixes)
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 }))
-      if (keys.length > 0) await client.unlink(keys);
-  await client.close();
+  await caches.closeAll();
 });
-
-async function newCache(): Promise<Cache> {
-  const prefix = uniquePrefix('fastify');
-  prefixes.push(prefix);
-  const store = redisStore({ url: redisUrl() });
-  await store.ready?.();
-  // A generous store timeout: a Redis slowed by a loaded machine is not what these tests test.
-  const cache = createCache({ store, prefix, storeTimeout: '2s', logger: { warn: () => {} } });
-  caches.push(cache);
-  return cache;
-}
 
 /** A Fastify app with the plugin registered; `routes` adds routes after it. */
 async function newApp(
