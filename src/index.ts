@@ -7,6 +7,7 @@
 
 export { type BuildDictionaryOptions, buildDictionary } from './build-dictionary.js';
 export type { ChannelPayloads } from './core/channel-payloads.js';
+export type { CasToken } from './core/compare-and-set.js';
 export { MAX_TTL_MS } from './core/duration.js';
 export { type ErrorCode, isLarderError, LarderError } from './core/errors.js';
 export { CHANNELS } from './core/events.js';
@@ -22,6 +23,7 @@ export type {
   CacheEvents,
   CacheOptions,
   CacheStats,
+  CasRead,
   Clock,
   CompressionAlgorithm,
   CompressionOptions,

@@ -14,6 +14,7 @@ import {
 } from './cache-context.js';
 import { checkDelta, incrBy, moveVersion } from './cache-counters.js';
 import { collectDependencies, collectedFor, INCOMPLETE } from './collect-dependencies.js';
+import { type CasToken, compareAndSet, gets } from './compare-and-set.js';
 import { currentScope, entryDependence } from './dependency-scope.js';
 import { resolveTtl } from './duration.js';
 import { type EntryEncoder, entryEncoder } from './entry-encoding.js';
@@ -36,6 +37,7 @@ import type {
   Cache,
   CacheEvents,
   CacheStats,
+  CasRead,
   Dependencies,
   Duration,
   EntryOptions,
@@ -200,6 +202,19 @@ export class LarderCache implements Cache {
       handleFailure(this.shared, 'add', error);
       return 'unavailable';
     }
+  }
+
+  gets<T = unknown>(key: string, options?: KeyOptions): Promise<CasRead<T>> {
+    return gets<T>(this, key, options);
+  }
+
+  compareAndSet(
+    key: string,
+    value: unknown,
+    token: CasToken,
+    options?: EntryOptions,
+  ): Promise<'stored' | 'changed'> {
+    return compareAndSet(this, key, value, token, options);
   }
 
   getOrSet<T>(key: string, factory: Factory<T>, options?: GetOrSetOptions): Promise<T> {

@@ -8,7 +8,7 @@ import type { BreakerState } from './circuit-breaker.js';
 import type { ErrorCode, LarderError } from './errors.js';
 
 /** The method a counted read belongs to. */
-export type ReadOperation = 'get' | 'getMany' | 'getOrSet' | 'has';
+export type ReadOperation = 'get' | 'getMany' | 'getOrSet' | 'gets' | 'has';
 
 /**
  * Why a read found nothing fresh: `invalidated` covers tags and journaled

@@ -65,6 +65,18 @@ export const ErrorCodes = {
    * with no key form. The message names the expression.
    */
   E_TEMPLATE: 'A template tag got an unknown variable or an argument it cannot use',
+  /** The store has no atomic compare-and-set (`Store.compareAndSet`), which the call needs. */
+  E_UNSUPPORTED: 'The store cannot do what the call needs (an optional store method is missing)',
+  /**
+   * A session write lost the compare-and-set race more times than its retries
+   * allow (another request of the same session kept writing in between).
+   */
+  E_SESSION_CONFLICT: 'A session write kept losing to concurrent writes of the same session',
+  /**
+   * A session could not be created or saved because its store failed or is
+   * short-circuited (cache-only mode with the cache down); nothing was written.
+   */
+  E_SESSION_UNAVAILABLE: 'The session store is unavailable; the session was not saved',
 } as const;
 
 /** One of the stable error codes. */

@@ -36,7 +36,14 @@ export type StoreWrite =
   | { readonly op: 'incrBy'; readonly key: string; readonly delta: number }
   | { readonly op: 'touch'; readonly key: string; readonly ttlMs: StoreTtlMs }
   | { readonly op: 'setMany'; readonly entries: readonly StoreEntry[] }
-  | { readonly op: 'deleteMany'; readonly keys: readonly string[] };
+  | { readonly op: 'deleteMany'; readonly keys: readonly string[] }
+  | {
+      readonly op: 'compareAndSet';
+      readonly key: string;
+      readonly expected: Uint8Array | null;
+      readonly value: Uint8Array;
+      readonly ttlMs: StoreTtlMs;
+    };
 
 /** What each kind of `StoreWrite` resolves to: what the method of that name resolves to. */
 export interface StoreWriteResults {
@@ -47,6 +54,7 @@ export interface StoreWriteResults {
   readonly touch: boolean;
   readonly setMany: boolean[];
   readonly deleteMany: number;
+  readonly compareAndSet: boolean;
 }
 
 /** A message for `Store.writeAndPublish` to publish on the store's own bus. */
@@ -175,6 +183,19 @@ export interface Store {
    * stored bytes are not a decimal integer.
    */
   incrBy?(key: string, delta: number): MaybePromise<number>;
+  /**
+   * Store `value` under `key` only if the key holds exactly the bytes
+   * `expected` now (`null`: only if it is absent), atomically; resolves
+   * whether it stored. Core's `compareAndSet` (optimistic read-modify-write,
+   * what sessions are written with) needs it and fails with `E_UNSUPPORTED`
+   * without it: there is no safe fallback on the other methods.
+   */
+  compareAndSet?(
+    key: string,
+    expected: Uint8Array | null,
+    value: Uint8Array,
+    ttlMs: StoreTtlMs,
+  ): MaybePromise<boolean>;
   /**
    * Turn an error the store let through unmapped (its client's own) into a
    * `LarderError` with the right code (`E_STORE_OOM`, `E_WRONG_TYPE`, ...). Core

@@ -2,6 +2,7 @@
  * The public types of the cache API: options set once (`CacheOptions`), options
  * per call (`EntryOptions`), and the `Cache` interface itself.
  */
+import type { CasToken } from './compare-and-set.js';
 import type { ErrorCode, LarderError } from './errors.js';
 import type { FragmentOptions, FragmentRender } from './fragment.js';
 import type { FragmentVaryValue } from './python-str.js';
@@ -373,6 +374,12 @@ export type InvalidationResult = 'stored' | 'journaled';
 /** The outcome of `add`: written, already present, or the store could not be asked. */
 export type AddResult = 'stored' | 'exists' | 'unavailable';
 
+/** What `gets` read: the value (`undefined` on a miss) and the token `compareAndSet` takes. */
+export interface CasRead<T> {
+  readonly value: T | undefined;
+  readonly token: CasToken;
+}
+
 /** Counters since the cache was created. */
 export interface CacheStats {
   readonly hits: number;
@@ -446,6 +453,30 @@ export interface Cache {
   set(key: string, value: unknown, options?: SetOptions): Promise<void>;
   /** Store only if absent. A TTL of zero or less stores nothing but reports `'stored'`. */
   add(key: string, value: unknown, options?: EntryOptions): Promise<AddResult>;
+  /**
+   * The value under `key` (`undefined` on a miss) with a token naming the bytes
+   * it was read from, for `compareAndSet`. Rejects when the store fails,
+   * whatever `onError` says: a degraded read cannot be the base of a write.
+   */
+  gets<T = unknown>(key: string, options?: KeyOptions): Promise<CasRead<T>>;
+  /**
+   * Store `value` only if `key` still holds what `token` was read from (by
+   * `gets`, on this cache): `'stored'`, or `'changed'` when another writer or
+   * an expiry got there first (read again and retry). Atomic in the store;
+   * rejects with `E_UNSUPPORTED` on a store without `compareAndSet` and, like
+   * `gets`, when the store fails. The TTL must be positive.
+   * @example
+   * for (;;) {
+   *   const { value, token } = await cache.gets<number[]>('cart');
+   *   if ((await cache.compareAndSet('cart', [...(value ?? []), item], token)) === 'stored') break;
+   * }
+   */
+  compareAndSet(
+    key: string,
+    value: unknown,
+    token: CasToken,
+    options?: EntryOptions,
+  ): Promise<'stored' | 'changed'>;
   /**
    * Run `fn` in a fresh dependency scope and resolve its value with what it
    * read through the cache: every tagged hit and nested `getOrSet` (a cached

@@ -24,6 +24,7 @@ import type { Store } from '../core/store.js';
 import { basicCases } from './cases/basic-cases.js';
 import { batchCases } from './cases/batch-cases.js';
 import { clearCases } from './cases/clear-cases.js';
+import { compareAndSetCases } from './cases/compare-and-set-cases.js';
 import { compressionCases } from './cases/compression-cases.js';
 import { counterCases } from './cases/counter-cases.js';
 import { dataTypeCases } from './cases/data-type-cases.js';
@@ -108,6 +109,7 @@ export function conformanceCases(): ConformanceCase[] {
     ...versionCases,
     ...getOrSetCases,
     ...leaseCases,
+    ...compareAndSetCases,
     ...freshnessCases,
     ...readPathCases,
     ...clearCases,

@@ -57,6 +57,10 @@ function own(value: Uint8Array): Uint8Array {
   return value.buffer.byteLength > value.byteLength * 2 + 64 ? new Uint8Array(value) : value;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || (a.byteLength === b.byteLength && Buffer.compare(a, b) === 0);
+}
+
 /** The in-process store, with stats for tests and the bench. */
 export interface MemoryStore extends Store {
   /** Entries held, expired ones not yet evicted included. */
@@ -65,6 +69,7 @@ export interface MemoryStore extends Store {
   readonly bytes: number;
   /** Leases held (apart from the entries; see memory-leases.ts), expired ones not yet swept included. */
   readonly leases: number;
+  compareAndSet(key: string, expected: Uint8Array | null, value: Uint8Array, ttlMs: StoreTtlMs): boolean;
   acquireLease(key: string, token: string, ttlMs: number): boolean;
   releaseLease(key: string, token: string): boolean;
   renewLease(key: string, token: string, ttlMs: number): boolean;
@@ -174,6 +179,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       if (live(key) !== undefined) return 'exists';
       write(key, value, expiry(clock.now(), ttlMs));
       return 'stored';
+    },
+    compareAndSet(key, expected, value, ttlMs) {
+      const current = live(key)?.value;
+      if (current === undefined ? expected !== null : expected === null || !sameBytes(current, expected))
+        return false;
+      write(key, value, expiry(clock.now(), ttlMs));
+      return true;
     },
     delete(key) {
       const node = live(key);

@@ -84,6 +84,33 @@ export const RENEW_LEASE = luaScript(
     'return 0',
 );
 
+/**
+ * The body of the compare-and-set scripts: the key's bytes are compared with
+ * the expected ones, found at `at` (a flag, `1` for "must be absent", then the
+ * bytes), and the SET arguments after the key follow them; `then` runs once
+ * the value is stored. Returns 1 when stored, else 0.
+ */
+function compareAndSetSource(at: number, then: string): string {
+  return (
+    "local current = redis.call('GET', KEYS[1])\n" +
+    `if ARGV[${at}] == '1' then\n` +
+    '  if current then return 0 end\n' +
+    `elseif current ~= ARGV[${at + 1}] then\n` +
+    '  return 0\n' +
+    'end\n' +
+    `redis.call('SET', KEYS[1], unpack(ARGV, ${at + 2}))\n` +
+    then +
+    'return 1'
+  );
+}
+
+/**
+ * Store a value only while the key holds the expected bytes (or is absent):
+ * GET, compare and SET in one script. ARGV: the absent flag, the expected
+ * bytes, then the SET arguments after the key (see `setArgs`).
+ */
+export const COMPARE_AND_SET = luaScript(compareAndSetSource(1, ''));
+
 // The write-and-publish scripts take the channel and the message as ARGV[1]
 // and ARGV[2]. Each publishes only after its write changed the key: a caller
 // must not make other processes drop copies of a key nobody changed. A script
@@ -104,6 +131,11 @@ export const ADD_AND_PUBLISH = luaScript(
   "if not redis.call('SET', KEYS[1], unpack(ARGV, 3)) then return 0 end\n" +
     "redis.call('PUBLISH', ARGV[1], ARGV[2])\n" +
     'return 1',
+);
+
+/** `COMPARE_AND_SET` that also publishes when it stored; its arguments start at ARGV[3]. */
+export const COMPARE_AND_SET_AND_PUBLISH = luaScript(
+  compareAndSetSource(3, "redis.call('PUBLISH', ARGV[1], ARGV[2])\n"),
 );
 
 /**

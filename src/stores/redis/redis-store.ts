@@ -13,6 +13,7 @@ import type {
 import { checkDelta, leaseTtlRefusal } from './argument-checks.js';
 import { destroyNow } from './destroy-now.js';
 import {
+  COMPARE_AND_SET,
   EXTEND_TTL,
   INCR_BY_EXISTING,
   PERSIST_EXISTING,
@@ -31,7 +32,7 @@ import {
   toClientOptions,
 } from './redis-store-options.js';
 import { type WriteAndPublishContext, writeAndPublish } from './redis-write-and-publish.js';
-import { px, setArgs } from './set-args.js';
+import { compareAndSetArgs, px, setArgs } from './set-args.js';
 import { toLarderError } from './to-larder-error.js';
 
 /** A `Store` on Redis, with every optional operation implemented. */
@@ -67,6 +68,12 @@ export interface RedisStore extends Store {
   extendTtl(key: string, ttlMs: StoreTtlMs): Promise<boolean>;
   ttl(key: string): Promise<number | null | undefined>;
   incrBy(key: string, delta: number): Promise<number>;
+  compareAndSet(
+    key: string,
+    expected: Uint8Array | null,
+    value: Uint8Array,
+    ttlMs: StoreTtlMs,
+  ): Promise<boolean>;
   acquireLease(key: string, token: string, ttlMs: number): Promise<boolean>;
   releaseLease(key: string, token: string): Promise<boolean>;
   renewLease(key: string, token: string, ttlMs: number): Promise<boolean>;
@@ -390,6 +397,22 @@ class RedisByteStore implements RedisStore {
       throw new LarderError('E_MISSING_KEY', `redisStore.incrBy: key "${key}" does not exist`);
     }
     return Number(reply);
+  }
+
+  compareAndSet(
+    key: string,
+    expected: Uint8Array | null,
+    value: Uint8Array,
+    ttlMs: StoreTtlMs,
+  ): Promise<boolean> {
+    if (this.#starting !== undefined)
+      return this.#starting.then(() => this.compareAndSet(key, expected, value, ttlMs));
+    return runScript(
+      this.#commands,
+      COMPARE_AND_SET,
+      key,
+      compareAndSetArgs(key, expected, value, ttlMs),
+    ).then(isPositive, this.#rethrow);
   }
 
   acquireLease(key: string, token: string, ttlMs: number): Promise<boolean> {

@@ -14,6 +14,7 @@ import { checkDelta } from './argument-checks.js';
 import { groupBySlot } from './key-slot.js';
 import {
   ADD_AND_PUBLISH,
+  COMPARE_AND_SET_AND_PUBLISH,
   DELETE_AND_PUBLISH,
   INCR_BY_AND_PUBLISH,
   runScript,
@@ -21,7 +22,7 @@ import {
 } from './lua-scripts.js';
 import { type BatchContext, deleteMany, setMany } from './redis-batch.js';
 import type { RedisArgument, RedisClientLike } from './redis-client-like.js';
-import { px, setArgs } from './set-args.js';
+import { compareAndSetArgs, px, setArgs } from './set-args.js';
 import { toLarderError } from './to-larder-error.js';
 
 /** What the atomic writes need from the store. */
@@ -165,6 +166,14 @@ async function run(
       return setManyAndPublish(context, write.entries, notice);
     case 'deleteMany':
       return deleteManyAndPublish(context, write.keys, notice);
+    case 'compareAndSet': {
+      const reply = await runScript(commands, COMPARE_AND_SET_AND_PUBLISH, write.key, [
+        notice.channel,
+        notice.message,
+        ...compareAndSetArgs(write.key, write.expected, write.value, write.ttlMs),
+      ]);
+      return reply === 1;
+    }
   }
 }
 

@@ -7,6 +7,20 @@ function asBuffer(value: Uint8Array): Buffer {
 }
 
 /**
+ * The arguments of the compare-and-set scripts after any of their own: the
+ * absent flag, the expected bytes, and the SET arguments after the key.
+ */
+export function compareAndSetArgs(
+  key: string,
+  expected: Uint8Array | null,
+  value: Uint8Array,
+  ttlMs: StoreTtlMs,
+): RedisArgument[] {
+  const set = setArgs(key, value, ttlMs, false).slice(2);
+  return expected === null ? ['1', '', ...set] : ['0', asBuffer(expected), ...set];
+}
+
+/**
  * A TTL as the `PX` argument: Redis wants whole milliseconds above zero, so a
  * fraction is rounded up and never becomes 0.
  */

@@ -20,16 +20,17 @@ export function keysOf(write: StoreWrite): readonly string[] {
 /**
  * Whether a write that answered `result` may have changed L2, so that other
  * processes must drop their copies: not an `add` that found the key, nor a
- * `touch` of a missing key. The same rule `writeAndPublish` applies.
+ * `touch` of a missing key, nor a `compareAndSet` that found other bytes.
+ * The same rule `writeAndPublish` applies.
  */
 export function announces(write: StoreWrite, result: unknown): boolean {
   if (write.op === 'add') return result === 'stored';
-  if (write.op === 'touch') return result === true;
+  if (write.op === 'touch' || write.op === 'compareAndSet') return result === true;
   return true;
 }
 
 function missing(op: string): never {
-  // The tiered store offers touch and incrBy only when L2 has them.
+  // The tiered store offers touch, incrBy and compareAndSet only when L2 has them.
   throw new TypeError(`tieredStore: the L2 store has no ${op}`);
 }
 
@@ -50,6 +51,10 @@ export function writeL2(l2: Store, write: StoreWrite): MaybePromise<unknown> {
       return setMany(l2, write.entries);
     case 'deleteMany':
       return deleteMany(l2, write.keys);
+    case 'compareAndSet':
+      return l2.compareAndSet === undefined
+        ? missing('compareAndSet')
+        : l2.compareAndSet(write.key, write.expected, write.value, write.ttlMs);
   }
 }
 

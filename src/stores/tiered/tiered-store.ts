@@ -100,6 +100,12 @@ export class TieredByteStore implements TieredStore {
   readonly ttl?: (key: string) => MaybePromise<number | null | undefined>;
   readonly touch?: (key: string, ttlMs: StoreTtlMs) => Promise<boolean>;
   readonly incrBy?: (key: string, delta: number) => Promise<number>;
+  readonly compareAndSet?: (
+    key: string,
+    expected: Uint8Array | null,
+    value: Uint8Array,
+    ttlMs: StoreTtlMs,
+  ) => Promise<boolean>;
   readonly acquireLease?: (key: string, token: string, ttlMs: number) => MaybePromise<boolean>;
   readonly releaseLease?: (key: string, token: string) => MaybePromise<boolean>;
   readonly renewLease?: (key: string, token: string, ttlMs: number) => MaybePromise<boolean>;
@@ -188,7 +194,7 @@ export class TieredByteStore implements TieredStore {
       onPublishFailure: (error) => this.#noteL2Failure(error),
     });
     // Present exactly when L2 has them, so that core's fallbacks apply otherwise.
-    const { ttl, touch, incrBy, acquireLease, releaseLease, renewLease, mapError } = l2;
+    const { ttl, touch, incrBy, compareAndSet, acquireLease, releaseLease, renewLease, mapError } = l2;
     const sync = this.#sync;
     if (ttl !== undefined) this.ttl = ttl.bind(l2);
     if (touch !== undefined)
@@ -201,6 +207,13 @@ export class TieredByteStore implements TieredStore {
     if (incrBy !== undefined)
       this.incrBy = (key, delta) =>
         sync.write({ op: 'incrBy', key, delta }, (_, snapshot) => sync.settle(key, snapshot));
+    // Compared in L2, the one copy every process agrees on; a swap that stored
+    // keeps its value in L1 like a set, one that found other bytes changed nothing.
+    if (compareAndSet !== undefined)
+      this.compareAndSet = (key, expected, value, ttlMs) =>
+        sync.write({ op: 'compareAndSet', key, expected, value, ttlMs }, (swapped, snapshot) =>
+          swapped ? sync.settle(key, snapshot, value, ttlMs) : sync.settle(key, snapshot),
+        );
     // Leases live in L2 only: they never go through get, so L1 never holds one.
     if (acquireLease !== undefined) this.acquireLease = acquireLease.bind(l2);
     if (releaseLease !== undefined) this.releaseLease = releaseLease.bind(l2);
