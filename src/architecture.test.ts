@@ -89,8 +89,16 @@ const LAYERS: readonly LayerRule[] = [
     layers: ['core', 'http', 'http/rules'],
     packages: ['hono'],
   },
-  // The conformance suite takes a store factory, so it needs no store of its own.
-  { name: 'testing', covers: 'testing/', layers: ['core'], packages: [], testRunner: true },
+  // The conformance suite takes a store factory, so it needs no store of its own. The
+  // session-store compliance suite drives a real Express app with express-session (optional
+  // peers), imported on first use only (testing/session-cases/session-app.ts).
+  {
+    name: 'testing',
+    covers: 'testing/',
+    layers: ['core'],
+    packages: ['express', 'express-session'],
+    testRunner: true,
+  },
   // `src/index.ts` and the wiring beside it (createCache = core + the MessagePack default).
   { name: 'entry', covers: '', layers: ['core', 'serializers'], packages: [] },
   // Helpers for our own tests: they may use anything, and only tests may use them.
@@ -118,7 +126,9 @@ const SUBPATH_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   './http': [],
   './express': [],
   './proxy': [],
-  './testing': [],
+  // Imported with import() when the session-store suite runs, never when larder/testing loads:
+  // the packed-tarball test imports larder/testing with neither installed.
+  './testing': ['express', 'express-session'],
   './fastify': ['fastify', 'fastify-plugin'],
   './hono': ['hono'],
 };

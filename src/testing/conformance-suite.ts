@@ -18,7 +18,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe as nodeDescribe, it as nodeIt } from 'node:test';
-import { ShownAs } from '../core/invalid-option.js';
 import { optionChecks } from '../core/option-checks.js';
 import type { Store } from '../core/store.js';
 import { basicCases } from './cases/basic-cases.js';
@@ -42,6 +41,7 @@ import { valueSafetyCases } from './cases/value-safety-cases.js';
 import { versionCases } from './cases/version-cases.js';
 import type { ConformanceCase } from './conformance-case.js';
 import { type CacheFactory, Harness } from './harness.js';
+import { checkSkips } from './skip-list.js';
 
 const check = optionChecks('conformanceSuite');
 
@@ -151,7 +151,11 @@ export function conformanceSuite(options: ConformanceSuiteOptions): void {
   if (typeof prefix !== 'string' || prefix.length === 0)
     throw check.invalid('prefix', 'a non-empty string', prefix);
   const cases = conformanceCases();
-  const skip = checkSkips(options.skip ?? {}, cases);
+  const skip = checkSkips(
+    options.skip ?? {},
+    cases.map((c) => c.name),
+    check,
+  );
   const runner = options.runner;
   const describe = runner?.describe ?? nodeDescribe;
   listenForKeyWarnings();
@@ -195,29 +199,4 @@ async function runCase(
   }
   if (failure !== undefined) throw failure;
   harness.assertNoStrayErrors();
-}
-
-function checkSkips(
-  skip: Readonly<Record<string, string>>,
-  cases: readonly ConformanceCase[],
-): Map<string, string> {
-  const names = new Set(cases.map((c) => c.name));
-  const unknown = Object.keys(skip).filter((caseName) => !names.has(caseName));
-  if (unknown.length > 0) {
-    throw check.invalid(
-      'skip',
-      'keyed by names of existing cases ("category: title" as printed)',
-      new ShownAs(`unknown ${unknown.map((n) => JSON.stringify(n)).join(', ')}`),
-    );
-  }
-  const withoutReason = Object.entries(skip).filter(
-    ([, reason]) => typeof reason !== 'string' || reason.trim() === '',
-  );
-  if (withoutReason.length > 0)
-    throw check.invalid(
-      'skip',
-      'a written reason for every case',
-      new ShownAs(`none for ${withoutReason.map(([n]) => JSON.stringify(n)).join(', ')}`),
-    );
-  return new Map(Object.entries(skip));
 }
