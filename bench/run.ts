@@ -25,6 +25,7 @@ const SCRIPTS = [
   'healthy-path',
   'http-pages',
   'data-dependencies',
+  'sessions',
 ] as const;
 
 const wanted = process.argv.slice(2);

@@ -21,11 +21,18 @@ export interface Worker<In, Out> {
   close(closeMessage: In, graceMs?: number): Promise<void>;
 }
 
-/** Start `script` (a .ts file) in a child process; its stdout goes to our stderr, off the report. */
-export function forkWorker<In, Out>(script: URL): Worker<In, Out> {
+/**
+ * Start `script` (a .ts file) in a child process; its stdout goes to our stderr, off the report.
+ * `env` is added to this process's environment.
+ */
+export function forkWorker<In, Out>(
+  script: URL,
+  env: Readonly<Record<string, string>> = {},
+): Worker<In, Out> {
   const child: ChildProcess = fork(script.pathname, [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 2, 2, 'ipc'],
+    env: { ...process.env, ...env },
   });
   const inbox: Out[] = [];
   const waiting: Array<{ resolve: (message: Out) => void; reject: (error: Error) => void }> = [];
