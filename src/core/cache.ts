@@ -64,6 +64,8 @@ export class LarderCache implements Cache {
   readonly version: number;
   /** @internal shared with batch operations and namespace views */
   readonly shared: Shared;
+  /** @internal true for a view made by `namespace()` (scan-keys.ts refuses those) */
+  readonly namespaced: boolean;
   readonly #scope: KeyScope;
   /**
    * Stored keys of the root scope at the default version, by user key. Reusing
@@ -74,6 +76,7 @@ export class LarderCache implements Cache {
 
   constructor(shared: Shared, scope?: KeyScope, prefix?: string) {
     this.shared = shared;
+    this.namespaced = scope !== undefined;
     this.#scope = scope ?? rootScope(shared.options);
     this.prefix = prefix ?? shared.options.prefix;
     this.version = shared.options.version;

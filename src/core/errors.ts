@@ -65,7 +65,11 @@ export const ErrorCodes = {
    * with no key form. The message names the expression.
    */
   E_TEMPLATE: 'A template tag got an unknown variable or an argument it cannot use',
-  /** The store has no atomic compare-and-set (`Store.compareAndSet`), which the call needs. */
+  /**
+   * The call needs what the store or the cache cannot give: an atomic
+   * compare-and-set (`Store.compareAndSet`), or listing keys (`Store.scanKeys`,
+   * and a cache with the default key function, not a namespace view).
+   */
   E_UNSUPPORTED: 'The store cannot do what the call needs (an optional store method is missing)',
   /**
    * A session write lost the compare-and-set race more times than its retries

@@ -154,6 +154,13 @@ export interface Store {
    */
   clear(prefix: string): Promise<void>;
 
+  /**
+   * The keys that start with `prefix`, a page at a time (Redis: SCAN with MATCH, never KEYS).
+   * A key written or deleted during the scan may or may not be listed; every key present for the whole scan is listed at least once (Redis SCAN may repeat a key: callers dedupe if they must).
+   * A page holds at most `pageSize` keys (a store's own default without it) and is never empty;
+   * expired keys are not listed.
+   */
+  scanKeys?(prefix: string, pageSize?: number): AsyncIterable<readonly string[]>;
   /** Fetch many keys at once, in order; absent keys are `undefined`. May answer synchronously (an in-process store). */
   getMany?(keys: readonly string[]): MaybePromise<Array<Uint8Array | undefined>>;
   /** Store many entries at once; resolves, per entry, whether it was stored. */

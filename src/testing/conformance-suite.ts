@@ -4,7 +4,7 @@
  * binary, getMany/setMany/deleteMany, has, add, incr/decr, prefixes, a custom key
  * function, expiration and touch, long/forever/zero/negative/fractional TTLs, key
  * validation per operation, versioning, getOrSet with the racing writer, clear
- * scoped to a prefix) plus Larder's own (namespaces, the envelope with both
+ * scoped to a prefix) plus Larder's own (listing keys under a prefix, namespaces, the envelope with both
  * serializers, corrupt bytes, compression, unserializable and mutated values,
  * stats).
  *
@@ -35,6 +35,7 @@ import { keyValidationCases, listenForKeyWarnings } from './cases/key-validation
 import { leaseCases } from './cases/lease-cases.js';
 import { namespaceCases } from './cases/namespace-cases.js';
 import { readPathCases } from './cases/read-path-cases.js';
+import { scanKeysCases } from './cases/scan-keys-cases.js';
 import { statsCases } from './cases/stats-cases.js';
 import { ttlCases } from './cases/ttl-cases.js';
 import { valueSafetyCases } from './cases/value-safety-cases.js';
@@ -113,6 +114,7 @@ export function conformanceCases(): ConformanceCase[] {
     ...freshnessCases,
     ...readPathCases,
     ...clearCases,
+    ...scanKeysCases,
     ...namespaceCases,
     ...envelopeCases,
     ...valueSafetyCases,

@@ -39,6 +39,9 @@ interface Node {
 }
 
 const check = optionChecks('memoryStore');
+const scanCheck = optionChecks('memoryStore.scanKeys');
+/** Keys per `scanKeys` page when the caller names no size. */
+const SCAN_PAGE_SIZE = 1000;
 
 // Rough per-entry cost beyond key and value: the node, the Map slot, the view.
 const ENTRY_OVERHEAD_BYTES = 160;
@@ -70,6 +73,8 @@ export interface MemoryStore extends Store {
   /** Leases held (apart from the entries; see memory-leases.ts), expired ones not yet swept included. */
   readonly leases: number;
   compareAndSet(key: string, expected: Uint8Array | null, value: Uint8Array, ttlMs: StoreTtlMs): boolean;
+  /** Live keys under `prefix`, from a snapshot taken at the first page (so deleting while iterating is safe). */
+  scanKeys(prefix: string, pageSize?: number): AsyncGenerator<string[]>;
   acquireLease(key: string, token: string, ttlMs: number): boolean;
   releaseLease(key: string, token: string): boolean;
   renewLease(key: string, token: string, ttlMs: number): boolean;
@@ -195,6 +200,25 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
     async clear(prefix) {
       for (const node of [...map.values()]) if (node.key.startsWith(prefix)) remove(node);
+    },
+    async *scanKeys(prefix, pageSize) {
+      const size = scanCheck.integer('pageSize', pageSize ?? SCAN_PAGE_SIZE, 1);
+      // A snapshot of the names: the caller may delete (and writes may evict)
+      // while it holds a page, which must not disturb the iteration.
+      const keys: string[] = [];
+      for (const key of map.keys()) if (key.startsWith(prefix)) keys.push(key);
+      let page: string[] = [];
+      // Liveness is checked as each page is built: a key that expired or was
+      // deleted since the snapshot is left out, and no page is empty.
+      for (const key of keys) {
+        if (live(key) === undefined) continue;
+        page.push(key);
+        if (page.length === size) {
+          yield page;
+          page = [];
+        }
+      }
+      if (page.length > 0) yield page;
     },
     has(key) {
       return live(key) !== undefined;

@@ -12,3 +12,9 @@ export function leaseTtlRefusal(scope: string, ttlMs: number): LarderError | und
   if (Number.isFinite(ttlMs) && ttlMs > 0) return undefined;
   return invalidOption('ttlMs', 'a positive finite number', ttlMs, scope);
 }
+
+/** Throw `E_INVALID_OPTION` unless `pageSize` is a positive safe integer. */
+export function checkPageSize(scope: string, pageSize: number): void {
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+    throw invalidOption('pageSize', 'a positive integer', pageSize, scope);
+}

@@ -7,6 +7,7 @@
 import type { LarderError } from '../../core/errors.js';
 import { invalidOption } from '../../core/invalid-option.js';
 import type { StoreEntry } from '../../core/store.js';
+import { checkPageSize } from './argument-checks.js';
 import { escapeGlob } from './escape-glob.js';
 import { groupBySlot, type SlotGroup } from './key-slot.js';
 import type { RedisClientLike } from './redis-client-like.js';
@@ -101,20 +102,22 @@ export async function deleteMany(context: BatchContext, keys: readonly string[])
   }
 }
 
+/** An empty prefix would match every key: refused, by `clear` and `scanKeys` alike. */
+function checkPrefix(prefix: string, scope: string): void {
+  if (prefix === '') throw invalidOption('prefix', 'a non-empty string', prefix, scope);
+}
+
 /**
- * SCAN for `prefix*` (glob characters in the prefix escaped) and UNLINK each
- * page. Never KEYS (it blocks the server) and never FLUSHDB (it removes other
- * caches' keys). Keys created while the scan runs may survive it: SCAN only
- * guarantees the keys present for the whole iteration.
+ * Every SCAN reply for `prefix*` (glob characters in the prefix escaped), in
+ * order. Never KEYS (it blocks the server). Client errors are mapped.
  */
-export async function clearPrefix(context: BatchContext, prefix: string): Promise<void> {
-  // An empty prefix would match every key.
-  if (prefix === '') throw invalidOption('prefix', 'a non-empty string', prefix, 'redisStore.clear');
+async function* scanReplies(context: BatchContext, prefix: string): AsyncGenerator<Buffer[]> {
   const pattern = `${escapeGlob(prefix)}*`;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await context.commands.sendCommand<[Buffer, Buffer[]]>([
+  let cursor = '0';
+  do {
+    let reply: [Buffer, Buffer[]];
+    try {
+      reply = await context.commands.sendCommand<[Buffer, Buffer[]]>([
         'SCAN',
         cursor,
         'MATCH',
@@ -122,11 +125,48 @@ export async function clearPrefix(context: BatchContext, prefix: string): Promis
         'COUNT',
         context.scanCount,
       ]);
-      cursor = next.toString();
-      // Keys stay Buffers: UNLINK gets exactly the bytes SCAN returned.
-      if (keys.length > 0) await unlink(context, keys);
-    } while (cursor !== '0');
-  } catch (error) {
-    throw context.mapError(error);
+    } catch (error) {
+      throw context.mapError(error);
+    }
+    cursor = reply[0].toString();
+    yield reply[1];
+  } while (cursor !== '0');
+}
+
+/**
+ * SCAN for `prefix*` and UNLINK each page. Never FLUSHDB (it removes other
+ * caches' keys). Keys created while the scan runs may survive it: SCAN only
+ * guarantees the keys present for the whole iteration.
+ */
+export async function clearPrefix(context: BatchContext, prefix: string): Promise<void> {
+  checkPrefix(prefix, 'redisStore.clear');
+  for await (const keys of scanReplies(context, prefix)) {
+    if (keys.length === 0) continue;
+    // Keys stay Buffers: UNLINK gets exactly the bytes SCAN returned.
+    try {
+      await unlink(context, keys);
+    } catch (error) {
+      throw context.mapError(error);
+    }
+  }
+}
+
+/**
+ * The keys under `prefix` as UTF-8 text, each SCAN reply cut into pages of at
+ * most `pageSize` (default: the store's `scanCount`); empty replies are not
+ * yielded. SCAN may return a key twice, and skips expired keys itself.
+ */
+export async function* scanPrefix(
+  context: BatchContext,
+  prefix: string,
+  pageSize?: number,
+): AsyncGenerator<string[]> {
+  checkPrefix(prefix, 'redisStore.scanKeys');
+  const size = pageSize ?? Number(context.scanCount);
+  checkPageSize('redisStore.scanKeys', size);
+  for await (const keys of scanReplies(context, prefix)) {
+    for (let start = 0; start < keys.length; start += size) {
+      yield keys.slice(start, start + size).map((key) => key.toString('utf8'));
+    }
   }
 }

@@ -282,6 +282,29 @@ describe('redisStore on the shared Redis', () => {
   it('clear refuses an empty prefix', async () => {
     await assert.rejects(store.clear(''), (error) => isLarderError(error, 'E_INVALID_OPTION'));
   });
+
+  it('scanKeys walks every SCAN page, returns UTF-8 text, and refuses what clear refuses', async () => {
+    const many = `${prefix}scan-many:é`;
+    const written = Array.from({ length: 2500 }, (_, i) => `${many}${i}`);
+    await store.setMany(written.map((key) => ({ key, value: bytes('x'), ttlMs: 60_000 })));
+    const seen = new Set<string>();
+    for await (const page of store.scanKeys(many)) {
+      assert.ok(page.length > 0 && page.length <= 1000, `page of ${page.length}`);
+      for (const key of page) seen.add(key);
+    }
+    assert.deepEqual([...seen].sort(), [...written].sort());
+    await store.clear(many);
+    const refuses = async (pages: AsyncIterable<readonly string[]>, option: string): Promise<void> => {
+      await assert.rejects(
+        (async () => {
+          for await (const _ of pages);
+        })(),
+        (error) => isLarderError(error, 'E_INVALID_OPTION') && error.message.includes(option),
+      );
+    };
+    await refuses(store.scanKeys(''), 'redisStore.scanKeys: prefix must be a non-empty string');
+    await refuses(store.scanKeys(many, 0), 'redisStore.scanKeys: pageSize must be a positive integer');
+  });
 });
 
 describe('redisStore with a client it did not create', () => {

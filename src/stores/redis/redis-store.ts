@@ -22,7 +22,7 @@ import {
   runScript,
 } from './lua-scripts.js';
 import { ReconnectLoop } from './reconnect-loop.js';
-import { type BatchContext, clearPrefix, deleteMany, getMany, setMany } from './redis-batch.js';
+import { type BatchContext, clearPrefix, deleteMany, getMany, scanPrefix, setMany } from './redis-batch.js';
 import { RedisBus } from './redis-bus.js';
 import type { RedisClientLike, RedisCommandOptions } from './redis-client-like.js';
 import {
@@ -64,6 +64,8 @@ export interface RedisStore extends Store {
   setMany(entries: readonly StoreEntry[]): Promise<boolean[]>;
   deleteMany(keys: readonly string[]): Promise<number>;
   has(key: string): Promise<boolean>;
+  /** SCAN with MATCH (see `Store.scanKeys`); an empty prefix is refused, as `clear` refuses it. */
+  scanKeys(prefix: string, pageSize?: number): AsyncGenerator<string[]>;
   touch(key: string, ttlMs: StoreTtlMs): Promise<boolean>;
   extendTtl(key: string, ttlMs: StoreTtlMs): Promise<boolean>;
   ttl(key: string): Promise<number | null | undefined>;
@@ -465,6 +467,12 @@ class RedisByteStore implements RedisStore {
   clear(prefix: string): Promise<void> {
     if (this.#starting !== undefined) return this.#starting.then(() => this.clear(prefix));
     return clearPrefix(this.#batch, prefix);
+  }
+
+  async *scanKeys(prefix: string, pageSize?: number): AsyncGenerator<string[]> {
+    // Runs at the first page: that is when the first SCAN goes out.
+    if (this.#starting !== undefined) await this.#starting;
+    yield* scanPrefix(this.#batch, prefix, pageSize);
   }
 
   close(): Promise<void> {

@@ -110,6 +110,11 @@ export class TieredByteStore implements TieredStore {
   readonly releaseLease?: (key: string, token: string) => MaybePromise<boolean>;
   readonly renewLease?: (key: string, token: string, ttlMs: number) => MaybePromise<boolean>;
   readonly mapError?: (error: unknown) => LarderError;
+  /**
+   * L2's keys: L1 holds copies of L2 entries, so L2 has every key worth
+   * listing (except those written with the `skipL2` hint, which stay local).
+   */
+  readonly scanKeys?: (prefix: string, pageSize?: number) => AsyncIterable<readonly string[]>;
   /** The same store as `l1`, typed as what it is: synchronous. */
   readonly #l1: SyncL1;
   /** Checked on every L1 read: true while the subscription is live and L1 may serve. */
@@ -194,7 +199,8 @@ export class TieredByteStore implements TieredStore {
       onPublishFailure: (error) => this.#noteL2Failure(error),
     });
     // Present exactly when L2 has them, so that core's fallbacks apply otherwise.
-    const { ttl, touch, incrBy, compareAndSet, acquireLease, releaseLease, renewLease, mapError } = l2;
+    const { ttl, touch, incrBy, compareAndSet, acquireLease, releaseLease, renewLease, mapError, scanKeys } =
+      l2;
     const sync = this.#sync;
     if (ttl !== undefined) this.ttl = ttl.bind(l2);
     if (touch !== undefined)
@@ -219,6 +225,7 @@ export class TieredByteStore implements TieredStore {
     if (releaseLease !== undefined) this.releaseLease = releaseLease.bind(l2);
     if (renewLease !== undefined) this.renewLease = renewLease.bind(l2);
     if (mapError !== undefined) this.mapError = mapError.bind(l2);
+    if (scanKeys !== undefined) this.scanKeys = scanKeys.bind(l2);
     this.#gate.start();
   }
 
