@@ -73,8 +73,16 @@ const LAYERS: readonly LayerRule[] = [
     layers: ['core', 'entry', 'serializers', 'stores/memory', 'stores/redis', 'http', 'http/rules', 'proxy'],
     packages: [],
   },
-  // Sessions (issue 12, under way): pure session logic for now; stores arrive with the issue.
+  // Sessions: the engine, the @fastify/session store (duck-typed: no import of the framework)
+  // and the cached_db table (over a structural pg type: no import of pg).
   { name: 'session', covers: 'session/', layers: ['core'], packages: [] },
+  // The express-session Store: a subclass of express-session's, over the session engine.
+  {
+    name: 'adapters/express-session',
+    covers: 'adapters/express-session/',
+    layers: ['core', 'session'],
+    packages: ['express-session'],
+  },
   // Framework adapters (STYLE §16): thin translations between a host framework and the
   // response cache, which bring their framework as an optional peer dependency.
   {
@@ -131,6 +139,8 @@ const SUBPATH_PACKAGES: Readonly<Record<string, readonly string[]>> = {
   './testing': ['express', 'express-session'],
   './fastify': ['fastify', 'fastify-plugin'],
   './hono': ['hono'],
+  './session': [],
+  './express-session': ['express-session'],
 };
 
 const TEST_RUNNER = new Set(['node:test', 'node:test/reporters']);

@@ -117,6 +117,11 @@ export const WarningCodes = {
    * (`MAX_COLLECTED_TAGS`, 256): its value is returned but not stored.
    */
   W_DEPENDENCY_LIMIT: 'LARDER_W_DEPENDENCY_LIMIT',
+  /**
+   * A session store refused a stored value, or could not reach its cache,
+   * and nobody listens to its `error` event (logged once; listen for each).
+   */
+  W_SESSION: 'LARDER_W_SESSION',
 } as const;
 
 /** The base class of every Larder error. `code` is stable; `cause` holds the original error. */

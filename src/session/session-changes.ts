@@ -21,7 +21,7 @@ export interface SessionChanges {
 }
 
 /** Fields that are the store's business, not the application's. */
-const NOT_FIELDS = new Set(['cookie']);
+const NOT_FIELDS = new Set(['cookie', '__larderLoaded']);
 
 /**
  * A canonical JSON text of a value: object keys sorted, so two structurally
