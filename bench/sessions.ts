@@ -67,7 +67,7 @@ const prefix = `larder-bench.sessions.${runId}.`;
 const schema = `larder_bench_sessions_${runId}`;
 const SERVER = new URL('./lib/session-server.ts', import.meta.url);
 
-// TODO(issue 12): the fallback below goes once larder/express-session lands; until then only the peers run.
+// A build without larder/express-session (an older commit) still measures the peers.
 const larder = await loadLarderSessions();
 const skipReason = typeof larder === 'string' ? larder : undefined;
 const skipped = skipReason === undefined ? [] : SESSION_CONTENDERS.filter((c) => c.startsWith('larder-'));

@@ -42,6 +42,8 @@ const EXPECTED_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   'larder/proxy': ['createCachingProxy'],
   'larder/fastify': ['fastifyLarder', 'neverCache', 'createHttpCache'],
   'larder/hono': ['cachePage', 'cachePages', 'neverCache', 'createHttpCache'],
+  'larder/session': ['FastifySessionStore', 'sessionTableSql'],
+  'larder/express-session': ['LarderSessionStore'],
 };
 /**
  * Types a TypeScript user imports from each subpath: `larder/store` holds only
@@ -61,6 +63,7 @@ const EXPECTED_TYPES: Readonly<Record<string, readonly string[]>> = {
 const ADAPTER_PEERS: Readonly<Record<string, readonly string[]>> = {
   'larder/fastify': ['fastify', 'fastify-plugin'],
   'larder/hono': ['hono'],
+  'larder/express-session': ['express-session', '@types/express-session'],
 };
 /** Subpaths that must load with no optional peer installed. */
 const WITHOUT_PEERS = [
@@ -75,6 +78,8 @@ const WITHOUT_PEERS = [
   'larder/http',
   'larder/express',
   'larder/proxy',
+  // The @fastify/session store is duck-typed: it imports no framework.
+  'larder/session',
 ];
 
 /** Working-tree entries that never go into the copy that is packed. */

@@ -98,6 +98,8 @@ export async function larderSessionStore(
   const cache = createCache({
     store: kind === 'larder-tiered' ? tieredStore({ l2: redis }) : redis,
     prefix: parts.prefix,
+    // As docs/sessions.md advises: a session write is not worth dropping at the default 100 ms.
+    storeTimeout: '1s',
   });
   // Connected before the server says it is ready, as connect-redis's client is (`await
   // client.connect()`): otherwise the first logins race the connection and can time out.

@@ -62,6 +62,8 @@ export class SessionEngine {
   readonly #o: ResolvedSessionOptions;
   readonly #report: SessionReport;
   readonly #table: SessionTable | undefined;
+  /** The tail of each session's queue of writes in this process (see `#inTurn`). */
+  readonly #queues = new Map<string, Promise<void>>();
 
   constructor(options: ResolvedSessionOptions, report: SessionReport) {
     this.#o = options;
@@ -166,11 +168,36 @@ export class SessionEngine {
     const cookie = cookieOf(session);
     const expiresAt = this.#expiresAt(cookie);
     if (expiresAt <= this.#o.clock.now()) return this.destroy(id);
-    const saved =
-      this.#table === undefined
-        ? await this.#saveInCache(key, loaded, changes, cookie, expiresAt)
-        : await this.#saveInTable(this.#table, key, loaded, changes, cookie, expiresAt);
+    const table = this.#table;
+    const saved = await this.#inTurn(key, () =>
+      table === undefined
+        ? this.#saveInCache(key, loaded, changes, cookie, expiresAt)
+        : this.#saveInTable(table, key, loaded, changes, cookie, expiresAt),
+    );
     if (saved !== undefined) markLoaded(session, saved);
+  }
+
+  /**
+   * Run the writes of one session from this process one after another:
+   * racing each other by compare-and-set, N concurrent requests of a session
+   * would cost up to N rounds of retries each; queued, each costs at most one
+   * retry (its loaded bytes are stale once the one before it wrote).
+   * Compare-and-set still settles races with other processes.
+   */
+  async #inTurn<T>(key: string, write: () => Promise<T>): Promise<T> {
+    const queues = this.#queues;
+    const before = queues.get(key);
+    const mine = (before ?? Promise.resolve()).then(write, write);
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    queues.set(key, settled);
+    try {
+      return await mine;
+    } finally {
+      if (queues.get(key) === settled) queues.delete(key);
+    }
   }
 
   /** `touch`: the cookie's new expiry is stored (and the TTL follows); no field changes. */
@@ -304,14 +331,16 @@ export class SessionEngine {
     const key = this.keyOf(id);
     if (key === undefined) return;
     const table = this.#table;
-    if (table !== undefined) await table.remove(key);
-    try {
-      await this.#tombstone(key);
-    } catch (error) {
-      if (table === undefined) throw unavailable('destroy', error);
-      this.#report(unavailable('destroy (cache copy)', error));
-      await this.#o.cache.delete(key).catch(() => undefined);
-    }
+    await this.#inTurn(key, async () => {
+      if (table !== undefined) await table.remove(key);
+      try {
+        await this.#tombstone(key);
+      } catch (error) {
+        if (table === undefined) throw unavailable('destroy', error);
+        this.#report(unavailable('destroy (cache copy)', error));
+        await this.#o.cache.delete(key).catch(() => undefined);
+      }
+    });
   }
 
   async #tombstone(key: string): Promise<void> {
