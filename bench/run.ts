@@ -26,6 +26,7 @@ const SCRIPTS = [
   'http-pages',
   'data-dependencies',
   'sessions',
+  'session-compliance',
 ] as const;
 
 const wanted = process.argv.slice(2);

@@ -24,12 +24,21 @@ export class LoadedSession {
   readonly token: CasToken | undefined;
   /** `cached_db` mode: the row version loaded. */
   readonly version: number | undefined;
+  /** The expiry stored with it (a touch that would barely move it is skipped). */
+  readonly expiresAt: number;
 
-  constructor(key: string, fields: SessionData, token: CasToken | undefined, version: number | undefined) {
+  constructor(
+    key: string,
+    fields: SessionData,
+    token: CasToken | undefined,
+    version: number | undefined,
+    expiresAt: number,
+  ) {
     this.key = key;
     this.fields = fields;
     this.token = token;
     this.version = version;
+    this.expiresAt = expiresAt;
   }
 
   /** Nothing: JSON.stringify leaves the property out. */

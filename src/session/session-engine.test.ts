@@ -68,6 +68,31 @@ describe('SessionEngine on a memory cache with a fake clock', () => {
     );
   });
 
+  it('skips a touch that would move the stored expiry by less than a tenth of the cookie lifetime', async () => {
+    const w = world();
+    const hour = 60 * 60_000;
+    await w.engine.save('id-8', { n: 1, cookie: { ...cookie(w.now() + hour), originalMaxAge: hour } });
+    const session = (await w.engine.load('id-8')) as SessionObject;
+    w.advance(60_000);
+    session.cookie = { ...cookie(w.now() + hour), originalMaxAge: hour };
+    await w.engine.touch('id-8', session);
+    const stored = (await w.engine.load('id-8')) as SessionObject;
+    assert.equal(
+      (stored.cookie as { expires: string }).expires,
+      new Date(w.now() - 60_000 + hour).toISOString(),
+      'not written',
+    );
+    w.advance(6 * 60_000);
+    stored.cookie = { ...cookie(w.now() + hour), originalMaxAge: hour };
+    await w.engine.touch('id-8', stored);
+    const moved = (await w.engine.load('id-8')) as SessionObject;
+    assert.equal(
+      (moved.cookie as { expires: string }).expires,
+      new Date(w.now() + hour).toISOString(),
+      'written',
+    );
+  });
+
   it('keeps both of two concurrent changes, and the last writer within one field', async () => {
     const w = world();
     await w.engine.save('id-3', { a: 0, b: 0, theme: 'dark', cookie: cookie(w.now() + 60_000) });

@@ -19,6 +19,9 @@ import type { ResolvedSessionOptions } from './session-options.js';
 import { decodeRecord, encodeLive, type LiveRecord, Malformed, TOMBSTONE } from './session-record.js';
 import { type SessionTable, sessionTable } from './session-table.js';
 
+/** Session ids whose store key is remembered. */
+const KEY_MEMO_SIZE = 10_000;
+
 /** The longest wait between two attempts of a save. */
 const MAX_BACKOFF_MS = 250;
 
@@ -62,6 +65,8 @@ export class SessionEngine {
   readonly #o: ResolvedSessionOptions;
   readonly #report: SessionReport;
   readonly #table: SessionTable | undefined;
+  /** Store keys by session id, recently used (see `keyOf`). */
+  readonly #keys = new Map<string, string>();
   /** The tail of each session's queue of writes in this process (see `#inTurn`). */
   readonly #queues = new Map<string, Promise<void>>();
 
@@ -84,9 +89,22 @@ export class SessionEngine {
     return this.#table;
   }
 
-  /** The store key of an id, or undefined for an id that cannot be one. */
+  /**
+   * The store key of an id, or undefined for an id that cannot be one. A
+   * request loads and saves its session: the HMAC is computed once for both
+   * (the memo is bounded, and emptied when full).
+   */
   keyOf(id: unknown): string | undefined {
-    return sessionKey(id, this.#o.secret);
+    if (typeof id !== 'string') return undefined;
+    const keys = this.#keys;
+    let key = keys.get(id);
+    if (key === undefined) {
+      key = sessionKey(id, this.#o.secret);
+      if (key === undefined) return undefined;
+      if (keys.size >= KEY_MEMO_SIZE) keys.clear();
+      keys.set(id, key);
+    }
+    return key;
   }
 
   /** The expiry instant a session's cookie asks for, else the default TTL from now. */
@@ -146,7 +164,7 @@ export class SessionEngine {
     version: number | undefined,
   ): SessionObject {
     const session: SessionObject = { ...structuredClone(record.fields), cookie: { ...record.cookie } };
-    markLoaded(session, new LoadedSession(key, record.fields, token, version));
+    markLoaded(session, new LoadedSession(key, record.fields, token, version, record.expiresAt));
     return session;
   }
 
@@ -200,9 +218,30 @@ export class SessionEngine {
     }
   }
 
-  /** `touch`: the cookie's new expiry is stored (and the TTL follows); no field changes. */
-  touch(id: unknown, session: SessionObject): Promise<void> {
+  /**
+   * `touch`: the cookie's new expiry is stored (and the TTL follows), unless
+   * it moves the stored one by less than `touchAfter` (a tenth of the
+   * cookie's lifetime by default): a read-only request then writes nothing,
+   * and in `cached_db` mode costs no Postgres query.
+   */
+  async touch(id: unknown, session: SessionObject): Promise<void> {
+    const key = this.keyOf(id);
+    const loaded = key === undefined ? undefined : loadedFrom(session, key);
+    if (loaded !== undefined) {
+      const cookie = cookieOf(session);
+      const moved = this.#expiresAt(cookie) - loaded.expiresAt;
+      if (moved < this.#touchAfterMs(cookie, loaded.expiresAt)) return;
+    }
     return this.save(id, session);
+  }
+
+  #touchAfterMs(cookie: SessionData, storedExpiresAt: number): number {
+    if (this.#o.touchAfterMs !== undefined) return this.#o.touchAfterMs;
+    const lifetimeMs =
+      typeof cookie.originalMaxAge === 'number' && cookie.originalMaxAge > 0
+        ? cookie.originalMaxAge
+        : Math.max(0, storedExpiresAt - this.#o.clock.now()) || this.#o.ttlMs;
+    return lifetimeMs / 10;
   }
 
   #checkSize(text: string): void {
@@ -238,7 +277,7 @@ export class SessionEngine {
         const token = base.token;
         if (token === undefined) throw new Error('unreachable: a cache base has a token');
         if ((await cache.compareAndSet(key, text, token, { ttl, grace: false })) === 'stored')
-          return new LoadedSession(key, fields, undefined, undefined);
+          return new LoadedSession(key, fields, undefined, undefined, expiresAt);
       } catch (error) {
         if (isLarderError(error) && error.code === 'E_INVALID_ARGUMENT') throw error;
         throw unavailable('save', error);
@@ -282,7 +321,7 @@ export class SessionEngine {
           { fields, cookie, expiresAt, version },
           attempt === 0 ? loaded?.token : undefined,
         );
-        return new LoadedSession(key, fields, undefined, version);
+        return new LoadedSession(key, fields, undefined, version, expiresAt);
       }
       base = undefined;
       await this.#backOff(attempt);

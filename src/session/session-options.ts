@@ -42,6 +42,12 @@ export interface SessionStoreOptions {
    * compare-and-set race before failing with `E_SESSION_CONFLICT`. @default 32
    */
   readonly retries?: number;
+  /**
+   * A `touch` (express-session calls it on requests that change nothing)
+   * writes only when it moves the stored expiry by at least this much; `0`
+   * writes every touch. @default a tenth of the cookie's lifetime
+   */
+  readonly touchAfter?: Duration;
   /** The clock for expiry instants. @default Date */
   readonly clock?: Clock;
   /** Randomness for the jitter between save attempts, in [0, 1). @default Math.random */
@@ -57,6 +63,7 @@ export interface ResolvedSessionOptions {
   readonly tombstoneTtlMs: number;
   readonly maxBytes: number;
   readonly retries: number;
+  readonly touchAfterMs: number | undefined;
   readonly clock: Clock;
   readonly random: () => number;
 }
@@ -81,6 +88,8 @@ export function resolveSessionOptions(options: SessionStoreOptions, scope: strin
     tombstoneTtlMs: check.duration('tombstoneTtl', options.tombstoneTtl, 600_000, 1),
     maxBytes: options.maxBytes === undefined ? 262_144 : check.integer('maxBytes', options.maxBytes, 64),
     retries: options.retries === undefined ? 32 : check.integer('retries', options.retries, 0),
+    touchAfterMs:
+      options.touchAfter === undefined ? undefined : check.duration('touchAfter', options.touchAfter, 0, 0),
     clock: options.clock ?? Date,
     random: options.random ?? Math.random,
   });
