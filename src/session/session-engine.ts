@@ -62,6 +62,8 @@ export class SessionEngine {
   readonly #o: ResolvedSessionOptions;
   readonly #report: SessionReport;
   readonly #table: SessionTable | undefined;
+  /** Per store key, the end of this process's latest write (see #inTurn). */
+  readonly #writing = new Map<string, Promise<void>>();
 
   constructor(options: ResolvedSessionOptions, report: SessionReport) {
     this.#o = options;
@@ -166,11 +168,39 @@ export class SessionEngine {
     const cookie = cookieOf(session);
     const expiresAt = this.#expiresAt(cookie);
     if (expiresAt <= this.#o.clock.now()) return this.destroy(id);
-    const saved =
-      this.#table === undefined
-        ? await this.#saveInCache(key, loaded, changes, cookie, expiresAt)
-        : await this.#saveInTable(this.#table, key, loaded, changes, cookie, expiresAt);
+    const table = this.#table;
+    const saved = await this.#inTurn(key, () =>
+      table === undefined
+        ? this.#saveInCache(key, loaded, changes, cookie, expiresAt)
+        : this.#saveInTable(table, key, loaded, changes, cookie, expiresAt),
+    );
     if (saved !== undefined) markLoaded(session, saved);
+  }
+
+  /**
+   * Run `write` once this process's earlier writes of `key` have settled.
+   * Compare-and-set alone keeps writers from overwriting each other, but under
+   * sustained contention (tens of requests of one session at once) a writer
+   * backing off loses round after round to fresh writers that retry sooner, and
+   * fails with E_SESSION_CONFLICT though nothing else went wrong. Taking turns,
+   * writers of one process never race each other (the first attempt fails at
+   * most once, on a save made since the load); compare-and-set still settles
+   * races with other processes. Held for the write only, never from load to
+   * save (decision 0009), and each write is bounded by the store timeout.
+   */
+  async #inTurn<T>(key: string, write: () => Promise<T>): Promise<T> {
+    const previous = this.#writing.get(key);
+    const run = previous === undefined ? write() : previous.then(write);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#writing.set(key, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.#writing.get(key) === settled) this.#writing.delete(key);
+    }
   }
 
   /** `touch`: the cookie's new expiry is stored (and the TTL follows); no field changes. */
@@ -303,15 +333,17 @@ export class SessionEngine {
   async destroy(id: unknown): Promise<void> {
     const key = this.keyOf(id);
     if (key === undefined) return;
-    const table = this.#table;
-    if (table !== undefined) await table.remove(key);
-    try {
-      await this.#tombstone(key);
-    } catch (error) {
-      if (table === undefined) throw unavailable('destroy', error);
-      this.#report(unavailable('destroy (cache copy)', error));
-      await this.#o.cache.delete(key).catch(() => undefined);
-    }
+    await this.#inTurn(key, async () => {
+      const table = this.#table;
+      if (table !== undefined) await table.remove(key);
+      try {
+        await this.#tombstone(key);
+      } catch (error) {
+        if (table === undefined) throw unavailable('destroy', error);
+        this.#report(unavailable('destroy (cache copy)', error));
+        await this.#o.cache.delete(key).catch(() => undefined);
+      }
+    });
   }
 
   async #tombstone(key: string): Promise<void> {
