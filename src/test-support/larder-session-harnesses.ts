@@ -80,7 +80,7 @@ export function larderSessionHarness(
         secret: TEST_SESSION_SECRET,
         ...(pool === undefined ? {} : { database: { pool, table: `${schema}.larder_sessions` } }),
       });
-      store.on('error', (e) => { if (process.env.DBG) console.error('STORE ERROR', e.code, e.message); }); // refusals are what some cases provoke
+      store.on('error', () => {}); // refusals are what some cases provoke
       setUp ??= store.setup();
       await setUp;
       return store;

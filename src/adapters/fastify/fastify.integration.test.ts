@@ -232,7 +232,9 @@ describe('larder/fastify', () => {
     const app = Fastify();
     apps.push(app);
     // A stand-in for @fastify/session: it reads the cookie before Larder watches the header.
-    app.decorateRequest('session', null);
+    // `as never`: once any file of the program imports @fastify/session, its type
+    // augmentation types request.session, and a stand-in's null no longer fits it.
+    app.decorateRequest('session', null as never);
     app.addHook('onRequest', async (request) => {
       (request as unknown as { session: { user: string } }).session = {
         user: request.headers.cookie ?? 'anonymous',
