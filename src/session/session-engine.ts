@@ -36,6 +36,8 @@ interface Base {
   readonly fields: SessionData;
   readonly token?: LoadedSession['token'] | undefined;
   readonly version?: number | undefined;
+  /** Read by this attempt (not the copy the request loaded earlier). */
+  readonly fresh?: boolean;
 }
 
 const cookieOf = (session: SessionObject): SessionData => {
@@ -268,7 +270,7 @@ export class SessionEngine {
           const current = this.#decode(key, read.value);
           // Destroyed, or expired, since this request loaded it: it stays gone.
           if (current === 'gone' || (current === 'absent' && loaded !== undefined)) return undefined;
-          base = { fields: current === 'absent' ? {} : current.fields, token: read.token };
+          base = { fields: current === 'absent' ? {} : current.fields, token: read.token, fresh: true };
         }
         const fields = applyChanges(base.fields, changes);
         const text = encodeLive(key, { fields, cookie, expiresAt });
@@ -282,8 +284,11 @@ export class SessionEngine {
         if (isLarderError(error) && error.code === 'E_INVALID_ARGUMENT') throw error;
         throw unavailable('save', error);
       }
-      base = undefined; // another request wrote first: read its session, apply ours on it
-      await this.#backOff(attempt);
+      // Another request wrote first: read its session and apply ours on it, at
+      // once when what lost was the loaded copy (stale, not contended), after
+      // a random wait when a fresh read lost too.
+      if (base.fresh === true) await this.#backOff(attempt);
+      base = undefined;
     }
     throw this.#conflict();
   }
@@ -304,8 +309,8 @@ export class SessionEngine {
         if (current === 'gone' || (current === 'absent' && loaded !== undefined)) return undefined;
         base =
           current === 'absent' || row === undefined
-            ? { fields: {} }
-            : { fields: current.fields, version: row.version };
+            ? { fields: {}, fresh: true }
+            : { fields: current.fields, version: row.version, fresh: true };
       }
       const fields = applyChanges(base.fields, changes);
       const text = encodeLive(key, { fields, cookie, expiresAt });
@@ -323,8 +328,8 @@ export class SessionEngine {
         );
         return new LoadedSession(key, fields, undefined, version, expiresAt);
       }
+      if (base.fresh === true) await this.#backOff(attempt);
       base = undefined;
-      await this.#backOff(attempt);
     }
     throw this.#conflict();
   }
