@@ -18,8 +18,8 @@ export const LOADED = '__larderLoaded';
 export class LoadedSession {
   /** The store key it was loaded from (a session's id can change under it: `regenerate`). */
   readonly key: string;
-  /** The fields as loaded, a private copy: the application mutates the ones it was given. */
-  readonly fields: SessionData;
+  /** The fields as loaded, or the record text they are parsed from when first asked for. */
+  #fields: SessionData | string;
   /** Cache-only mode: the token of the bytes loaded, when known (a save's first attempt needs no read). */
   readonly token: CasToken | undefined;
   /** `cached_db` mode: the row version loaded. */
@@ -29,16 +29,29 @@ export class LoadedSession {
 
   constructor(
     key: string,
-    fields: SessionData,
+    fields: SessionData | string,
     token: CasToken | undefined,
     version: number | undefined,
     expiresAt: number,
   ) {
     this.key = key;
-    this.fields = fields;
+    this.#fields = fields;
     this.token = token;
     this.version = version;
     this.expiresAt = expiresAt;
+  }
+
+  /**
+   * The fields as loaded, a private copy (the application mutates the ones
+   * it was given). Parsed from the stored text on first use: a request that
+   * only reads never needs them.
+   */
+  get fields(): SessionData {
+    const fields = this.#fields;
+    if (typeof fields !== 'string') return fields;
+    const parsed = (JSON.parse(fields) as { fields: SessionData }).fields;
+    this.#fields = parsed;
+    return parsed;
   }
 
   /** Nothing: JSON.stringify leaves the property out. */

@@ -12,7 +12,7 @@
  *   cache misses or is down.
  */
 import { isLarderError, LarderError } from '../core/errors.js';
-import { LOADED, LoadedSession, loadedFrom, markLoaded } from './loaded-session.js';
+import { LoadedSession, loadedFrom, markLoaded } from './loaded-session.js';
 import { applyChanges, type SessionChanges, type SessionData, sessionChanges } from './session-changes.js';
 import { sessionKey } from './session-key.js';
 import type { ResolvedSessionOptions } from './session-options.js';
@@ -46,12 +46,16 @@ const cookieOf = (session: SessionObject): SessionData => {
   return typeof json === 'object' && json !== null ? (JSON.parse(JSON.stringify(json)) as SessionData) : {};
 };
 
-/** A private copy of the fields, as JSON would store them. */
-const fieldsOf = (session: SessionObject): SessionData => {
-  const fields: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(session))
-    if (name !== 'cookie' && name !== LOADED) fields[name] = value;
-  return JSON.parse(JSON.stringify(fields)) as SessionData;
+/**
+ * The changes with private copies of their values, as JSON would store them:
+ * the application may go on mutating its session after a save, and the
+ * loaded snapshot built from these must not change with it.
+ */
+const ownChanges = (changes: SessionChanges): SessionChanges => {
+  if (changes.set.size === 0) return changes;
+  const set = new Map<string, unknown>();
+  for (const [field, value] of changes.set) set.set(field, JSON.parse(JSON.stringify(value)));
+  return { set, deleted: changes.deleted };
 };
 
 function unavailable(operation: string, cause: unknown): LarderError {
@@ -147,7 +151,8 @@ export class SessionEngine {
     }
     const cached = read === undefined ? 'absent' : this.#decode(key, read.value);
     if (cached === 'gone') return undefined;
-    if (cached !== 'absent') return this.#materialize(key, cached, read?.token, cached.version);
+    if (cached !== 'absent')
+      return this.#materialize(key, cached, read?.value as string, read?.token, cached.version);
     const table = this.#table;
     if (table === undefined) return undefined;
     const row = await table.load(key);
@@ -156,17 +161,20 @@ export class SessionEngine {
     if (typeof record === 'string') return undefined;
     // The cache could be asked: put the row there, replacing only what was read.
     if (read !== undefined) void this.#cacheRow(key, { ...record, version: row.version }, read.token);
-    return this.#materialize(key, record, undefined, row.version);
+    return this.#materialize(key, record, row.record, undefined, row.version);
   }
 
   #materialize(
     key: string,
     record: LiveRecord,
+    text: string,
     token: LoadedSession['token'],
     version: number | undefined,
   ): SessionObject {
-    const session: SessionObject = { ...structuredClone(record.fields), cookie: { ...record.cookie } };
-    markLoaded(session, new LoadedSession(key, record.fields, token, version, record.expiresAt));
+    // The record was parsed for this load alone: its fields go to the
+    // application as they are, and the snapshot is parsed again from the text.
+    const session: SessionObject = { ...record.fields, cookie: record.cookie };
+    markLoaded(session, new LoadedSession(key, text, token, version, record.expiresAt));
     return session;
   }
 
@@ -184,7 +192,7 @@ export class SessionEngine {
         'session save: the session id is not a string of 1 to 512 characters',
       );
     const loaded = loadedFrom(session, key);
-    const changes = sessionChanges(loaded?.fields, fieldsOf(session));
+    const changes = ownChanges(sessionChanges(loaded?.fields, session));
     const cookie = cookieOf(session);
     const expiresAt = this.#expiresAt(cookie);
     if (expiresAt <= this.#o.clock.now()) return this.destroy(id);
