@@ -40,11 +40,14 @@ for (const harness of harnesses) {
     harness.name,
     await runSessionStoreSuite(harness, { pairs: args.pairs, oversizedBytes: 300_000 }),
   );
-  await harness.close?.();
 }
 const names = [...results.values()][0]?.map((result) => result.name) ?? [];
 const cell = (result: SessionCaseResult | undefined): string =>
-  result === undefined ? '' : result.outcome === 'pass' ? 'pass' : `**${result.outcome}**: ${result.detail}`;
+  result === undefined
+    ? ''
+    : result.outcome === 'pass'
+      ? 'pass'
+      : `**${result.outcome}**: ${result.detail.slice(0, 70)}`;
 console.log(
   formatTable(
     ['case', ...results.keys()],
