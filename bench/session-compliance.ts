@@ -7,6 +7,7 @@
  *   node --import tsx bench/session-compliance.ts [--pairs 200]
  */
 import { execFileSync } from 'node:child_process';
+import { LarderSessionStore } from '../src/adapters/express-session/index.js';
 import { larderSessionHarness } from '../src/test-support/larder-session-harnesses.js';
 import { connectRedisHarness, memoryStoreHarness } from '../src/test-support/naive-session-harnesses.js';
 import {
@@ -31,8 +32,8 @@ console.log(
 const harnesses: SessionStoreHarness[] = [
   connectRedisHarness(),
   memoryStoreHarness(),
-  larderSessionHarness('redis'),
-  larderSessionHarness('cached_db'),
+  larderSessionHarness('redis', LarderSessionStore),
+  larderSessionHarness('cached_db', LarderSessionStore),
 ];
 const results = new Map<string, SessionCaseResult[]>();
 for (const harness of harnesses) {

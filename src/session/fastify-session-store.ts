@@ -41,15 +41,20 @@ export class FastifySessionStore extends EventEmitter {
     return (await this.#engine.table?.removeExpired(options)) ?? 0;
   }
 
-  get(sessionId: string, callback: Callback<SessionObject | null>): void {
+  /**
+   * The session stored for `sessionId`, or `null`. The callback's value is
+   * typed `never` so that @fastify/session's own callback type (its
+   * `Session`) fits: the object passed is a plain session with its cookie.
+   */
+  get(sessionId: string, callback: Callback<never>): void {
     this.#engine.load(sessionId).then(
-      (session) => callback(null, session ?? null),
+      (session) => callback(null, (session ?? null) as never),
       (error: unknown) => callback(error as LarderError),
     );
   }
 
-  set(sessionId: string, session: SessionObject, callback: Callback): void {
-    this.#engine.save(sessionId, session).then(
+  set(sessionId: string, session: object, callback: Callback): void {
+    this.#engine.save(sessionId, session as SessionObject).then(
       () => callback(null),
       (error: unknown) => callback(error as LarderError),
     );

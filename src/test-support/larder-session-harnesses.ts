@@ -5,10 +5,10 @@
  * the session's key (a keyed hash of its id, computed as the store does).
  */
 import pg from 'pg';
-import { LarderSessionStore } from '../adapters/express-session/index.js';
 import type { Cache } from '../core/types.js';
 import { createCache } from '../create-cache.js';
 import { checkSessionSecret, sessionKey } from '../session/session-key.js';
+import type { SessionStoreOptions } from '../session/session-options.js';
 import { memoryStore } from '../stores/memory/memory-store.js';
 import { redisStore } from '../stores/redis/redis-store.js';
 import { tieredStore } from '../stores/tiered/tiered-store.js';
@@ -38,9 +38,18 @@ async function corruptValue(cache: Cache, corruption: SessionCorruption): Promis
   }
 }
 
+/** What the harness builds stores with: `LarderSessionStore` (passed in: nothing in src/ may import an adapter). */
+export type LarderStoreClass = new (
+  options: SessionStoreOptions,
+) => Awaited<ReturnType<SessionStoreHarness['makeStore']>> & {
+  setup(): Promise<void>;
+  on(event: 'error', listener: () => void): unknown;
+};
+
 /** A harness for Larder's store on `kind`; `close` removes everything it made. */
 export function larderSessionHarness(
   kind: SessionCacheKind,
+  LarderSessionStore: LarderStoreClass,
 ): SessionStoreHarness & { cache(): Promise<Cache> } {
   const caches = testCaches(`session-${kind}`);
   let shared: Promise<{ cache: Cache; pool?: pg.Pool; schema?: string }> | undefined;

@@ -5,9 +5,11 @@
  * src/testing/session-compliance.integration.test.ts). Redis alone, with
  * 1,000 pairs, has its own file.
  */
+
 import { larderSessionHarness } from '../../test-support/larder-session-harnesses.js';
 import { describeSessionStore } from '../../testing/index.js';
+import { LarderSessionStore } from './index.js';
 
 // The oversized value is above the store's maxBytes (256 KiB), well under the cache's own limit.
-describeSessionStore(larderSessionHarness('memory'), { oversizedBytes: 300_000 });
-describeSessionStore(larderSessionHarness('tiered'), { oversizedBytes: 300_000 });
+describeSessionStore(larderSessionHarness('memory', LarderSessionStore), { oversizedBytes: 300_000 });
+describeSessionStore(larderSessionHarness('tiered', LarderSessionStore), { oversizedBytes: 300_000 });
