@@ -14,13 +14,12 @@
 import { isLarderError, LarderError } from '../core/errors.js';
 import { LoadedSession, loadedFrom, markLoaded } from './loaded-session.js';
 import { applyChanges, type SessionChanges, type SessionData, sessionChanges } from './session-changes.js';
-import { sessionKey } from './session-key.js';
+import { SessionKeys } from './session-key.js';
 import type { ResolvedSessionOptions } from './session-options.js';
 import { decodeRecord, encodeLive, type LiveRecord, Malformed, TOMBSTONE } from './session-record.js';
 import { type SessionTable, sessionTable } from './session-table.js';
-
-/** Session ids whose store key is remembered. */
-const KEY_MEMO_SIZE = 10_000;
+import { cookieOf, ownChanges, unavailable } from './session-values.js';
+import { WriteQueue } from './write-queue.js';
 
 /** The longest wait between two attempts of a save. */
 const MAX_BACKOFF_MS = 250;
@@ -40,44 +39,17 @@ interface Base {
   readonly fresh?: boolean;
 }
 
-const cookieOf = (session: SessionObject): SessionData => {
-  const cookie = session.cookie as { toJSON?: () => unknown } | undefined;
-  const json = typeof cookie?.toJSON === 'function' ? cookie.toJSON() : cookie;
-  return typeof json === 'object' && json !== null ? (JSON.parse(JSON.stringify(json)) as SessionData) : {};
-};
-
-/**
- * The changes with private copies of their values, as JSON would store them:
- * the application may go on mutating its session after a save, and the
- * loaded snapshot built from these must not change with it.
- */
-const ownChanges = (changes: SessionChanges): SessionChanges => {
-  if (changes.set.size === 0) return changes;
-  const set = new Map<string, unknown>();
-  for (const [field, value] of changes.set) set.set(field, JSON.parse(JSON.stringify(value)));
-  return { set, deleted: changes.deleted };
-};
-
-function unavailable(operation: string, cause: unknown): LarderError {
-  return new LarderError(
-    'E_SESSION_UNAVAILABLE',
-    `session ${operation}: the session store is unavailable (${isLarderError(cause) ? cause.code : 'error'}); nothing was written`,
-    { cause },
-  );
-}
-
 /** The engine; one per store object. */
 export class SessionEngine {
   readonly #o: ResolvedSessionOptions;
   readonly #report: SessionReport;
   readonly #table: SessionTable | undefined;
-  /** Store keys by session id, recently used (see `keyOf`). */
-  readonly #keys = new Map<string, string>();
-  /** The tail of each session's queue of writes in this process (see `#inTurn`). */
-  readonly #queues = new Map<string, Promise<void>>();
+  readonly #queue = new WriteQueue();
+  readonly #keys: SessionKeys;
 
   constructor(options: ResolvedSessionOptions, report: SessionReport) {
     this.#o = options;
+    this.#keys = new SessionKeys(options.secret);
     this.#report = report;
     const database = options.database;
     this.#table =
@@ -90,27 +62,14 @@ export class SessionEngine {
           });
   }
 
+  /** The store key of an id (memoized), or undefined for an id that cannot be one. */
+  keyOf(id: unknown): string | undefined {
+    return this.#keys.of(id);
+  }
+
   /** The Postgres table in `cached_db` mode. */
   get table(): SessionTable | undefined {
     return this.#table;
-  }
-
-  /**
-   * The store key of an id, or undefined for an id that cannot be one. A
-   * request loads and saves its session: the HMAC is computed once for both
-   * (the memo is bounded, and emptied when full).
-   */
-  keyOf(id: unknown): string | undefined {
-    if (typeof id !== 'string') return undefined;
-    const keys = this.#keys;
-    let key = keys.get(id);
-    if (key === undefined) {
-      key = sessionKey(id, this.#o.secret);
-      if (key === undefined) return undefined;
-      if (keys.size >= KEY_MEMO_SIZE) keys.clear();
-      keys.set(id, key);
-    }
-    return key;
   }
 
   /** The expiry instant a session's cookie asks for, else the default TTL from now. */
@@ -197,35 +156,12 @@ export class SessionEngine {
     const expiresAt = this.#expiresAt(cookie);
     if (expiresAt <= this.#o.clock.now()) return this.destroy(id);
     const table = this.#table;
-    const saved = await this.#inTurn(key, () =>
+    const saved = await this.#queue.inTurn(key, () =>
       table === undefined
         ? this.#saveInCache(key, loaded, changes, cookie, expiresAt)
         : this.#saveInTable(table, key, loaded, changes, cookie, expiresAt),
     );
     if (saved !== undefined) markLoaded(session, saved);
-  }
-
-  /**
-   * Run the writes of one session from this process one after another:
-   * racing each other by compare-and-set, N concurrent requests of a session
-   * would cost up to N rounds of retries each; queued, each costs at most one
-   * retry (its loaded bytes are stale once the one before it wrote).
-   * Compare-and-set still settles races with other processes.
-   */
-  async #inTurn<T>(key: string, write: () => Promise<T>): Promise<T> {
-    const queues = this.#queues;
-    const before = queues.get(key);
-    const mine = (before ?? Promise.resolve()).then(write, write);
-    const settled = mine.then(
-      () => undefined,
-      () => undefined,
-    );
-    queues.set(key, settled);
-    try {
-      return await mine;
-    } finally {
-      if (queues.get(key) === settled) queues.delete(key);
-    }
   }
 
   /**
@@ -383,7 +319,7 @@ export class SessionEngine {
     const key = this.keyOf(id);
     if (key === undefined) return;
     const table = this.#table;
-    await this.#inTurn(key, async () => {
+    await this.#queue.inTurn(key, async () => {
       if (table !== undefined) await table.remove(key);
       try {
         await this.#tombstone(key);

@@ -35,3 +35,34 @@ export function sessionKey(id: unknown, secret: Buffer): string | undefined {
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) return undefined;
   return `sess:${createHmac('sha256', secret).update(id, 'utf8').digest('base64url')}`;
 }
+
+/** Session ids whose store key is remembered. */
+const KEY_MEMO_SIZE = 10_000;
+
+/** The store keys of session ids under one secret, memoized (bounded, emptied when full). */
+export class SessionKeys {
+  readonly #secret: Buffer;
+  readonly #keys = new Map<string, string>();
+
+  constructor(secret: Buffer) {
+    this.#secret = secret;
+  }
+
+  /**
+   * The store key of an id, or undefined for an id that cannot be one. A
+   * request loads and saves its session: the HMAC is computed once for both
+   * (the memo is bounded, and emptied when full).
+   */
+  of(id: unknown): string | undefined {
+    if (typeof id !== 'string') return undefined;
+    const keys = this.#keys;
+    let key = keys.get(id);
+    if (key === undefined) {
+      key = sessionKey(id, this.#secret);
+      if (key === undefined) return undefined;
+      if (keys.size >= KEY_MEMO_SIZE) keys.clear();
+      keys.set(id, key);
+    }
+    return key;
+  }
+}
