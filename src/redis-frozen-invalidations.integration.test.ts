@@ -36,9 +36,11 @@ const OPEN_MS = 250;
  * The replay bound: the journal's longest retry (OPEN_MS) plus a round trip —
  * which, right after a thaw, queues behind the backlog of every frozen
  * connection — plus generous slack for a loaded machine (measured: the last
- * stale read 50–80 ms after the thaw; before the journal, until the TTL).
+ * stale read 50–80 ms after the thaw on an idle machine; 4.2 s once, in the
+ * other process's tiered L1, with two CPU burners and another test file
+ * beside it on 2 cores; before the journal, until the TTL).
  */
-const REPLAY_BOUND_MS = OPEN_MS + TIMEOUT_MS + 3_000;
+const REPLAY_BOUND_MS = OPEN_MS + TIMEOUT_MS + 8_000;
 const FREEZE_MS = 1_200;
 const RECOVERY_MS = REPLAY_BOUND_MS + 1_000;
 
