@@ -20,6 +20,7 @@ import fastifySession from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { TEST_SESSION_SECRET } from '../test-support/larder-session-harnesses.js';
 import { testCaches } from '../test-support/test-caches.js';
+import { Signals } from '../testing/session-cases/signals.js';
 import { FastifySessionStore } from './index.js';
 
 const COOKIE_NAME = 'sessionId';
@@ -44,49 +45,6 @@ interface View {
   readonly error?: string;
 }
 
-/** Named one-shot signals with bounded waits. */
-class Signals {
-  readonly #entries = new Map<string, { fired: boolean; promise: Promise<void>; resolve: () => void }>();
-  timeouts = 0;
-
-  fire(name: string): void {
-    const entry = this.#entry(name);
-    entry.fired = true;
-    entry.resolve();
-  }
-
-  async wait(name: string): Promise<void> {
-    const entry = this.#entry(name);
-    if (entry.fired) return;
-    let timer: NodeJS.Timeout | undefined;
-    const late = await Promise.race([
-      entry.promise.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), BARRIER_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (late) this.timeouts += 1;
-  }
-
-  releaseAll(): void {
-    for (const entry of this.#entries.values()) entry.resolve();
-  }
-
-  #entry(name: string) {
-    let entry = this.#entries.get(name);
-    if (entry === undefined) {
-      let resolve = () => {};
-      const promise = new Promise<void>((r) => {
-        resolve = r;
-      });
-      entry = { fired: false, promise, resolve };
-      this.#entries.set(name, entry);
-    }
-    return entry;
-  }
-}
-
 type SessionFields = Record<string, unknown>;
 const fieldsOf = (session: object | null): SessionFields => {
   const fields: SessionFields = {};
@@ -103,7 +61,7 @@ interface App {
 
 /** A Fastify app over `store` (undefined: @fastify/session's default in-memory store). */
 async function startApp(store: FastifySessionStore | undefined): Promise<App> {
-  const signals = new Signals();
+  const signals = new Signals(BARRIER_TIMEOUT_MS);
   const app: FastifyInstance = Fastify();
   await app.register(fastifyCookie);
   await app.register(fastifySession, {

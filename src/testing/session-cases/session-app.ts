@@ -18,6 +18,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Request, Response } from 'express';
 import type { ExpressSessionStore } from './session-store-harness.js';
+import { Signals } from './signals.js';
 
 /** How express-session is configured for one app. */
 export interface SessionAppConfig {
@@ -166,54 +167,6 @@ function fieldsOf(session: object | undefined): Record<string, unknown> {
       typeof value === 'string' && value.length > LONGEST_SHOWN ? `<string of ${value.length} chars>` : value;
   }
   return fields;
-}
-
-/** Named one-shot signals with bounded waits. */
-class Signals {
-  readonly #waitMs: number;
-  readonly #entries = new Map<string, { fired: boolean; promise: Promise<void>; resolve: () => void }>();
-  timeouts = 0;
-
-  constructor(waitMs: number) {
-    this.#waitMs = waitMs;
-  }
-
-  fire(name: string): void {
-    const entry = this.#entry(name);
-    entry.fired = true;
-    entry.resolve();
-  }
-
-  /** Resolves once `name` fired, or after the barrier timeout (counted). */
-  async wait(name: string): Promise<void> {
-    const entry = this.#entry(name);
-    if (entry.fired) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), this.#waitMs);
-    });
-    const late = await Promise.race([entry.promise.then(() => false), timedOut]);
-    clearTimeout(timer);
-    if (late) this.timeouts += 1;
-  }
-
-  /** Lets every waiter go, so closing the app never waits on a barrier. */
-  releaseAll(): void {
-    for (const entry of this.#entries.values()) entry.resolve();
-  }
-
-  #entry(name: string) {
-    let entry = this.#entries.get(name);
-    if (entry === undefined) {
-      let resolve = () => {};
-      const promise = new Promise<void>((r) => {
-        resolve = r;
-      });
-      entry = { fired: false, promise, resolve };
-      this.#entries.set(name, entry);
-    }
-    return entry;
-  }
 }
 
 /** Sends requests with the session cookie, as a browser would. */
