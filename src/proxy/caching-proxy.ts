@@ -44,7 +44,7 @@ export interface CachingProxyOptions extends Omit<HttpCacheOptions, 'mode' | 'ca
 
 /** A `node:http` request handler, with the page cache it uses. */
 export type CachingProxy = ((request: IncomingMessage, response: ServerResponse) => void) & {
-  /** Wait for the background refreshes in flight (for a clean shutdown). */
+  /** Wait for the background refreshes and the page writes in flight (for a clean shutdown, or a test). */
   idle(): Promise<void>;
 };
 
@@ -248,7 +248,8 @@ export function createCachingProxy(options: CachingProxyOptions): CachingProxy {
   const proxy = Object.assign(handler, {
     async idle() {
       await Promise.all([...background]);
-      await pages.options.cache.idle();
+      // The page cache's own writes (a 304's freshened entry, a stored miss) and the cache's.
+      await pages.idle();
     },
   });
   return proxy;
