@@ -29,7 +29,11 @@ export interface SessionSuiteOptions {
    * @default 200
    */
   readonly pairs?: number;
-  /** How long one HTTP request may take. @default 10_000 */
+  /**
+   * How long one HTTP request may take. Generous: 20 pairs on one session
+   * retry their compare-and-set against each other, and CI machines are shared.
+   * @default 30_000
+   */
   readonly requestTimeoutMs?: number;
   /**
    * How long a request waits at a barrier for the other request of its pair. A
@@ -173,7 +177,7 @@ function resolveOptions(
     throw check.invalid('harness.name', 'a non-empty string', harness.name);
   const settings = Object.freeze({
     pairs: check.integer('pairs', options.pairs ?? 200, 1),
-    requestTimeoutMs: check.duration('requestTimeoutMs', options.requestTimeoutMs, 10_000, 1),
+    requestTimeoutMs: check.duration('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1),
     barrierTimeoutMs: check.duration('barrierTimeoutMs', options.barrierTimeoutMs, 2_000, 1),
     caseTimeoutMs: check.duration('caseTimeoutMs', options.caseTimeoutMs, 60_000, 1),
     oversizedBytes: check.integer('oversizedBytes', options.oversizedBytes ?? 16 * 1024 * 1024 + 1, 1),
