@@ -96,7 +96,9 @@ async function postgresFailure(url: string): Promise<string | undefined> {
     await client.query('SELECT 1');
     return undefined;
   } catch (error) {
-    return messageOf(error);
+    // `connect ECONNREFUSED 127.0.0.1:5432` would repeat the address the caller already names.
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : messageOf(error);
   } finally {
     await client.end().catch(() => {});
   }
