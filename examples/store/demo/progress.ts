@@ -16,12 +16,12 @@ const BAR_WIDTH = 30;
 /** A terminal redraws at most this often: a fast seed would otherwise spend its time on the bar. */
 const REDRAW_INTERVAL_MS = 100;
 
-/** A progress reporter writing to `stream` (stderr by default). */
-export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
-  return stream.isTTY ? terminalProgress(stream) : lineProgress(stream);
+/** A progress reporter for `activity` (`seeding`, `warming`), writing to `stream` (stderr by default). */
+export function createProgress(activity: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+  return stream.isTTY ? terminalProgress(activity, stream) : lineProgress(activity, stream);
 }
 
-function terminalProgress(stream: NodeJS.WriteStream): Progress {
+function terminalProgress(activity: string, stream: NodeJS.WriteStream): Progress {
   let drawn = false;
   let lastPhase = '';
   let lastDrawAt = 0;
@@ -35,7 +35,7 @@ function terminalProgress(stream: NodeJS.WriteStream): Progress {
       if (phase !== lastPhase && drawn) stream.write('\n');
       lastPhase = phase;
       lastDrawAt = now;
-      const line = `  seeding ${barLine(phase, done, total)}`;
+      const line = `  ${activity} ${barLine(phase, done, total)}`;
       // Pad over the previous line's tail: a shorter line would leave its characters behind.
       stream.write(`\r${line.padEnd(lastLine.length)}`);
       lastLine = line;
@@ -50,7 +50,7 @@ function terminalProgress(stream: NodeJS.WriteStream): Progress {
   };
 }
 
-function lineProgress(stream: NodeJS.WriteStream): Progress {
+function lineProgress(activity: string, stream: NodeJS.WriteStream): Progress {
   let lastPhase = '';
   let lastTenth = -1;
   return {
@@ -60,7 +60,7 @@ function lineProgress(stream: NodeJS.WriteStream): Progress {
       // Every phase's first report is printed, then each new 10 % step.
       lastPhase = phase;
       lastTenth = tenth;
-      stream.write(`  seeding ${phase}: ${percent(done, total)} (${count(done)}/${count(total)})\n`);
+      stream.write(`  ${activity} ${phase}: ${percent(done, total)} (${count(done)}/${count(total)})\n`);
     },
     finish() {
       lastPhase = '';
