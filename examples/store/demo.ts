@@ -21,6 +21,13 @@ import { MODES, type Mode, startShop } from './src/shop.js';
 
 const DEFAULT_PORT = 8000;
 const HOST = '127.0.0.1';
+/**
+ * One Ctrl-C under `npm run demo` reaches this process up to three times: from the terminal
+ * (the whole process group), relayed by npm, and relayed by tsx (which re-sends it when our
+ * acknowledgement races its wait). Signals this close to the first are those copies, not a
+ * second Ctrl-C asking to force the exit.
+ */
+const SIGNAL_ECHO_MS = 1_000;
 /** A shop that does not close in this time (a stuck connection) is left to the process exit. */
 const CLOSE_TIMEOUT_MS = 10_000;
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -74,7 +81,7 @@ function parseDemoArgs(argv: string[]): DemoArgs | { error: string } {
 
 const cleanups: Array<() => Promise<void>> = [];
 let stopping: Promise<void> | undefined;
-let signals = 0;
+let firstSignalAt: number | undefined;
 let forceStop: (() => void) | undefined;
 
 function say(line: string): void {
@@ -161,12 +168,14 @@ async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  signals += 1;
-  if (signals > 1) {
+  const now = Date.now();
+  if (firstSignalAt !== undefined) {
+    if (now - firstSignalAt < SIGNAL_ECHO_MS) return;
     process.stderr.write(`\n${signal} again: forcing the exit.\n`);
     forceStop?.();
     process.exit(130);
   }
+  firstSignalAt = now;
   say(`\n${signal}: stopping (Ctrl-C again to force)…`);
   void shutdown(0);
 }
