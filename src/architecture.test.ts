@@ -502,3 +502,21 @@ describe('architecture of src/', () => {
     assert.deepEqual(clients, []);
   });
 });
+
+describe('architecture of examples/', () => {
+  it('uses Larder only through its package name, as an application would', () => {
+    const examples = path.join(ROOT, 'examples');
+    // Tests (and their helpers under test/) may use the repository's test support; the app may not reach src/.
+    const app = sourceFiles(examples).filter((file) => !file.split(path.sep).includes('test'));
+    const reachingIn = app.flatMap((file) =>
+      ts
+        .preProcessFile(readFileSync(file, 'utf8'), true, true)
+        .importedFiles.map((imported) => imported.fileName)
+        .filter((specifier) => specifier.startsWith('.'))
+        .filter((specifier) => path.resolve(path.dirname(file), specifier).startsWith(SRC + path.sep))
+        .map((specifier) => `${path.relative(ROOT, file)} imports ${specifier}`),
+    );
+    assert.ok(app.length > 0, 'no example source found');
+    assert.deepEqual(reachingIn, []);
+  });
+});

@@ -11,19 +11,25 @@ import type { Counts, RequestStats } from './request-stats.js';
 /** The outermost middleware: counts every request; with `panel`, shows the counts on HTML pages. */
 export function requestPanel(
   stats: RequestStats,
-  options: { readonly panel: boolean; readonly pageLayer: boolean },
+  options: { readonly panel: boolean; readonly pageLayer: boolean; readonly mode: string },
 ) {
   return (request: Request, response: Response, next: NextFunction) => {
     const startedAt = performance.now();
     stats.track(() => {
       const counts = countsOf(stats);
+      noteCacheStatus(response);
       response.once('finish', () => pageOutcome(stats, response, options.pageLayer, counts));
       if (options.panel && (request.method === 'GET' || request.method === 'HEAD')) {
         // A conditional request would get a 304 without a panel: every page comes whole instead.
         delete request.headers['if-none-match'];
         delete request.headers['if-modified-since'];
         addPanel(response, () =>
-          panelHtml(counts, pageState(response, options.pageLayer), performance.now() - startedAt),
+          panelHtml(
+            options.mode,
+            counts,
+            pageState(response, options.pageLayer),
+            performance.now() - startedAt,
+          ),
         );
       }
       next();
@@ -41,7 +47,7 @@ export const PAGE_ROUTE = 'larderPageRoute';
 
 function pageState(response: Response, pageLayer: boolean): 'hit' | 'miss' | 'off' {
   if (!pageLayer || response.locals[PAGE_ROUTE] !== true) return 'off';
-  const status = String(response.getHeader('cache-status') ?? '');
+  const status = String(response.locals[CACHE_STATUS] ?? response.getHeader('cache-status') ?? '');
   return /^larder; hit/.test(status) ? 'hit' : 'miss';
 }
 
@@ -50,8 +56,9 @@ function pageOutcome(stats: RequestStats, response: Response, pageLayer: boolean
   if (state !== 'off') stats.lookupFor(counts, 'page', state === 'hit');
 }
 
-function panelHtml(counts: Counts, page: string, ms: number): string {
+function panelHtml(mode: string, counts: Counts, page: string, ms: number): string {
   const attributes = [
+    `data-mode="${mode}"`,
     `data-db-queries="${counts.dbQueries}"`,
     `data-page="${page}"`,
     `data-fragment-hits="${counts.fragment.hits}"`,
@@ -61,13 +68,26 @@ function panelHtml(counts: Counts, page: string, ms: number): string {
     `data-ms="${ms.toFixed(1)}"`,
   ].join(' ');
   return `<aside id="larder-panel" ${attributes}>
-<div><b>Larder</b> · this request</div>
+<div><b>Larder</b> · mode <b>${mode}</b> · this request</div>
 <div>database statements: <b>${counts.dbQueries}</b></div>
 <div>page cache: <b>${page}</b></div>
 <div>fragments: <b>${counts.fragment.hits}</b> hits, <b>${counts.fragment.misses}</b> misses</div>
 <div>SQL results: <b>${counts.query.hits}</b> hits, <b>${counts.query.misses}</b> misses</div>
 <div>time: <b>${ms.toFixed(1)} ms</b></div>
 </aside>`;
+}
+
+const CACHE_STATUS = 'larderCacheStatus';
+
+/** Keep the `Cache-Status` a cached answer passes to `writeHead` (it never reaches `getHeader`). */
+function noteCacheStatus(response: Response): void {
+  const writeHead = response.writeHead;
+  response.writeHead = function (this: Response, ...args: unknown[]) {
+    const headers = args.find((item) => typeof item === 'object' && item !== null && !Array.isArray(item));
+    const status = (headers as Record<string, unknown> | undefined)?.['cache-status'];
+    if (status !== undefined) response.locals[CACHE_STATUS] = String(status);
+    return (writeHead as (...a: unknown[]) => Response).apply(this, args);
+  } as Response['writeHead'];
 }
 
 /** Buffer an HTML response and add `panel()` before `</body>`. */
