@@ -23,7 +23,12 @@ export interface ShopDatabase {
 }
 
 /** A raw pool whose statements are counted in `stats`. */
-export function countingPool(connectionString: string, stats: RequestStats, max = 20): pg.Pool {
+export function countingPool(
+  connectionString: string,
+  stats: RequestStats,
+  log: (line: string) => void,
+  max = 20,
+): pg.Pool {
   class CountingClient extends pg.Client {
     // biome-ignore lint/suspicious/noExplicitAny: pg's query has a dozen overloads; counting forwards them all.
     override query(...args: any[]): any {
@@ -34,7 +39,11 @@ export function countingPool(connectionString: string, stats: RequestStats, max 
       return (super.query as (...a: any[]) => any)(...args);
     }
   }
-  return new pg.Pool({ connectionString, max, Client: CountingClient });
+  const pool = new pg.Pool({ connectionString, max, Client: CountingClient });
+  // An idle connection that breaks (Postgres restarting, a network cut) is dropped and
+  // replaced by the next checkout; without a listener it would crash the process.
+  pool.on('error', (error) => log(`shop: an idle Postgres connection failed: ${error.message}`));
+  return pool;
 }
 
 /** The database identity Larder's SQL layer and CDC listener tag tables with. */

@@ -11,7 +11,7 @@ import type { Counts, RequestStats } from './request-stats.js';
 /** The outermost middleware: counts every request; with `panel`, shows the counts on HTML pages. */
 export function requestPanel(
   stats: RequestStats,
-  options: { readonly panel: boolean; readonly pageLayer: boolean },
+  options: { readonly panel: boolean; readonly pageLayer: boolean; readonly mode: string },
 ) {
   return (request: Request, response: Response, next: NextFunction) => {
     const startedAt = performance.now();
@@ -23,7 +23,12 @@ export function requestPanel(
         delete request.headers['if-none-match'];
         delete request.headers['if-modified-since'];
         addPanel(response, () =>
-          panelHtml(counts, pageState(response, options.pageLayer), performance.now() - startedAt),
+          panelHtml(
+            options.mode,
+            counts,
+            pageState(response, options.pageLayer),
+            performance.now() - startedAt,
+          ),
         );
       }
       next();
@@ -50,8 +55,9 @@ function pageOutcome(stats: RequestStats, response: Response, pageLayer: boolean
   if (state !== 'off') stats.lookupFor(counts, 'page', state === 'hit');
 }
 
-function panelHtml(counts: Counts, page: string, ms: number): string {
+function panelHtml(mode: string, counts: Counts, page: string, ms: number): string {
   const attributes = [
+    `data-mode="${mode}"`,
     `data-db-queries="${counts.dbQueries}"`,
     `data-page="${page}"`,
     `data-fragment-hits="${counts.fragment.hits}"`,
@@ -61,7 +67,7 @@ function panelHtml(counts: Counts, page: string, ms: number): string {
     `data-ms="${ms.toFixed(1)}"`,
   ].join(' ');
   return `<aside id="larder-panel" ${attributes}>
-<div><b>Larder</b> · this request</div>
+<div><b>Larder</b> · mode <b>${mode}</b> · this request</div>
 <div>database statements: <b>${counts.dbQueries}</b></div>
 <div>page cache: <b>${page}</b></div>
 <div>fragments: <b>${counts.fragment.hits}</b> hits, <b>${counts.fragment.misses}</b> misses</div>

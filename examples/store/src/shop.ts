@@ -96,7 +96,7 @@ export async function startShop(options: ShopOptions): Promise<Shop> {
   const log = options.log ?? ((line: string) => console.error(line));
   const prefix = options.prefix ?? 'shop';
   const stats = new RequestStats();
-  const raw = countingPool(options.databaseUrl, stats);
+  const raw = countingPool(options.databaseUrl, stats, log);
   const anyLayer = layers.query || layers.page || layers.fragment || layers.sessions;
   const cache = anyLayer ? openCache(options.redisUrl, prefix) : undefined;
   const closers: (() => Promise<unknown>)[] = [];
@@ -197,7 +197,7 @@ function buildApp(options: ShopOptions, parts: AppParts): express.Express {
   env.addExtension('LarderCache', larderCacheExtension(fragmentCache(cache, layers.fragment, stats)));
   app.set('view engine', 'njk');
 
-  app.use(requestPanel(stats, { panel: options.panel === true, pageLayer: layers.page }));
+  app.use(requestPanel(stats, { panel: options.panel === true, pageLayer: layers.page, mode: options.mode }));
   if (options.stats === true)
     app.get('/__larder/stats', (_request, response) => void response.json(stats.snapshot()));
 
