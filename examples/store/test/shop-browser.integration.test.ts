@@ -15,7 +15,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { createClient } from 'redis';
 import { databaseUrl, redisUrl, uniquePrefix } from '../../../src/test-support/env.js';
 import { seedShop } from '../src/seed.js';
@@ -180,17 +180,15 @@ function shopInABrowser(): void {
     await page.goto(`/p/${productId}`);
     const before = await cartCount(page);
     const form = page.locator('form.add-to-cart').first();
-    await submitAndLoad(page, () => form.locator('button, input[type="submit"]').first().click());
+    const hops = await submitAndLoad(page, () =>
+      form.locator('button, input[type="submit"]').first().click(),
+    );
     // The page the form leads to (after its redirect) is the first place a shopper looks. A
     // redirect sent before the session is saved shows the old count there: express-session
     // writes a response's headers before its store has saved (expressjs/session#360), so the
     // browser may follow the 303 first, unless the route saves the session before redirecting.
-    const landed = new URL(page.url()).pathname;
     const after = await cartCount(page);
-    assert.ok(
-      after > before,
-      `#cart-count on ${landed}, where adding to the cart led, went up from ${before}`,
-    );
+    assert.ok(after > before, `#cart-count went up from ${before} on the page adding led to (${hops})`);
     await page.goto('/');
     assert.ok((await cartCount(page)) > before, `#cart-count on the home page went up from ${before}`);
   });
@@ -209,9 +207,13 @@ function shopInABrowser(): void {
     // Cached again just before the change: the copy from earlier may have expired by now
     // (the shop's page TTL is 10 s without the WAL listener) on a slow machine.
     await cacheAnonymousProductPage();
-    await submitAndLoad(page, () => page.press('input[name="price"]', 'Enter'));
+    const hops = await submitAndLoad(page, () => page.press('input[name="price"]', 'Enter'));
     shownCents = newCents;
-    assert.equal(new URL(page.url()).pathname, `/p/${productId}`, 'the admin form redirects to the product');
+    assert.equal(
+      new URL(page.url()).pathname,
+      `/p/${productId}`,
+      `the admin form leads to the product (${hops})`,
+    );
     assert.equal(await priceCents(page, productId), newCents, 'the product page after the change');
     await page.reload();
     assert.equal(await priceCents(page, productId), newCents, 'the product page, loaded again');
@@ -244,9 +246,11 @@ async function logIn(page: Page, user: { email: string; password: string }): Pro
   await page.goto('/login');
   await page.locator('input[name="email"]').fill(user.email);
   await page.locator('input[name="password"]').fill(user.password);
-  await submitAndLoad(page, () => page.press('input[name="password"]', 'Enter'));
-  const landed = new URL(page.url()).pathname;
-  assert.notEqual(landed, '/login', `logging in as ${user.email} led to ${landed}, not into the shop`);
+  const hops = await submitAndLoad(page, () => page.press('input[name="password"]', 'Enter'));
+  const alert = page.locator('[role="alert"]');
+  const said =
+    (await alert.count()) > 0 ? `, saying ${JSON.stringify(await alert.first().textContent())}` : '';
+  assert.notEqual(new URL(page.url()).pathname, '/login', `logging in as ${user.email}: ${hops}${said}`);
   await page.goto('/profile');
   assert.equal(new URL(page.url()).pathname, '/profile', `${user.email} is logged in (/profile answers)`);
 }
@@ -265,9 +269,24 @@ async function logOut(page: Page): Promise<void> {
   await submitAndLoad(page, () => page.evaluate(post));
 }
 
-/** Runs `action` (a form submit) and waits for the page it leads to (after redirects) to load. */
-async function submitAndLoad(page: Page, action: () => Promise<unknown>): Promise<void> {
-  await Promise.all([page.waitForEvent('load'), action()]);
+/**
+ * Runs `action` (a form submit) and waits for the page it leads to (after redirects) to
+ * load. Resolves to the main frame's requests on the way (`POST /login → GET /profile`),
+ * for failure messages.
+ */
+async function submitAndLoad(page: Page, action: () => Promise<unknown>): Promise<string> {
+  const hops: string[] = [];
+  const record = (request: Request) => {
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame())
+      hops.push(`${request.method()} ${new URL(request.url()).pathname}`);
+  };
+  page.on('request', record);
+  try {
+    await Promise.all([page.waitForEvent('load'), action()]);
+  } finally {
+    page.off('request', record);
+  }
+  return hops.join(' → ');
 }
 
 async function cartCount(page: Page): Promise<number> {
