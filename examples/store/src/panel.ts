@@ -17,6 +17,7 @@ export function requestPanel(
     const startedAt = performance.now();
     stats.track(() => {
       const counts = countsOf(stats);
+      noteCacheStatus(response);
       response.once('finish', () => pageOutcome(stats, response, options.pageLayer, counts));
       if (options.panel && (request.method === 'GET' || request.method === 'HEAD')) {
         // A conditional request would get a 304 without a panel: every page comes whole instead.
@@ -46,7 +47,7 @@ export const PAGE_ROUTE = 'larderPageRoute';
 
 function pageState(response: Response, pageLayer: boolean): 'hit' | 'miss' | 'off' {
   if (!pageLayer || response.locals[PAGE_ROUTE] !== true) return 'off';
-  const status = String(response.getHeader('cache-status') ?? '');
+  const status = String(response.locals[CACHE_STATUS] ?? response.getHeader('cache-status') ?? '');
   return /^larder; hit/.test(status) ? 'hit' : 'miss';
 }
 
@@ -74,6 +75,19 @@ function panelHtml(mode: string, counts: Counts, page: string, ms: number): stri
 <div>SQL results: <b>${counts.query.hits}</b> hits, <b>${counts.query.misses}</b> misses</div>
 <div>time: <b>${ms.toFixed(1)} ms</b></div>
 </aside>`;
+}
+
+const CACHE_STATUS = 'larderCacheStatus';
+
+/** Keep the `Cache-Status` a cached answer passes to `writeHead` (it never reaches `getHeader`). */
+function noteCacheStatus(response: Response): void {
+  const writeHead = response.writeHead;
+  response.writeHead = function (this: Response, ...args: unknown[]) {
+    const headers = args.find((item) => typeof item === 'object' && item !== null && !Array.isArray(item));
+    const status = (headers as Record<string, unknown> | undefined)?.['cache-status'];
+    if (status !== undefined) response.locals[CACHE_STATUS] = String(status);
+    return (writeHead as (...a: unknown[]) => Response).apply(this, args);
+  } as Response['writeHead'];
 }
 
 /** Buffer an HTML response and add `panel()` before `</body>`. */

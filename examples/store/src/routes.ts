@@ -191,6 +191,7 @@ export function shopRoutes(app: express.Express, context: RouteContext): void {
       );
       request.session.userId = found.id;
       if (cart !== undefined) request.session.cart = cart;
+      await saved(request);
       response.redirect(303, '/profile');
     }),
   );
@@ -237,6 +238,7 @@ export function shopRoutes(app: express.Express, context: RouteContext): void {
       const cart = { ...(request.session.cart ?? {}) };
       cart[String(id)] = Math.min(99, (cart[String(id)] ?? 0) + quantity);
       request.session.cart = cart;
+      await saved(request);
       response.redirect(303, '/cart');
     }),
   );
@@ -285,6 +287,17 @@ export function shopFallbacks(app: express.Express, log: (line: string) => void)
     if (response.headersSent) return void response.end();
     response.status(500).type('text').send('Something went wrong.\n');
   });
+}
+
+/**
+ * Save the session before answering: express-session otherwise sends the head
+ * (a redirect) before its save completes, and the browser's next request can
+ * arrive first and find the session as it was.
+ */
+function saved(request: Request): Promise<void> {
+  return new Promise((resolve, reject) =>
+    request.session.save((error) => (error ? reject(error) : resolve())),
+  );
 }
 
 function notFound(request: Request, response: Response): void {
