@@ -23,13 +23,13 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createClient, type RedisClientType } from 'redis';
+import { pgSessionTableSql } from '../examples/store/src/pg-session-store.js';
 import { deletePrefix } from './lib/delete-prefix.js';
 import { describeEnvironment, packageVersion } from './lib/describe-environment.js';
 import { forkWorker, type Worker } from './lib/fork-worker.js';
 import { loadLarderSessions } from './lib/larder-sessions.js';
 import { larderBuild } from './lib/larder-shared.js';
 import { numericArgs } from './lib/parse-args.js';
-import { pgSessionTableSql } from '../examples/store/src/pg-session-store.js';
 import { redisVersion } from './lib/redis-version.js';
 import { createSessions, loadWithSessions, measureLostUpdates } from './lib/session-load.js';
 import {

@@ -20,8 +20,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import session from 'express-session';
-import { countingPool } from './counting-pool.js';
 import { PgSessionStore } from '../../examples/store/src/pg-session-store.js';
+import { countingPool } from './counting-pool.js';
 import type { SessionContender, SessionServerReply, SessionServerRequest } from './session-protocol.js';
 
 const contender = (process.env.CONTENDER ?? 'connect-redis') as SessionContender;
