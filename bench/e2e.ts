@@ -7,7 +7,7 @@
  * stampede protection on and off. Method and figures: bench/README.md §12.
  *
  *   npm run bench -- e2e
- *   node --import tsx bench/e2e.ts [--duration 20] [--warmup 10] [--connections 50] [--delay-ms 0.5]
+ *   node --import tsx bench/e2e.ts [--rounds 3] [--duration 20] [--warmup 10] [--connections 50] [--delay-ms 0.5]
  *     [--users 200] [--cold-users 200] [--cold-products 1] [--scale 1] [--seed 42] [--delayed 1] [--cold 1]
  *
  * Targets: full against off, throughput ≥ 10×, p50 ≤ 0.1×, DB queries per
@@ -35,6 +35,7 @@ import { zipfTopShare } from './lib/zipf.js';
 
 installCleanup();
 const args = numericArgs({
+  rounds: 3,
   duration: 20,
   warmup: 10,
   connections: 50,
@@ -138,18 +139,28 @@ try {
   };
   const results: ModeResult[] = [];
   const colds: ColdStartResult[] = [];
-  for (const network of networks) {
-    for (const mode of SHOP_MODES) {
-      log(
-        `${network} / ${mode}: start, log in ${args.users} users, ${args.warmup} s warm-up, ${args.duration} s measured`,
-      );
-      const result = await measureMode(servers, targetsFor(network), mode, settings);
-      results.push(result);
-      log(
-        `${network} / ${mode}: ${result.load.rps.toFixed(0)} req/s, p50 ${result.load.p50Ms.toFixed(2)} ms, ${(result.shop.dbQueries / Math.max(1, result.shop.requests)).toFixed(3)} queries/req, ${result.load.errors} errors`,
-      );
+  log(
+    `${args.rounds} round(s) × ${networks.length} network(s) × ${SHOP_MODES.length} modes × (${args.warmup} s warm-up + ${args.duration} s + ≈ 8 s start, log-in, stop) ≈ ${Math.ceil((args.rounds * networks.length * SHOP_MODES.length * (args.warmup + args.duration + 8)) / 60)} min, then the cold starts`,
+  );
+  // Rounds: every network and mode once per round, the mode order rotated
+  // round by round so that no mode always runs right after another's load.
+  for (let round = 1; round <= args.rounds; round++) {
+    for (const network of networks) {
+      const shift = (round - 1) % SHOP_MODES.length;
+      for (const mode of [...SHOP_MODES.slice(shift), ...SHOP_MODES.slice(0, shift)]) {
+        log(
+          `round ${round}/${args.rounds}, ${network} / ${mode}: start, log in ${args.users} users, ${args.warmup} s warm-up, ${args.duration} s measured`,
+        );
+        const result = await measureMode(servers, targetsFor(network), mode, round, settings);
+        results.push(result);
+        log(
+          `round ${round}/${args.rounds}, ${network} / ${mode}: ${result.load.rps.toFixed(0)} req/s, p50 ${result.load.p50Ms.toFixed(2)} ms, ${(result.shop.dbQueries / Math.max(1, result.shop.requests)).toFixed(3)} queries/req, ${result.load.errors} errors`,
+        );
+      }
     }
-    if (args.cold) {
+  }
+  if (args.cold) {
+    for (const network of networks) {
       for (const testCase of COLD_START_CASES) {
         log(`${network} / cold start, ${testCase.label}`);
         colds.push(
@@ -186,7 +197,7 @@ try {
     `data: seedShop scale ${args.scale}: ${productCount.toLocaleString('en-US')} products, ${slugs.length} categories; seeded in ${seedSeconds.toFixed(1)} s${seeded.reused ? ' (reused)' : ''}`,
   );
   console.log(
-    `method: per network and mode a fresh shop process (fresh SHOP_PREFIX, Redis emptied with FLUSHALL first), ${args.users} users logged in through POST /login and the admin, ${args.warmup} s warm-up of the same load (not measured), then ${args.duration} s measured; autocannon, ${args.connections} connections, keep-alive; one run per configuration (no repeats: read single figures with the machine's noise in mind)`,
+    `method: per network and mode a fresh shop process (fresh SHOP_PREFIX, Redis emptied with FLUSHALL first), ${args.users} users logged in through POST /login and the admin, ${args.warmup} s warm-up of the same load (not measured), then ${args.duration} s measured; autocannon, ${args.connections} connections, keep-alive; ${args.rounds} round(s), each measuring every network and mode once, mode order rotated per round; tables show the median over rounds (range in brackets for req/s, p50 and queries/request), ratios are taken per round`,
   );
   console.log(
     `URL mix (seeded, seed ${args.seed}): ${MIX.home} % home, ${MIX.category} % /c/<random category>?page=1–3&sort=name|price|newest, ${MIX.product} % /p/<id> with Zipf popularity s=${ZIPF_S} over ${productCount.toLocaleString('en-US')} ids (top 100 ids take ${(zipfTopShare(productCount, ZIPF_S, 100) * 100).toFixed(0)} % of product views), ${MIX.profile} % /profile with one of the ${args.users} session cookies`,

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { ModeResult, Network } from './e2e-mode.js';
-import { queriesPerRequest } from './e2e-report.js';
+import { medianFigures } from './e2e-report.js';
 import type { ShopMode } from './shop-process.js';
 
 const COLORS: Record<Network, string> = { loopback: '#4472c4', delayed: '#ed7d31' };
@@ -71,12 +71,12 @@ function panel(
   return parts.join('\n');
 }
 
-/** Write the chart to `file` (a path); `subtitle` says when and where it was measured. */
+/** Write the chart (medians over rounds) to `file` (a path); `subtitle` says when and where it was measured. */
 export function writeE2eChart(file: string, results: readonly ModeResult[], subtitle: string): void {
   const modes = [...new Set(results.map((r) => r.mode))];
   const networks = [...new Set(results.map((r) => r.network))];
-  const find = (mode: ShopMode, network: Network): ModeResult | undefined =>
-    results.find((r) => r.mode === mode && r.network === network);
+  const medians = medianFigures(results);
+  const find = (mode: ShopMode, network: Network) => medians.get(`${network}/${mode}`);
   const width = PANEL.width * 2;
   const height = PANEL.height + 40;
   const legend = networks
@@ -87,11 +87,8 @@ export function writeE2eChart(file: string, results: readonly ModeResult[], subt
     .join('\n');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">
 <rect width="100%" height="100%" fill="#fff"/>
-${panel(0, 'p50 latency (ms)', modes, networks, (m, n) => find(m, n)?.load.p50Ms ?? Number.NaN)}
-${panel(PANEL.width, 'DB queries per request', modes, networks, (m, n) => {
-  const result = find(m, n);
-  return result === undefined ? Number.NaN : queriesPerRequest(result);
-})}
+${panel(0, 'p50 latency (ms)', modes, networks, (m, n) => find(m, n)?.p50 ?? Number.NaN)}
+${panel(PANEL.width, 'DB queries per request', modes, networks, (m, n) => find(m, n)?.queries ?? Number.NaN)}
 ${legend}
 <text x="${width - 8}" y="${PANEL.height + 14}" text-anchor="end" font-size="11" fill="#555">${escapeXml(subtitle)}</text>
 </svg>

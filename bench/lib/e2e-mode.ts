@@ -42,6 +42,8 @@ export interface ModeSettings {
 export interface ModeResult {
   readonly network: Network;
   readonly mode: ShopMode;
+  /** 1-based. */
+  readonly round: number;
   readonly load: LoadResult;
   readonly writer: WriterResult;
   /** The shop's own counters over the window (all requests it served: autocannon's and the writer's). */
@@ -61,6 +63,7 @@ export async function measureMode(
   servers: E2eServers,
   targets: ShopTargets,
   mode: ShopMode,
+  round: number,
   settings: ModeSettings,
 ): Promise<ModeResult> {
   await servers.redisClient.flushAll();
@@ -69,7 +72,7 @@ export async function measureMode(
     databaseUrl: targets.databaseUrl,
     redisUrl: targets.redisUrl,
     mode,
-    prefix: `e2e.${settings.runId}.${targets.network}.${mode}.`,
+    prefix: `e2e.${settings.runId}.${round}.${targets.network}.${mode}.`,
   });
   try {
     const cookies = await logInUsers(shop.url, settings.users);
@@ -91,6 +94,7 @@ export async function measureMode(
     return {
       network: targets.network,
       mode,
+      round,
       load: result,
       writer: writes,
       shop: statsDelta(statsBefore, statsAfter),

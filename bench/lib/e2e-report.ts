@@ -6,6 +6,7 @@ import type { ColdStartResult } from './e2e-cold-start.js';
 import type { ModeResult, Network } from './e2e-mode.js';
 import { formatTable } from './format-table.js';
 import type { LayerCounts, ShopStats } from './shop-process.js';
+import { type Spread, spread } from './stats.js';
 
 /** The cache layers the shop reports, in table order. */
 export const LAYERS = ['page', 'fragment', 'query', 'session'] as const;
@@ -41,25 +42,93 @@ const fixed = (value: number, digits: number): string =>
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const thousands = (value: number): string => Math.round(value).toLocaleString('en-US');
 
-/** The main table of one network. */
+/** The per-window figures the tables show, by column. */
+function figures(r: ModeResult): Record<string, number> {
+  const served = r.shop.requests;
+  const per = (value: number): number => (served === 0 ? Number.NaN : value / served);
+  const out: Record<string, number> = {
+    rps: r.load.rps,
+    p50: r.load.p50Ms,
+    p95: r.load.p95Ms,
+    p99: r.load.p99Ms,
+    errors: r.load.errors,
+    queries: queriesPerRequest(r),
+    xacts: per(r.xactCommits),
+    rowsRead: per(r.tuplesRead),
+    postgresCpu: per(r.postgresCpuMs) * 1000,
+    redisCpu: per(r.redisCpuMs) * 1000,
+    overall: overallHitRate(r.shop),
+    memory: r.redisUsedBytes,
+    emptyMemory: r.redisEmptyBytes,
+    autocannonRequests: r.load.requests,
+    shopRequests: served,
+    dbQueries: r.shop.dbQueries,
+    xactCommits: r.xactCommits,
+    rowsWritten: r.tuplesWritten,
+    writes: r.writer.writes,
+    priceChanges: r.writer.priceChanges,
+    writeErrors: r.writer.errors,
+  };
+  for (const layer of LAYERS) out[layer] = rate(r.shop.layers[layer]);
+  return out;
+}
+
+/** Rounds of one network and mode, in mode order. */
+function groups(results: readonly ModeResult[]): ModeResult[][] {
+  const byKey = new Map<string, ModeResult[]>();
+  for (const r of results) {
+    const key = `${r.network}/${r.mode}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), r]);
+  }
+  return [...byKey.values()];
+}
+
+/** Median of a column over rounds (NaN rounds left out). */
+function median(group: readonly ModeResult[], column: string): Spread {
+  return spread(group.map((r) => figures(r)[column] ?? Number.NaN).filter((v) => !Number.isNaN(v)));
+}
+
+/** `median (min–max)` when there is more than one round, else the value. */
+function withRange(value: Spread, rounds: number, format: (n: number) => string): string {
+  if (Number.isNaN(value.median)) return '–';
+  return rounds > 1
+    ? `${format(value.median)} (${format(value.min)}–${format(value.max)})`
+    : format(value.median);
+}
+
+/** The median figures of one network and mode over its rounds: for the chart. */
+export function medianFigures(results: readonly ModeResult[]): Map<string, { p50: number; queries: number }> {
+  const out = new Map<string, { p50: number; queries: number }>();
+  for (const group of groups(results)) {
+    const first = group[0];
+    if (first === undefined) continue;
+    out.set(`${first.network}/${first.mode}`, {
+      p50: median(group, 'p50').median,
+      queries: median(group, 'queries').median,
+    });
+  }
+  return out;
+}
+
+/** The main table of one network: medians over rounds, with the range for req/s and p50. */
 export function modeTable(results: readonly ModeResult[]): string {
-  const rows = results.map((r) => {
-    const served = r.shop.requests;
-    const perThousand = (ms: number): string => (served === 0 ? '–' : fixed((ms * 1000) / served, 0));
+  const rows = groups(results).map((group) => {
+    const rounds = group.length;
+    const m = (column: string): number => median(group, column).median;
     return [
-      r.mode,
-      thousands(r.load.rps),
-      fixed(r.load.p50Ms, 2),
-      fixed(r.load.p95Ms, 2),
-      fixed(r.load.p99Ms, 2),
-      String(r.load.errors),
-      fixed(queriesPerRequest(r), 3),
-      served === 0 ? '–' : fixed(r.xactCommits / served, 3),
-      served === 0 ? '–' : fixed(r.tuplesRead / served, 0),
-      perThousand(r.postgresCpuMs),
-      ...LAYERS.map((layer) => percent(rate(r.shop.layers[layer]))),
-      percent(overallHitRate(r.shop)),
-      mib(r.redisUsedBytes),
+      group[0]?.mode ?? '?',
+      withRange(median(group, 'rps'), rounds, thousands),
+      withRange(median(group, 'p50'), rounds, (v) => fixed(v, 2)),
+      fixed(m('p95'), 2),
+      fixed(m('p99'), 2),
+      String(group.reduce((sum, r) => sum + r.load.errors, 0)),
+      withRange(median(group, 'queries'), rounds, (v) => fixed(v, 3)),
+      fixed(m('xacts'), 3),
+      fixed(m('rowsRead'), 0),
+      fixed(m('postgresCpu'), 0),
+      ...LAYERS.map((layer) => percent(m(layer))),
+      percent(m('overall')),
+      mib(m('memory')),
     ];
   });
   return formatTable(
@@ -69,7 +138,7 @@ export function modeTable(results: readonly ModeResult[]): string {
       'p50 ms',
       'p95 ms',
       'p99 ms',
-      'errors',
+      'errors (all rounds)',
       'DB queries / req (shop)',
       'PG xacts / req',
       'PG rows read / req',
@@ -82,7 +151,7 @@ export function modeTable(results: readonly ModeResult[]): string {
   );
 }
 
-/** The side counts of one network: requests served, writes, Redis CPU. */
+/** The side counts of one network, medians over rounds: requests served, writes, Redis CPU. */
 export function sideTable(results: readonly ModeResult[]): string {
   return formatTable(
     [
@@ -93,60 +162,73 @@ export function sideTable(results: readonly ModeResult[]): string {
       'PG xact_commit Δ',
       'PG rows written Δ',
       'admin writes (price)',
-      'write errors',
+      'write errors (all rounds)',
       'Redis CPU ms / 1k req',
       'Redis empty',
     ],
-    results.map((r) => [
-      r.mode,
-      thousands(r.load.requests),
-      thousands(r.shop.requests),
-      thousands(r.shop.dbQueries),
-      thousands(r.xactCommits),
-      thousands(r.tuplesWritten),
-      `${r.writer.writes} (${r.writer.priceChanges})`,
-      String(r.writer.errors),
-      r.shop.requests === 0 ? '–' : fixed((r.redisCpuMs * 1000) / r.shop.requests, 0),
-      mib(r.redisEmptyBytes),
-    ]),
+    groups(results).map((group) => {
+      const m = (column: string): number => median(group, column).median;
+      return [
+        group[0]?.mode ?? '?',
+        thousands(m('autocannonRequests')),
+        thousands(m('shopRequests')),
+        thousands(m('dbQueries')),
+        thousands(m('xactCommits')),
+        thousands(m('rowsWritten')),
+        `${thousands(m('writes'))} (${thousands(m('priceChanges'))})`,
+        String(group.reduce((sum, r) => sum + r.writer.errors, 0)),
+        fixed(m('redisCpu'), 0),
+        mib(m('emptyMemory')),
+      ];
+    }),
   );
 }
 
-/** full ÷ off per network, against the targets. */
+/** full ÷ off per network, the ratio taken per round (median and range), against the targets. */
 export function ratioTable(results: readonly ModeResult[], networks: readonly Network[]): string {
   const rows: string[][] = [];
+  const verdict = (met: boolean): string => (met ? 'met' : '**not met**');
   for (const network of networks) {
-    const off = results.find((r) => r.network === network && r.mode === 'off');
-    const full = results.find((r) => r.network === network && r.mode === 'full');
-    if (off === undefined || full === undefined) continue;
-    const verdict = (met: boolean): string => (met ? 'met' : '**not met**');
-    const throughput = full.load.rps / off.load.rps;
-    const p50 = full.load.p50Ms / off.load.p50Ms;
-    const queries = queriesPerRequest(full) / queriesPerRequest(off);
-    const hit = overallHitRate(full.shop);
+    const pairs: Array<{ off: ModeResult; full: ModeResult }> = [];
+    for (const full of results.filter((r) => r.network === network && r.mode === 'full')) {
+      const off = results.find((r) => r.network === network && r.mode === 'off' && r.round === full.round);
+      if (off !== undefined) pairs.push({ off, full });
+    }
+    if (pairs.length === 0) continue;
+    const ratio = (f: (r: ModeResult) => number): Spread => spread(pairs.map((p) => f(p.full) / f(p.off)));
+    const rounds = pairs.length;
+    const throughput = ratio((r) => r.load.rps);
+    const p50 = ratio((r) => r.load.p50Ms);
+    const queries = ratio(queriesPerRequest);
+    const hit = spread(pairs.map((p) => overallHitRate(p.full.shop)));
     rows.push(
       [
         network,
         `throughput full/off ≥ ${TARGETS.throughput}×`,
-        `${fixed(throughput, 2)}×`,
-        verdict(throughput >= TARGETS.throughput),
+        withRange(throughput, rounds, (v) => `${fixed(v, 2)}×`),
+        verdict(throughput.median >= TARGETS.throughput),
       ],
-      [network, `p50 full/off ≤ ${TARGETS.p50}×`, `${fixed(p50, 3)}×`, verdict(p50 <= TARGETS.p50)],
+      [
+        network,
+        `p50 full/off ≤ ${TARGETS.p50}×`,
+        withRange(p50, rounds, (v) => `${fixed(v, 3)}×`),
+        verdict(p50.median <= TARGETS.p50),
+      ],
       [
         network,
         `DB queries/req full/off ≤ ${TARGETS.queries}×`,
-        `${fixed(queries, 3)}×`,
-        verdict(queries <= TARGETS.queries),
+        withRange(queries, rounds, (v) => `${fixed(v, 3)}×`),
+        verdict(queries.median <= TARGETS.queries),
       ],
       [
         network,
         `hit rate (full, all layers) ≥ ${TARGETS.hitRate * 100} %`,
-        percent(hit),
-        verdict(hit >= TARGETS.hitRate),
+        withRange(hit, rounds, percent),
+        verdict(hit.median >= TARGETS.hitRate),
       ],
     );
   }
-  return formatTable(['network', 'target', 'measured', 'verdict'], rows);
+  return formatTable(['network', 'target', 'per-round median (range)', 'verdict'], rows);
 }
 
 /** The cold starts: executions per distinct query text in the first second. */
