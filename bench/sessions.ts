@@ -29,7 +29,7 @@ import { forkWorker, type Worker } from './lib/fork-worker.js';
 import { loadLarderSessions } from './lib/larder-sessions.js';
 import { larderBuild } from './lib/larder-shared.js';
 import { numericArgs } from './lib/parse-args.js';
-import { pgSessionTableSql } from './lib/pg-session-store.js';
+import { pgSessionTableSql } from '../examples/store/src/pg-session-store.js';
 import { redisVersion } from './lib/redis-version.js';
 import { createSessions, loadWithSessions, measureLostUpdates } from './lib/session-load.js';
 import {

@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import session from 'express-session';
 import { countingPool } from './counting-pool.js';
-import { PgSessionStore } from './pg-session-store.js';
+import { PgSessionStore } from '../../examples/store/src/pg-session-store.js';
 import type { SessionContender, SessionServerReply, SessionServerRequest } from './session-protocol.js';
 
 const contender = (process.env.CONTENDER ?? 'connect-redis') as SessionContender;

@@ -1,5 +1,6 @@
 /**
- * The "Postgres-only" contender of bench/sessions.ts: an express-session
+ * Sessions in Postgres, as most shops keep them (the shop's modes other than
+ * `full`, and the "Postgres-only" contender of bench/sessions.ts): an express-session
  * store on `pg` alone, as connect-pg-simple does it: one table, a SELECT per
  * load, an upsert of the whole session per save, an UPDATE of the expiry per
  * touch (a request that read the session without changing it).
