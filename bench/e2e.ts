@@ -8,7 +8,7 @@
  *
  *   npm run bench -- e2e
  *   node --import tsx bench/e2e.ts [--rounds 3] [--duration 20] [--warmup 10] [--connections 50] [--delay-ms 0.5]
- *     [--users 200] [--cold-users 200] [--cold-products 1] [--scale 1] [--seed 42] [--delayed 1] [--cold 1]
+ *     [--users 200] [--cold-users 200] [--cold-products 1] [--scale 1] [--seed 42] [--delayed 1] [--cold 1] [--steady 1]
  *
  * Targets: full against off, throughput ≥ 10×, p50 ≤ 0.1×, DB queries per
  * request ≤ 0.1×, hit rate ≥ 95 %; cold start ≤ 1 execution per distinct
@@ -47,6 +47,7 @@ const args = numericArgs({
   seed: 42,
   delayed: 1,
   cold: 1,
+  steady: 1,
 });
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CHART = fileURLToPath(new URL('./e2e.svg', import.meta.url));
@@ -76,20 +77,16 @@ try {
   log(
     `Postgres ${servers.postgresVersion} on :${servers.postgres.port}, redis-server ${servers.redisVersion} on :${servers.redis.port}`,
   );
-  const { seedShop } = (await import(SEED_MODULE)) as {
-    seedShop: (
-      url: string,
-      options: { scale?: number; onProgress?: (event: unknown) => void },
-    ) => Promise<{ reused: boolean }>;
-  };
+  const { seedShop } = (await import(SEED_MODULE)) as typeof import('../examples/store/src/seed.js');
+
   const seedStartedAt = performance.now();
   let lastProgressAt = 0;
   const seeded = await seedShop(servers.databaseUrl, {
     scale: args.scale,
-    onProgress: (event) => {
+    onProgress: (phase, done, total) => {
       if (performance.now() - lastProgressAt < 5000) return;
       lastProgressAt = performance.now();
-      log(`seeding: ${typeof event === 'string' ? event : JSON.stringify(event)}`);
+      log(`seeding: ${phase} ${done}/${total}`);
     },
   });
   const seedSeconds = (performance.now() - seedStartedAt) / 1000;
@@ -144,7 +141,7 @@ try {
   );
   // Rounds: every network and mode once per round, the mode order rotated
   // round by round so that no mode always runs right after another's load.
-  for (let round = 1; round <= args.rounds; round++) {
+  for (let round = 1; args.steady && round <= args.rounds; round++) {
     for (const network of networks) {
       const shift = (round - 1) % SHOP_MODES.length;
       for (const mode of [...SHOP_MODES.slice(shift), ...SHOP_MODES.slice(0, shift)]) {

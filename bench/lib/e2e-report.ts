@@ -8,8 +8,17 @@ import { formatTable } from './format-table.js';
 import type { LayerCounts, ShopStats } from './shop-process.js';
 import { type Spread, spread } from './stats.js';
 
-/** The cache layers the shop reports, in table order. */
-export const LAYERS = ['page', 'fragment', 'query', 'session'] as const;
+/** The cache layers in table order; others the shop reports (a session layer) follow. */
+const KNOWN_LAYERS = ['page', 'fragment', 'query', 'session'];
+
+/** The layers that any result reports, known ones first. */
+function layersOf(results: readonly ModeResult[]): string[] {
+  const seen = new Set(results.flatMap((r) => Object.keys(r.shop.layers)));
+  return [
+    ...KNOWN_LAYERS.filter((layer) => seen.has(layer)),
+    ...[...seen].filter((l) => !KNOWN_LAYERS.includes(l)),
+  ];
+}
 
 /** Targets of full against off (and full's overall hit rate). */
 export const TARGETS = { throughput: 10, p50: 0.1, queries: 0.1, hitRate: 0.95, coldMaxPerText: 1 } as const;
@@ -69,7 +78,7 @@ function figures(r: ModeResult): Record<string, number> {
     priceChanges: r.writer.priceChanges,
     writeErrors: r.writer.errors,
   };
-  for (const layer of LAYERS) out[layer] = rate(r.shop.layers[layer]);
+  for (const [layer, counts] of Object.entries(r.shop.layers)) out[`hit:${layer}`] = rate(counts);
   return out;
 }
 
@@ -112,6 +121,7 @@ export function medianFigures(results: readonly ModeResult[]): Map<string, { p50
 
 /** The main table of one network: medians over rounds, with the range for req/s and p50. */
 export function modeTable(results: readonly ModeResult[]): string {
+  const layers = layersOf(results);
   const rows = groups(results).map((group) => {
     const rounds = group.length;
     const m = (column: string): number => median(group, column).median;
@@ -126,7 +136,7 @@ export function modeTable(results: readonly ModeResult[]): string {
       fixed(m('xacts'), 3),
       fixed(m('rowsRead'), 0),
       fixed(m('postgresCpu'), 0),
-      ...LAYERS.map((layer) => percent(m(layer))),
+      ...layers.map((layer) => percent(m(`hit:${layer}`))),
       percent(m('overall')),
       mib(m('memory')),
     ];
@@ -143,7 +153,7 @@ export function modeTable(results: readonly ModeResult[]): string {
       'PG xacts / req',
       'PG rows read / req',
       'PG CPU ms / 1k req',
-      ...LAYERS.map((layer) => `hit ${layer}`),
+      ...layers.map((layer) => `hit ${layer}`),
       'hit overall',
       'Redis used_memory',
     ],
@@ -257,12 +267,15 @@ export function coldStartTable(results: readonly ColdStartResult[]): string {
   );
 }
 
-/** The most-executed text of each cold start, shortened, so a reader sees which query stampeded. */
+/** The three most-executed texts of each cold start's first second, shortened, so a reader sees which queries stampeded. */
 export function coldStartWorst(results: readonly ColdStartResult[]): string {
   return results
     .map((r) => {
-      const text = r.worstText.replace(/\s+/g, ' ').slice(0, 110);
-      return `- ${r.network}, ${r.label}: ${r.maxPerText}× ${text === '' ? '(none)' : `\`${text}\``}`;
+      const top = Object.entries(r.firstSecond.queriesByText)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([text, count]) => `${count}× \`${text.replace(/\s+/g, ' ').slice(0, 90)}\``);
+      return `- ${r.network}, ${r.label}: ${top.length === 0 ? '(no queries)' : top.join('; ')}`;
     })
     .join('\n');
 }

@@ -48,6 +48,8 @@ export interface ShopOptions {
   readonly prefix: string;
   /** `SHOP_STAMPEDE=off`: naive cache-aside in the SQL layer. */
   readonly stampede?: boolean;
+  /** `SHOP_WARM=0`: no warming at start in `full` (the cold start wants an empty cache). */
+  readonly warm?: boolean;
 }
 
 /** A running shop. */
@@ -62,12 +64,19 @@ function toNumber(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
 
-/** The stats JSON with every counter present (missing ones read 0), so deltas never see `undefined`. */
+/**
+ * The stats JSON with every counter present (missing ones read 0), so deltas
+ * never see `undefined`. Layers are read from `layers.<name>` and from
+ * top-level `<name>` objects with `hits` and `misses` (the shop puts `page`,
+ * `fragment` and `query` at the top level).
+ */
 export function normalizeStats(raw: unknown): ShopStats {
   const body = (raw ?? {}) as Record<string, unknown>;
   const layers: Record<string, LayerCounts> = {};
-  for (const [name, value] of Object.entries((body.layers ?? {}) as Record<string, unknown>)) {
-    const counts = (value ?? {}) as Record<string, unknown>;
+  const candidates = { ...body, ...((body.layers ?? {}) as Record<string, unknown>) };
+  for (const [name, value] of Object.entries(candidates)) {
+    if (typeof value !== 'object' || value === null || !('hits' in value) || !('misses' in value)) continue;
+    const counts = value as Record<string, unknown>;
     layers[name] = { hits: toNumber(counts.hits), misses: toNumber(counts.misses) };
   }
   const queriesByText: Record<string, number> = {};
@@ -114,6 +123,8 @@ export async function startShopProcess(options: ShopOptions): Promise<ShopProces
   };
   if (options.stampede === false) env.SHOP_STAMPEDE = 'off';
   else delete env.SHOP_STAMPEDE;
+  if (options.warm === false) env.SHOP_WARM = '0';
+  else delete env.SHOP_WARM;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SHOP_ENTRY], {
     cwd: ROOT,
     env,
@@ -157,7 +168,13 @@ export async function startShopProcess(options: ShopOptions): Promise<ShopProces
     url,
     pid: child.pid ?? 0,
     async stats() {
-      const response = await fetch(`${url}/__larder/stats`);
+      const response = await fetch(`${url}/__larder/stats`).catch((error: unknown) => {
+        const state = child.exitCode ?? child.signalCode;
+        throw new Error(
+          `GET /__larder/stats of the shop (${options.mode}) failed${state === null ? '' : `; the shop exited with ${state}`}; its last output:\n${output}`,
+          { cause: error },
+        );
+      });
       if (response.status !== 200) throw new Error(`GET /__larder/stats: ${response.status}`);
       return normalizeStats(await response.json());
     },
