@@ -8,7 +8,7 @@
  *
  *   npm run bench -- e2e
  *   node --import tsx bench/e2e.ts [--rounds 3] [--duration 20] [--warmup 10] [--connections 50] [--delay-ms 0.5]
- *     [--users 200] [--cold-users 200] [--cold-products 1] [--scale 1] [--seed 42] [--delayed 1] [--cold 1] [--steady 1]
+ *     [--users 200] [--cold-users 200] [--cold-products 1] [--scale 1] [--seed 42] [--write-rate 5] [--delayed 1] [--cold 1] [--steady 1]
  *
  * Targets: full against off, throughput ≥ 10×, p50 ≤ 0.1×, DB queries per
  * request ≤ 0.1×, hit rate ≥ 95 %; cold start ≤ 1 execution per distinct
@@ -45,6 +45,7 @@ const args = numericArgs({
   'cold-products': 1,
   scale: 1,
   seed: 42,
+  'write-rate': WRITES.perSecond,
   delayed: 1,
   cold: 1,
   steady: 1,
@@ -133,6 +134,7 @@ try {
     seconds: args.duration,
     seed: args.seed,
     runId,
+    writesPerSecond: args['write-rate'],
   };
   const results: ModeResult[] = [];
   const colds: ColdStartResult[] = [];
@@ -200,7 +202,7 @@ try {
     `URL mix (seeded, seed ${args.seed}): ${MIX.home} % home, ${MIX.category} % /c/<random category>?page=1–3&sort=name|price|newest, ${MIX.product} % /p/<id> with Zipf popularity s=${ZIPF_S} over ${productCount.toLocaleString('en-US')} ids (top 100 ids take ${(zipfTopShare(productCount, ZIPF_S, 100) * 100).toFixed(0)} % of product views), ${MIX.profile} % /profile with one of the ${args.users} session cookies`,
   );
   console.log(
-    `writes: a separate loop as admin, ${WRITES.perSecond}/s (each: GET /p/<Zipf id> for the price, then POST /admin/products/<id>): new stock every time, price changed by 1–10 % in ${WRITES.priceShare * 100} % of writes`,
+    `writes: a separate loop as admin, ${args['write-rate']}/s (each: GET /p/<Zipf id> for the price, then POST /admin/products/<id>): new stock every time, price changed by 1–10 % in ${WRITES.priceShare * 100} % of writes`,
   );
   console.log(
     `networks: loopback; ${args.delayed ? `delayed: a TCP proxy (bench/lib/delay-proxy.ts, own process) between the shop and both Postgres and Redis, every chunk forwarded ${args['delay-ms']} ms later in each direction, order kept per direction. ${proxyRtt}` : 'delayed: skipped (--delayed 0)'}`,

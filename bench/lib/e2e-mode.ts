@@ -36,6 +36,8 @@ export interface ModeSettings {
   readonly seconds: number;
   readonly seed: number;
   readonly runId: string;
+  /** Admin writes per second during warm-up and window. */
+  readonly writesPerSecond: number;
 }
 
 /** Everything measured in one mode's window. */
@@ -80,11 +82,23 @@ export async function measureMode(
     const next = requestMix(settings.seed, settings.slugs, settings.productCount, cookies);
     const load = { connections: settings.connections };
     if (settings.warmupSeconds > 0) {
-      const warmWriter = startAdminWriter(shop.url, adminCookie, settings.productCount, settings.seed + 1);
+      const warmWriter = startAdminWriter(
+        shop.url,
+        adminCookie,
+        settings.productCount,
+        settings.seed + 1,
+        settings.writesPerSecond,
+      );
       await runMix(shop.url, next, { ...load, seconds: settings.warmupSeconds });
       await warmWriter.stop();
     }
-    const writer = startAdminWriter(shop.url, adminCookie, settings.productCount, settings.seed + 2);
+    const writer = startAdminWriter(
+      shop.url,
+      adminCookie,
+      settings.productCount,
+      settings.seed + 2,
+      settings.writesPerSecond,
+    );
     const statsBefore = await shop.stats();
     const serversBefore = await readServers(servers);
     const result = await runMix(shop.url, next, { ...load, seconds: settings.seconds });

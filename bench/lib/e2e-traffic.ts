@@ -154,6 +154,9 @@ export async function runMix(
 /** The admin writer's rate and mix. */
 export const WRITES = { perSecond: 5, priceShare: 0.2 } as const;
 
+/** A writer that does nothing: for `--write-rate 0`. */
+const NO_WRITER = { stop: async (): Promise<WriterResult> => ({ writes: 0, priceChanges: 0, errors: 0 }) };
+
 /** What the admin writer did. */
 export interface WriterResult {
   readonly writes: number;
@@ -162,7 +165,7 @@ export interface WriterResult {
 }
 
 /**
- * Admin writes at `WRITES.perSecond` until `stop()`: on a Zipf-picked product,
+ * Admin writes at `perSecond` (default `WRITES.perSecond`; 0: none) until `stop()`: on a Zipf-picked product,
  * read its price from the product page (`span.price[data-product-id]`), then
  * `POST /admin/products/:id` with a new stock and, one time in five, a price
  * changed by 1–10 %; otherwise the same price.
@@ -172,14 +175,16 @@ export function startAdminWriter(
   adminCookie: string,
   productCount: number,
   seed: number,
+  perSecond: number = WRITES.perSecond,
 ): { stop(): Promise<WriterResult> } {
+  if (perSecond <= 0) return NO_WRITER;
   const random = createRandom(seed);
   const product = productPicker(productCount, random);
   let writes = 0;
   let priceChanges = 0;
   let errors = 0;
   let stopped = false;
-  const intervalMs = 1000 / WRITES.perSecond;
+  const intervalMs = 1000 / perSecond;
   const loop = (async () => {
     let dueAt = performance.now();
     while (!stopped) {
