@@ -27,6 +27,7 @@ const SCRIPTS = [
   'data-dependencies',
   'sessions',
   'session-compliance',
+  'e2e',
 ] as const;
 
 const wanted = process.argv.slice(2);
