@@ -59,6 +59,33 @@ class Facts<V> {
   }
 }
 
+/**
+ * Lookups in flight, by fact key: callers that miss the same facts at once
+ * (a cold start: many requests, many connections, one new SQL text) share one
+ * catalog query instead of each running it.
+ */
+class InFlight<V> {
+  readonly #pending = new Map<string, Promise<V>>();
+
+  get(key: string): Promise<V> | undefined {
+    return this.#pending.get(key);
+  }
+
+  /** Register `promise` for `key` until it settles. */
+  add(key: string, promise: Promise<V>): void {
+    this.#pending.set(key, promise);
+    const done = () => {
+      if (this.#pending.get(key) === promise) this.#pending.delete(key);
+    };
+    promise.then(done, done);
+  }
+
+  /** Lookups started before `forget()` keep their callers, but nobody new joins them. */
+  clear(): void {
+    this.#pending.clear();
+  }
+}
+
 /** The catalog facts of one database. */
 export class SqlCatalog {
   readonly #ttlMs: number;
@@ -66,6 +93,9 @@ export class SqlCatalog {
   readonly #relations = new Facts<RelationInfo | null>();
   readonly #closures = new Facts<readonly RelationInfo[]>();
   readonly #functions = new Facts<boolean>();
+  readonly #resolving = new InFlight<RelationInfo | null>();
+  readonly #closing = new InFlight<readonly RelationInfo[]>();
+  readonly #checking = new InFlight<boolean>();
   #epoch = 0;
 
   constructor(ttlMs: number, clock: Clock) {
@@ -95,16 +125,33 @@ export class SqlCatalog {
     const keys = refs.map((ref) => `${path}\u0001${ref.schema ?? ''}\u0000${ref.name}`);
     const found: Array<{ readonly value: RelationInfo | null; readonly expiresAt: number } | undefined> =
       keys.map((key) => this.#relations.get(key, now));
-    const missing = refs.filter((_, i) => found[i] === undefined);
+    const missing = refs.flatMap((_, i) => (found[i] === undefined ? [i] : []));
     if (missing.length > 0) {
-      const looked = await resolveRelations(await connection(), schemas, missing);
-      let next = 0;
-      for (let i = 0; i < refs.length; i++) {
-        if (found[i] !== undefined) continue;
-        const value = looked[next++] ?? null;
-        this.#relations.set(keys[i] as string, value, now + this.#ttlMs);
-        found[i] = { value, expiresAt: now + this.#ttlMs };
+      // Names another caller is looking up already are awaited, not queried again.
+      const own = missing.filter((i) => this.#resolving.get(keys[i] as string) === undefined);
+      if (own.length > 0) {
+        const epoch = this.#epoch;
+        const looked = (async () =>
+          resolveRelations(
+            await connection(),
+            schemas,
+            own.map((i) => refs[i] as RelationRef),
+          ))();
+        for (const [n, i] of own.entries()) {
+          const key = keys[i] as string;
+          const value = looked.then((values) => {
+            const fact = values[n] ?? null;
+            if (this.#epoch === epoch) this.#relations.set(key, fact, this.#clock.now() + this.#ttlMs);
+            return fact;
+          });
+          this.#resolving.add(key, value);
+        }
       }
+      const values = await Promise.all(
+        missing.map((i) => this.#resolving.get(keys[i] as string) as Promise<RelationInfo | null>),
+      );
+      for (const [n, i] of missing.entries())
+        found[i] = { value: values[n] ?? null, expiresAt: now + this.#ttlMs };
     }
     return found.map((fact) => {
       if (validity !== undefined && fact !== undefined)
@@ -129,8 +176,17 @@ export class SqlCatalog {
       if (validity !== undefined) validity.untilAt = Math.min(validity.untilAt, known.expiresAt);
       return known.value;
     }
-    const value = Object.freeze(await relationClosure(await connection(), oids, mode));
-    this.#closures.set(key, value, now + this.#ttlMs);
+    let pending = this.#closing.get(key);
+    if (pending === undefined) {
+      const epoch = this.#epoch;
+      pending = (async () => {
+        const value = Object.freeze(await relationClosure(await connection(), oids, mode));
+        if (this.#epoch === epoch) this.#closures.set(key, value, this.#clock.now() + this.#ttlMs);
+        return value;
+      })();
+      this.#closing.add(key, pending);
+    }
+    const value = await pending;
     if (validity !== undefined) validity.untilAt = Math.min(validity.untilAt, now + this.#ttlMs);
     return value;
   }
@@ -147,13 +203,34 @@ export class SqlCatalog {
     const unknown = [...new Set(names)].filter(
       (name) => this.#functions.get(`${path}\u0001${name}`, now) === undefined,
     );
+    const looked = new Map<string, boolean>();
     if (unknown.length > 0) {
-      const verdicts = await immutableFunctions(await connection(), schemas, unknown);
-      for (const [i, name] of unknown.entries()) {
-        this.#functions.set(`${path}\u0001${name}`, verdicts[i] === true, now + this.#ttlMs);
+      const own = unknown.filter((name) => this.#checking.get(`${path}\u0001${name}`) === undefined);
+      if (own.length > 0) {
+        const epoch = this.#epoch;
+        const verdicts = (async () => immutableFunctions(await connection(), schemas, own))();
+        for (const [i, name] of own.entries()) {
+          const key = `${path}\u0001${name}`;
+          this.#checking.add(
+            key,
+            verdicts.then((all) => {
+              const verdict = all[i] === true;
+              if (this.#epoch === epoch) this.#functions.set(key, verdict, this.#clock.now() + this.#ttlMs);
+              return verdict;
+            }),
+          );
+        }
       }
+      const verdicts = await Promise.all(
+        unknown.map((name) => this.#checking.get(`${path}\u0001${name}`) as Promise<boolean>),
+      );
+      for (const [i, name] of unknown.entries()) looked.set(name, verdicts[i] === true);
     }
     return names.every((name) => {
+      if (looked.has(name)) {
+        if (validity !== undefined) validity.untilAt = Math.min(validity.untilAt, now + this.#ttlMs);
+        return looked.get(name) === true;
+      }
       const fact = this.#functions.get(`${path}\u0001${name}`, now);
       if (validity !== undefined && fact !== undefined)
         validity.untilAt = Math.min(validity.untilAt, fact.expiresAt);
@@ -167,5 +244,8 @@ export class SqlCatalog {
     this.#relations.clear();
     this.#closures.clear();
     this.#functions.clear();
+    this.#resolving.clear();
+    this.#closing.clear();
+    this.#checking.clear();
   }
 }
