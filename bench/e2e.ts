@@ -226,7 +226,7 @@ try {
   if (colds.length > 0) {
     console.log();
     console.log(
-      `## Cold start: ${args['cold-users']} requests at once on an empty cache (half GET /, half /p/<id> over the ${args['cold-products']} most popular product(s); the shop counts per SQL text, parameters aside), executions per distinct SQL text in the first second (shop's queriesByText Δ)`,
+      `## Cold start: ${args['cold-users']} requests at once on an empty cache (half GET /, half /p/<id> over the ${args['cold-products']} most popular product(s); the shop counts per statement: SQL text and parameters), executions per distinct statement in the first second (shop's queriesByStatement Δ); Larder's own session and catalog reads counted apart`,
     );
     console.log();
     console.log(coldStartTable(colds));

@@ -241,7 +241,7 @@ export function ratioTable(results: readonly ModeResult[], networks: readonly Ne
   return formatTable(['network', 'target', 'per-round median (range)', 'verdict'], rows);
 }
 
-/** The cold starts: executions per distinct query text in the first second. */
+/** The cold starts: executions per distinct statement (SQL text and parameters) in the first second. */
 export function coldStartTable(results: readonly ColdStartResult[]): string {
   return formatTable(
     [
@@ -250,8 +250,9 @@ export function coldStartTable(results: readonly ColdStartResult[]): string {
       'requests (errors)',
       'burst ms',
       'DB queries, 1st s',
-      'distinct texts',
-      `max executions of one text, 1st s (target ≤ ${TARGETS.coldMaxPerText} with protection)`,
+      'distinct statements',
+      `max executions of one app statement, 1st s (target ≤ ${TARGETS.coldMaxPerText} with protection)`,
+      "Larder's session and catalog reads, 1st s",
       'DB queries, whole burst',
     ],
     results.map((r) => [
@@ -262,6 +263,7 @@ export function coldStartTable(results: readonly ColdStartResult[]): string {
       thousands(r.firstSecond.dbQueries),
       String(r.distinctTexts),
       String(r.maxPerText),
+      thousands(r.larderStatements),
       thousands(r.whole.dbQueries),
     ]),
   );
@@ -271,7 +273,7 @@ export function coldStartTable(results: readonly ColdStartResult[]): string {
 export function coldStartWorst(results: readonly ColdStartResult[]): string {
   return results
     .map((r) => {
-      const top = Object.entries(r.firstSecond.queriesByText)
+      const top = Object.entries(r.firstSecond.queriesByStatement)
         .sort((a, b) => b[1] - a[1])
         .slice(0, 3)
         .map(([text, count]) => `${count}× \`${text.replace(/\s+/g, ' ').slice(0, 90)}\``);

@@ -36,7 +36,7 @@ export interface LayerCounts {
 export interface ShopStats {
   readonly requests: number;
   readonly dbQueries: number;
-  readonly queriesByText: Readonly<Record<string, number>>;
+  readonly queriesByStatement: Readonly<Record<string, number>>;
   readonly layers: Readonly<Record<string, LayerCounts>>;
 }
 
@@ -79,10 +79,15 @@ export function normalizeStats(raw: unknown): ShopStats {
     const counts = value as Record<string, unknown>;
     layers[name] = { hits: toNumber(counts.hits), misses: toNumber(counts.misses) };
   }
-  const queriesByText: Record<string, number> = {};
-  for (const [text, count] of Object.entries((body.queriesByText ?? {}) as Record<string, unknown>))
-    queriesByText[text] = toNumber(count);
-  return { requests: toNumber(body.requests), dbQueries: toNumber(body.dbQueries), queriesByText, layers };
+  const queriesByStatement: Record<string, number> = {};
+  for (const [text, count] of Object.entries((body.queriesByStatement ?? {}) as Record<string, unknown>))
+    queriesByStatement[text] = toNumber(count);
+  return {
+    requests: toNumber(body.requests),
+    dbQueries: toNumber(body.dbQueries),
+    queriesByStatement,
+    layers,
+  };
 }
 
 /** What happened between two readings of the stats. */
@@ -92,15 +97,15 @@ export function statsDelta(before: ShopStats, after: ShopStats): ShopStats {
     const then = before.layers[name] ?? { hits: 0, misses: 0 };
     layers[name] = { hits: now.hits - then.hits, misses: now.misses - then.misses };
   }
-  const queriesByText: Record<string, number> = {};
-  for (const [text, count] of Object.entries(after.queriesByText)) {
-    const delta = count - (before.queriesByText[text] ?? 0);
-    if (delta !== 0) queriesByText[text] = delta;
+  const queriesByStatement: Record<string, number> = {};
+  for (const [text, count] of Object.entries(after.queriesByStatement)) {
+    const delta = count - (before.queriesByStatement[text] ?? 0);
+    if (delta !== 0) queriesByStatement[text] = delta;
   }
   return {
     requests: after.requests - before.requests,
     dbQueries: after.dbQueries - before.dbQueries,
-    queriesByText,
+    queriesByStatement,
     layers,
   };
 }

@@ -32,9 +32,10 @@ export function countingPool(
   class CountingClient extends pg.Client {
     // biome-ignore lint/suspicious/noExplicitAny: pg's query has a dozen overloads; counting forwards them all.
     override query(...args: any[]): any {
-      const first = args[0] as string | { text?: string } | undefined;
+      const first = args[0] as string | { text?: string; values?: unknown } | undefined;
       const text = typeof first === 'string' ? first : first?.text;
-      if (text !== undefined) stats.dbQuery(text);
+      const values = typeof first === 'string' ? args[1] : first?.values;
+      if (text !== undefined) stats.dbQuery(text, typeof values === 'function' ? undefined : values);
       // biome-ignore lint/suspicious/noExplicitAny: as above.
       return (super.query as (...a: any[]) => any)(...args);
     }

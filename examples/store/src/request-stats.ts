@@ -26,8 +26,11 @@ export type Layer = 'page' | 'fragment' | 'query';
 /** What `GET /__larder/stats` answers: counters since the shop started. */
 export interface ShopStats extends Counts {
   requests: number;
-  /** Statements that reached Postgres, by SQL text (a cold start's duplicate work shows here). */
-  readonly queriesByText: Record<string, number>;
+  /**
+   * Statements that reached Postgres, by SQL text and parameters (`text -- [values]`):
+   * a cold start's duplicate work shows here.
+   */
+  readonly queriesByStatement: Record<string, number>;
 }
 
 const newCounts = (): Counts => ({
@@ -40,7 +43,7 @@ const newCounts = (): Counts => ({
 /** The shop's counters: one per shop, shared by its middleware, pools and templates. */
 export class RequestStats {
   readonly #current = new AsyncLocalStorage<Counts>();
-  readonly #total: ShopStats = { ...newCounts(), requests: 0, queriesByText: {} };
+  readonly #total: ShopStats = { ...newCounts(), requests: 0, queriesByStatement: {} };
 
   /** Run `fn` with fresh per-request counters; returns them, updated as the request goes on. */
   track<T>(fn: () => T): { counts: Counts; result: T } {
@@ -50,9 +53,11 @@ export class RequestStats {
   }
 
   /** A statement reached Postgres. */
-  dbQuery(text: string): void {
+  dbQuery(text: string, values: unknown): void {
     this.#total.dbQueries++;
-    this.#total.queriesByText[text] = (this.#total.queriesByText[text] ?? 0) + 1;
+    const statement =
+      Array.isArray(values) && values.length > 0 ? `${text} -- ${JSON.stringify(values)}` : text;
+    this.#total.queriesByStatement[statement] = (this.#total.queriesByStatement[statement] ?? 0) + 1;
     const counts = this.#current.getStore();
     if (counts !== undefined) counts.dbQueries++;
   }
