@@ -86,6 +86,7 @@ export function writeE2eChart(file: string, results: readonly ModeResult[], subt
     )
     .join('\n');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="13">
+<title>The reference shop end to end: p50 latency and database queries per request per mode, loopback and delayed (${escapeXml(subtitle)})</title>
 <rect width="100%" height="100%" fill="#fff"/>
 ${panel(0, 'p50 latency (ms)', modes, networks, (m, n) => find(m, n)?.p50 ?? Number.NaN)}
 ${panel(PANEL.width, 'DB queries per request', modes, networks, (m, n) => find(m, n)?.queries ?? Number.NaN)}
