@@ -16,11 +16,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { createClient } from 'redis';
 import { databaseUrl, redisUrl, uniquePrefix } from '../../../src/test-support/env.js';
 import { seedShop } from '../src/seed.js';
 import { startShop } from '../src/shop.js';
 import { browserTestsSkipReason, launchChromium } from './launch-chromium.js';
+import { removeKeys } from './remove-keys.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
 type Shop = Awaited<ReturnType<typeof startShop>>;
@@ -306,16 +306,4 @@ function parseCents(text: string): number {
   const match = /\$\s*([\d,]+)\.(\d{2})/.exec(text);
   assert.ok(match?.[1] && match[2], `a price like $12.34 (got ${JSON.stringify(text)})`);
   return Number(match[1].replaceAll(',', '')) * 100 + Number(match[2]);
-}
-
-/** Removes the shop's keys from the shared Redis (SCAN + UNLINK under its prefix). */
-async function removeKeys(prefix: string): Promise<void> {
-  const client = createClient({ url: redisUrl() });
-  await client.connect();
-  try {
-    for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 }))
-      if (keys.length > 0) await client.unlink(keys);
-  } finally {
-    await client.close();
-  }
 }

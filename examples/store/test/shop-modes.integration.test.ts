@@ -14,6 +14,7 @@ import { redisUrl, uniquePrefix } from '../../../src/test-support/env.js';
 import { type PostgresServer, startPostgresServer } from '../../../src/test-support/postgres-server.js';
 import { seedShop } from '../src/seed.js';
 import { MODES, type Mode, type Shop, startShop } from '../src/shop.js';
+import { removeKeys } from './remove-keys.js';
 
 const MODE_NAMES = Object.keys(MODES) as Mode[];
 const PAGES = [
@@ -71,6 +72,13 @@ class Visitor {
 describe('the shop in every mode answers as the shop without a cache does', () => {
   let server: PostgresServer;
   const shops = new Map<Mode, Shop>();
+  /** Every cache prefix a shop of this file used, removed from the shared Redis at the end. */
+  const prefixes: string[] = [];
+  const prefix = (name: string) => {
+    const unique = uniquePrefix(name);
+    prefixes.push(unique);
+    return unique;
+  };
   let sql: pg.Client;
 
   before(async () => {
@@ -87,7 +95,7 @@ describe('the shop in every mode answers as the shop without a cache does', () =
           databaseUrl: server.urlFor('shop'),
           redisUrl: redisUrl(),
           mode,
-          prefix: uniquePrefix(`shop-${mode}`),
+          prefix: prefix(`shop-${mode}`),
           cdc: { slot: `shop_test_${mode}`, dropSlotOnClose: true },
           warm: { budgetMs: 5_000 },
           log: () => {},
@@ -101,6 +109,7 @@ describe('the shop in every mode answers as the shop without a cache does', () =
     await sql?.end();
     for (const shop of shops.values()) await shop.close();
     await server?.stop();
+    await removeKeys(...prefixes);
   });
 
   const shop = (mode: Mode) => shops.get(mode) as Shop;
@@ -140,7 +149,7 @@ describe('the shop in every mode answers as the shop without a cache does', () =
         databaseUrl: server.urlFor('shop'),
         redisUrl: redisUrl(),
         mode,
-        prefix: uniquePrefix(`shop-own-${mode}`),
+        prefix: prefix(`shop-own-${mode}`),
         cdc: false,
         warm: false,
         log: () => {},
