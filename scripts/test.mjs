@@ -27,11 +27,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, onPath } from './test-helpers.mjs';
+import { freePort, onPath, redisAnswers } from './test-helpers.mjs';
 import { providePostgres } from './test-postgres.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -173,7 +172,7 @@ const SERVICES = [
       if (configured) {
         const target = plainRedisTarget(configured);
         // TLS or credentials: a raw PING cannot speak for them, so trust the setting.
-        if (target && !(await redisAnswers(target.host, target.port))) {
+        if (target && !(await redisAnswers(target.host, target.port, PROBE_TIMEOUT_MS))) {
           throw new Error(
             `REDIS_URL=${configured} does not answer PING. Start that Redis or unset REDIS_URL.`,
           );
@@ -181,7 +180,7 @@ const SERVICES = [
         console.log(`[test] Redis: REDIS_URL=${configured}`);
         return configured;
       }
-      if (await redisAnswers('127.0.0.1', 6379)) {
+      if (await redisAnswers('127.0.0.1', 6379, PROBE_TIMEOUT_MS)) {
         console.log('[test] Redis: using the server on 127.0.0.1:6379');
         return 'redis://127.0.0.1:6379';
       }
@@ -210,30 +209,6 @@ function plainRedisTarget(url) {
   }
   if (parsed.protocol !== 'redis:' || parsed.username || parsed.password) return undefined;
   return { host: parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(parsed.port) || 6379 };
-}
-
-/**
- * True when a Redis at host:port answers PING without credentials. Raw RESP over a
- * socket, so no client library is needed before `npm ci` has finished.
- * @param {string} host @param {number} port
- */
-function redisAnswers(host, port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    let reply = '';
-    const done = (/** @type {boolean} */ ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('latin1');
-      // `-NOAUTH` or `-DENIED` (protected mode) also end in CRLF: reachable, not usable.
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
 }
 
 async function startRedisServer() {
@@ -282,7 +257,7 @@ async function startRedisServer() {
   const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (server.exitCode !== null) break;
-    if (await redisAnswers('127.0.0.1', port)) return `redis://127.0.0.1:${port}`;
+    if (await redisAnswers('127.0.0.1', port, PROBE_TIMEOUT_MS)) return `redis://127.0.0.1:${port}`;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(

@@ -4,9 +4,9 @@
  * embedded Postgres over `<demo dir>/pg` and Larder's in-memory store.
  * `LARDER_DEMO_EMBEDDED=1` forces that fallback whatever is running.
  */
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { redisAnswers } from '../../../scripts/test-helpers.mjs';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 
 const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -57,7 +57,7 @@ export async function findServices(options: FindServicesOptions): Promise<Servic
   let redisMissing: string | undefined;
   if (forced) redisUrl = undefined;
   else if (env.REDIS_URL) redisUrl = env.REDIS_URL;
-  else if (await redisAnswers('127.0.0.1', 6379)) redisUrl = LOCAL_REDIS;
+  else if (await redisAnswers('127.0.0.1', 6379, PROBE_TIMEOUT_MS)) redisUrl = LOCAL_REDIS;
   else redisMissing = 'no Redis on 127.0.0.1:6379';
 
   const pgPart = `an embedded Postgres (${path.join(options.demoDirLabel, 'pg')})`;
@@ -128,26 +128,6 @@ async function shopDatabase(adminUrl: string, say: (line: string) => void): Prom
   const url = new URL(adminUrl);
   url.pathname = `/${SHOP_DATABASE}`;
   return url.href;
-}
-
-/** True when a Redis at host:port answers PING without credentials (raw RESP, short timeout). */
-export function redisAnswers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('latin1');
-      // `-NOAUTH` or `-DENIED` (protected mode) also end in CRLF: reachable, not usable.
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
 }
 
 /** `url` with its password masked, for printing. */
