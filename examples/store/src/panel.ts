@@ -15,8 +15,7 @@ export function requestPanel(
 ) {
   return (request: Request, response: Response, next: NextFunction) => {
     const startedAt = performance.now();
-    stats.track(() => {
-      const counts = countsOf(stats);
+    stats.track((counts) => {
       noteCacheStatus(response);
       response.once('finish', () => pageOutcome(stats, response, options.pageLayer, counts));
       if (options.panel && (request.method === 'GET' || request.method === 'HEAD')) {
@@ -35,11 +34,6 @@ export function requestPanel(
       next();
     });
   };
-}
-
-/** The counters of the request being tracked (set by `track` just before). */
-function countsOf(stats: RequestStats): Counts {
-  return stats.current() as Counts;
 }
 
 /** Marks a request whose route looks the page cache up (see shop.ts). */

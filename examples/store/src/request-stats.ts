@@ -45,11 +45,11 @@ export class RequestStats {
   readonly #current = new AsyncLocalStorage<Counts>();
   readonly #total: ShopStats = { ...newCounts(), requests: 0, queriesByStatement: {} };
 
-  /** Run `fn` with fresh per-request counters; returns them, updated as the request goes on. */
-  track<T>(fn: () => T): { counts: Counts; result: T } {
+  /** Run `fn` with fresh per-request counters, which it gets to read as the request goes on. */
+  track<T>(fn: (counts: Counts) => T): T {
     const counts = newCounts();
     this.#total.requests++;
-    return { counts, result: this.#current.run(counts, fn) };
+    return this.#current.run(counts, fn, counts);
   }
 
   /** A statement reached Postgres. */
@@ -73,11 +73,6 @@ export class RequestStats {
     if (counts === undefined && inRequestOnly) return;
     this.#total[layer][field]++;
     if (counts !== undefined) counts[layer][field]++;
-  }
-
-  /** The counters of the request being handled, if any. */
-  current(): Counts | undefined {
-    return this.#current.getStore();
   }
 
   /** Count a lookup for a request whose counters are `counts` (outside its async context). */

@@ -241,11 +241,10 @@ function buildApp(options: ShopOptions, parts: AppParts): express.Express {
  * misses; with the fragment layer off, the body is rendered every time.
  */
 function fragmentCache(cache: Cache | undefined, enabled: boolean, stats: RequestStats): Cache {
-  const base = cache ?? createCache({ store: memoryStore() });
   const fragment: Cache['fragment'] = async (name, varyOn, ttl, render, fragmentOptions) => {
     if (!enabled || cache === undefined) return render();
     let rendered = false;
-    const text = await base.fragment(
+    const text = await cache.fragment(
       name,
       varyOn,
       ttl,
@@ -258,7 +257,8 @@ function fragmentCache(cache: Cache | undefined, enabled: boolean, stats: Reques
     stats.lookup('fragment', !rendered);
     return text;
   };
-  return Object.defineProperty(Object.create(base), 'fragment', { value: fragment }) as Cache;
+  // The extension calls only `fragment`; without a cache (mode off) there is nothing else to inherit.
+  return Object.defineProperty(Object.create(cache ?? null), 'fragment', { value: fragment }) as Cache;
 }
 
 /** Count the SQL layer's hits and misses of this shop's requests. */
